@@ -1,0 +1,84 @@
+/* glia — differentiable operations on tensors.
+ *
+ * Each op checks its arguments, allocates a new output (the caller owns one
+ * reference), records an autograd node when grad mode is on and an input needs
+ * a gradient, and enqueues the work on the inputs' device. All inputs must be
+ * on the same device. Layout is NCHW for 2D ops (4-D tensors) and NCDHW for 3D
+ * ops (5-D tensors); the rank of x picks 2D or 3D. Failures leave *out NULL. */
+#ifndef GLIA_OPS_H
+#define GLIA_OPS_H
+
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Convolution geometry per spatial axis, in the order (D,) H, W.
+ * For 2D ops only the first two entries are read. */
+typedef struct glia_conv_params {
+    int stride[3];   /* 0 means 1 */
+    int padding[3];  /* zero padding on both sides */
+} glia_conv_params;
+
+/* y = conv(x, w) + b. x: N,Cin,(D,)H,W; w: Cout,Cin,(kD,)kH,kW; b: Cout or NULL.
+ * params NULL = stride 1, padding 0. */
+glia_status glia_conv(glia_tensor *x, glia_tensor *w, glia_tensor *b,
+                      const glia_conv_params *params, glia_tensor **out);
+/* Transposed convolution (PyTorch ConvTranspose, output_padding 0).
+ * w: Cin,Cout,(kD,)kH,kW (PyTorch's layout); b: Cout or NULL. */
+glia_status glia_conv_transpose(glia_tensor *x, glia_tensor *w, glia_tensor *b,
+                                const glia_conv_params *params, glia_tensor **out);
+
+/* Batch norm over N and the spatial axes, per channel. gamma, beta: C.
+ * training=1: normalise with batch statistics and, if running_mean/var are
+ * given, update them in place (momentum, unbiased variance: PyTorch's rule).
+ * training=0: normalise with running_mean/var (required). */
+glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta,
+                            glia_tensor *running_mean, glia_tensor *running_var,
+                            int training, float momentum, float eps, glia_tensor **out);
+
+glia_status glia_relu(glia_tensor *x, glia_tensor **out);
+glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
+/* Softmax over the channel axis (dimension 1). */
+glia_status glia_softmax(glia_tensor *x, glia_tensor **out);
+
+/* Max pooling, no padding. kernel and stride per spatial axis ((D,)H,W);
+ * stride NULL = kernel. Output size floor((in - k) / s) + 1. */
+glia_status glia_max_pool(glia_tensor *x, const int *kernel, const int *stride,
+                          glia_tensor **out);
+/* Nearest-neighbour upsampling by an integer factor per spatial axis. */
+glia_status glia_upsample_nearest(glia_tensor *x, const int *scale, glia_tensor **out);
+
+/* Concatenate along channels (dimension 1); other dimensions must agree. */
+glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out);
+/* Channels [start, start+count) of x. */
+glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count,
+                                glia_tensor **out);
+
+/* Elementwise on tensors of identical shape. */
+glia_status glia_add(glia_tensor *a, glia_tensor *b, glia_tensor **out);
+glia_status glia_sub(glia_tensor *a, glia_tensor *b, glia_tensor **out);
+glia_status glia_mul(glia_tensor *a, glia_tensor *b, glia_tensor **out);
+glia_status glia_div(glia_tensor *a, glia_tensor *b, glia_tensor **out);
+/* y = a*x + b (scalars). */
+glia_status glia_affine(glia_tensor *x, float a, float b, glia_tensor **out);
+
+/* Sum or mean of all elements: a one-element tensor of shape [1]. */
+glia_status glia_sum(glia_tensor *x, glia_tensor **out);
+glia_status glia_mean(glia_tensor *x, glia_tensor **out);
+
+/* Matrix product of the last two dimensions, batched over a leading one:
+ * a: [B,]M,K (or K,M if trans_a), b: [B,]K,N (or N,K if trans_b) -> [B,]M,N. */
+glia_status glia_matmul(glia_tensor *a, glia_tensor *b, int trans_a, int trans_b,
+                        glia_tensor **out);
+
+/* Not differentiable: index of the largest channel (N,1,spatial...) as float,
+ * and x > threshold as 0/1. */
+glia_status glia_argmax_channels(glia_tensor *x, glia_tensor **out);
+glia_status glia_threshold(glia_tensor *x, float threshold, glia_tensor **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
