@@ -1,0 +1,65 @@
+/* Shared helpers of the test programs. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+
+#define NERR_BODY                                                   \
+    double num = 0, den = 0;                                        \
+    for (size_t i = 0; i < n; i++) {                                \
+        double d = (double)a[i] - (double)b[i];                     \
+        num += d * d;                                               \
+        den += (double)b[i] * (double)b[i];                         \
+    }                                                               \
+    if (isnan(num)) return INFINITY;                                \
+    return sqrt(num) / fmax(sqrt(den), 1e-30);
+
+double gt_nerr(const float *a, const float *b, size_t n) { NERR_BODY }
+double gt_nerr_f64(const double *a, const double *b, size_t n) { NERR_BODY }
+
+static double next_unit(uint64_t *s)
+{
+    /* xorshift64*: enough for test data, and independent of the code under test */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (double)((*s * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+void gt_fill(float *x, size_t n, uint64_t seed, float lo, float hi)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(lo + (hi - lo) * next_unit(&s));
+}
+
+void gt_fill_f64(double *x, size_t n, uint64_t seed, double lo, double hi)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * next_unit(&s);
+}
+
+const glia_backend *gt_backend(const char *name)
+{
+    for (int i = 0; glia_backends[i]; i++)
+        if (strcmp(glia_backends[i]->name, name) == 0)
+            return glia_backends[i];
+    return NULL;
+}
+
+int gt_backend_required(const char *name)
+{
+    const char *req = getenv("GLIA_REQUIRE_BACKENDS");
+    size_t len = strlen(name);
+    while (req && *req) {
+        const char *end = strchr(req, ',');
+        size_t n = end ? (size_t)(end - req) : strlen(req);
+        if (n == len && strncmp(req, name, len) == 0)
+            return 1;
+        req = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+const char *gt_cache_dir(void) { return getenv("GLIA_TEST_CACHE_DIR"); }

@@ -1,0 +1,23 @@
+/* Shared helpers of the test programs (cmocka). */
+#ifndef GLIA_TESTUTIL_H
+#define GLIA_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "backends/backend.h"
+
+/* ||a - b|| / max(||b||, 1e-30) over n elements, in double. */
+double gt_nerr(const float *a, const float *b, size_t n);
+double gt_nerr_f64(const double *a, const double *b, size_t n);
+/* Uniform [lo, hi) from a small xorshift generator independent of glia's RNG. */
+void gt_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
+void gt_fill_f64(double *x, size_t n, uint64_t seed, double lo, double hi);
+/* The compiled backend of that name, or NULL. */
+const glia_backend *gt_backend(const char *name);
+/* 1 if GLIA_REQUIRE_BACKENDS (comma-separated) names this backend: its absence
+ * must fail the test rather than skip it. */
+int gt_backend_required(const char *name);
+/* Directory for on-disk caches during tests (GLIA_TEST_CACHE_DIR), or NULL. */
+const char *gt_cache_dir(void);
+
+#endif
