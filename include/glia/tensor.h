@@ -59,7 +59,7 @@ glia_status glia_tensor_reshape(glia_tensor *t, int ndim, const int64_t *shape,
  * struct is plain data: copy it to save and restore a stream. */
 typedef struct glia_rng {
     uint64_t seed;
-    uint64_t counter;   /* blocks of four 32-bit numbers used so far */
+    uint64_t counter;   /* 32-bit numbers drawn so far */
 } glia_rng;
 
 void glia_rng_init(glia_rng *rng, uint64_t seed);

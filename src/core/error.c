@@ -1,6 +1,7 @@
 /* Per-thread last-error message and status names. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "glia/status.h"
 #include "backends/backend.h"
 
@@ -38,9 +39,12 @@ void glia_clear_error(void) { last_error[0] = '\0'; }
 
 glia_status glia_seterr(glia_status s, const char *fmt, ...)
 {
+    /* format into a scratch buffer: callers may pass glia_last_error() as an argument */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return s;
 }

@@ -1,0 +1,26 @@
+/* glia — train and run U-Net-family segmentation networks on any GPU through
+ * OpenCL and Vulkan, or on the CPU. This header includes the whole public API. */
+#ifndef GLIA_H
+#define GLIA_H
+
+#include "status.h"
+#include "device.h"
+#include "tensor.h"
+#include "ops.h"
+#include "loss.h"
+#include "metrics.h"
+#include "params.h"
+#include "optim.h"
+#include "toy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+const char *glia_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,120 @@
+/* glia — private core structures: devices, storage, tensors, the autograd tape.
+ * Shared by src/core, src/nn and models; never included by users. */
+#ifndef GLIA_CORE_H
+#define GLIA_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "glia/glia.h"
+#include "backends/backend.h"
+
+/* ---- caching allocator (alloc.c) ------------------------------------------ */
+typedef struct glia_block {
+    glia_bbuf *buf;
+    size_t bytes;            /* size class actually allocated */
+    int refs;                /* tensors sharing this storage */
+    struct glia_block *next; /* free-list link while cached */
+} glia_block;
+
+typedef struct glia_bin {
+    size_t bytes;
+    glia_block *free;
+} glia_bin;
+
+typedef struct glia_allocator {
+    glia_bin *bins;          /* sorted by bytes */
+    int nbins, cap;
+    uint64_t in_use, peak, cached;
+} glia_allocator;
+
+/* ---- autograd tape (autograd.c) ------------------------------------------- */
+typedef struct glia_node glia_node;
+/* Computes the gradients of node->in[] from gout and hands each to glia_grad_accum. */
+typedef glia_status (*glia_backward_fn)(glia_node *node, glia_tensor *gout);
+
+struct glia_node {
+    glia_backward_fn backward;
+    glia_tensor *out;
+    glia_tensor *in[4];
+    glia_tensor *saved[4];       /* extra tensors the backward needs */
+    union {
+        glia_conv_desc conv;
+        glia_pool_desc pool;
+        float f[8];
+        int64_t i[8];
+    } p;
+};
+
+typedef struct glia_tape {
+    glia_node *nodes;
+    int n, cap;
+} glia_tape;
+
+struct glia_device {
+    const glia_backend *be;
+    glia_bctx *ctx;
+    glia_device_info info;
+    glia_allocator alloc;
+    glia_tape tape;
+    int grad_enabled;
+    int64_t live_tensors;
+};
+
+struct glia_tensor {
+    int refs;
+    glia_device *dev;
+    int ndim;
+    int64_t shape[GLIA_MAX_DIMS];
+    int64_t numel;
+    glia_block *storage;
+    size_t off;                  /* elements into storage */
+    int requires_grad;
+    int is_leaf;                 /* made by the user, not recorded by an op */
+    glia_tensor *grad;           /* leaf: accumulated gradient; else scratch during backward */
+};
+
+/* alloc.c */
+glia_status glia_alloc_block(glia_device *dev, size_t bytes, glia_block **out);
+void glia_block_release(glia_device *dev, glia_block *b);
+void glia_alloc_destroy(glia_device *dev);
+
+/* tensor.c: a new tensor with uninitialised contents (not a leaf if grad flows). */
+glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out);
+/* An uninitialised tensor shaped like t. */
+glia_status glia_tensor_empty_like(const glia_tensor *t, glia_tensor **out);
+static inline glia_bview glia_view(const glia_tensor *t)
+{
+    glia_bview v = {t ? t->storage->buf : NULL, t ? t->off : 0};
+    return v;
+}
+static inline glia_bview glia_view_at(const glia_tensor *t, size_t extra)
+{
+    glia_bview v = {t->storage->buf, t->off + extra};
+    return v;
+}
+/* Enqueue an op on dev, naming it in the error message if the backend fails. */
+glia_status glia_run(glia_device *dev, const glia_op *op);
+/* Argument checks shared by the ops; each records a message naming `what`. */
+glia_status glia_check_tensor(const glia_tensor *t, const char *what);
+glia_status glia_check_same_device(const glia_tensor *a, const glia_tensor *b, const char *what);
+glia_status glia_check_same_shape(const glia_tensor *a, const glia_tensor *b, const char *what);
+/* "2x3x4" into buf. */
+const char *glia_shape_str(const glia_tensor *t, char *buf, size_t len);
+
+/* autograd.c */
+/* 1 if an op with these inputs must record a node. */
+int glia_grad_needed(glia_device *dev, glia_tensor *const *in, int n);
+/* Record a node whose output is out; takes references on out, in[] and saved[].
+ * Marks out as requiring grad and not a leaf. Returns the node for params. */
+glia_status glia_tape_record(glia_device *dev, glia_backward_fn fn, glia_tensor *out,
+                             glia_tensor *const *in, int nin, glia_node **node);
+/* Add g to t's gradient (no-op if t needs none). Takes its own reference. */
+glia_status glia_grad_accum(glia_tensor *t, glia_tensor *g);
+
+/* ops helpers (ops_elementwise.c) used across files */
+glia_status glia_axpbyz(glia_device *dev, size_t n, float a, glia_bview x, float b,
+                        glia_bview y, glia_bview z);
+/* A new tensor = a*x + b*y (y may be NULL when b == 0); no autograd. */
+glia_status glia_tensor_axpby(float a, glia_tensor *x, float b, glia_tensor *y, glia_tensor **out);
+
+#endif

@@ -1,0 +1,258 @@
+/* Tensor lifetime, host transfers, shape queries and the shared argument checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+static const char *op_names[] = {
+    [GLIA_OP_FILL] = "fill", [GLIA_OP_COPY2D] = "copy2d", [GLIA_OP_AXPBYZ] = "axpbyz",
+    [GLIA_OP_BINARY] = "binary", [GLIA_OP_UNARY] = "unary", [GLIA_OP_UNARY_BWD] = "unary_bwd",
+    [GLIA_OP_BROADCAST] = "broadcast", [GLIA_OP_REDUCE] = "reduce", [GLIA_OP_GEMM] = "gemm",
+    [GLIA_OP_CONV_FWD] = "conv_fwd", [GLIA_OP_CONV_BWD_DATA] = "conv_bwd_data",
+    [GLIA_OP_CONV_BWD_WEIGHT] = "conv_bwd_weight", [GLIA_OP_BN_FWD_TRAIN] = "bn_fwd_train",
+    [GLIA_OP_BN_FWD_INFER] = "bn_fwd_infer", [GLIA_OP_BN_BWD] = "bn_bwd",
+    [GLIA_OP_MAXPOOL_FWD] = "maxpool_fwd", [GLIA_OP_MAXPOOL_BWD] = "maxpool_bwd",
+    [GLIA_OP_UPSAMPLE_FWD] = "upsample_fwd", [GLIA_OP_UPSAMPLE_BWD] = "upsample_bwd",
+    [GLIA_OP_SOFTMAX_FWD] = "softmax_fwd", [GLIA_OP_SOFTMAX_BWD] = "softmax_bwd",
+    [GLIA_OP_BCE_LOGITS] = "bce_logits", [GLIA_OP_BCE_LOGITS_BWD] = "bce_logits_bwd",
+    [GLIA_OP_SOFTMAX_CE] = "softmax_ce", [GLIA_OP_SOFTMAX_CE_BWD] = "softmax_ce_bwd",
+    [GLIA_OP_DICE_SUMS] = "dice_sums", [GLIA_OP_DICE_SUMS_BWD] = "dice_sums_bwd",
+    [GLIA_OP_SGD] = "sgd", [GLIA_OP_ADAM] = "adam", [GLIA_OP_ARGMAX] = "argmax",
+};
+_Static_assert(sizeof op_names / sizeof op_names[0] == GLIA_OP_COUNT_, "every op kind needs a name");
+
+glia_status glia_run(glia_device *dev, const glia_op *op)
+{
+    glia_status s = dev->be->run(dev->ctx, op);
+    if (s != GLIA_STATUS_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", glia_last_error());
+        return glia_seterr(s, "op %s on %s:%d: %s", op_names[op->kind], dev->info.backend,
+                           dev->info.index, msg);
+    }
+    return GLIA_STATUS_OK;
+}
+
+const char *glia_shape_str(const glia_tensor *t, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; t && i < t->ndim && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? "x%lld" : "%lld", (long long)t->shape[i]);
+    return buf;
+}
+
+glia_status glia_check_tensor(const glia_tensor *t, const char *what)
+{
+    if (!t)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s is NULL", what);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_check_same_device(const glia_tensor *a, const glia_tensor *b, const char *what)
+{
+    if (a->dev != b->dev)
+        return glia_seterr(GLIA_STATUS_DEVICE_MISMATCH, "%s: tensors are on %s:%d and %s:%d", what,
+                           a->dev->info.backend, a->dev->info.index, b->dev->info.backend,
+                           b->dev->info.index);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_check_same_shape(const glia_tensor *a, const glia_tensor *b, const char *what)
+{
+    glia_status s = glia_check_same_device(a, b, what);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    int same = a->ndim == b->ndim;
+    for (int i = 0; same && i < a->ndim; i++)
+        same = a->shape[i] == b->shape[i];
+    if (!same) {
+        char sa[64], sb[64];
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: shapes %s and %s differ", what,
+                           glia_shape_str(a, sa, sizeof sa), glia_shape_str(b, sb, sizeof sb));
+    }
+    return GLIA_STATUS_OK;
+}
+
+static glia_status check_shape(int ndim, const int64_t *shape, int64_t *numel)
+{
+    if (ndim < 1 || ndim > GLIA_MAX_DIMS)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: %d dimensions (1 to %d allowed)",
+                           ndim, GLIA_MAX_DIMS);
+    if (!shape)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: shape is NULL");
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        /* 2^40 elements bounds every product below and keeps byte counts in size_t */
+        if (shape[i] < 1 || shape[i] > ((int64_t)1 << 40) / n)
+            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                               "tensor: dimension %d has size %lld (must be >= 1 and the total < 2^40)",
+                               i, (long long)shape[i]);
+        n *= shape[i];
+    }
+    *numel = n;
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out)
+{
+    int64_t numel = 0;
+    glia_status s;
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: out is NULL");
+    *out = NULL;
+    if (!dev)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: device is NULL");
+    if ((s = check_shape(ndim, shape, &numel)) != GLIA_STATUS_OK)
+        return s;
+    glia_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "tensor: no host memory");
+    if ((s = glia_alloc_block(dev, (size_t)numel * sizeof(float), &t->storage)) != GLIA_STATUS_OK) {
+        free(t);
+        return s;
+    }
+    t->refs = 1;
+    t->dev = dev;
+    t->ndim = ndim;
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    t->numel = numel;
+    t->is_leaf = 1;
+    dev->live_tensors++;
+    *out = t;
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_tensor_empty_like(const glia_tensor *t, glia_tensor **out)
+{
+    return glia_tensor_empty(t->dev, t->ndim, t->shape, out);
+}
+
+glia_status glia_tensor_full(glia_device *dev, int ndim, const int64_t *shape, float value,
+                             glia_tensor **out)
+{
+    glia_status s = glia_tensor_empty(dev, ndim, shape, out);
+    if (s == GLIA_STATUS_OK && (s = glia_tensor_fill(*out, value)) != GLIA_STATUS_OK) {
+        glia_tensor_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+glia_status glia_tensor_zeros(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out)
+{
+    return glia_tensor_full(dev, ndim, shape, 0.0f, out);
+}
+
+glia_status glia_tensor_from_host(glia_device *dev, int ndim, const int64_t *shape, const float *data,
+                                  glia_tensor **out)
+{
+    if (!data) {
+        if (out)
+            *out = NULL;
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_tensor_from_host: data is NULL");
+    }
+    glia_status s = glia_tensor_empty(dev, ndim, shape, out);
+    if (s == GLIA_STATUS_OK && (s = glia_tensor_write(*out, data, (size_t)(*out)->numel)) != GLIA_STATUS_OK) {
+        glia_tensor_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+glia_tensor *glia_tensor_retain(glia_tensor *t)
+{
+    if (t)
+        t->refs++;
+    return t;
+}
+
+void glia_tensor_free(glia_tensor *t)
+{
+    if (!t || --t->refs > 0)
+        return;
+    glia_tensor_free(t->grad);
+    glia_block_release(t->dev, t->storage);
+    t->dev->live_tensors--;
+    free(t);
+}
+
+static glia_status check_count(const glia_tensor *t, const void *p, size_t count, const char *what)
+{
+    glia_status s = glia_check_tensor(t, what);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (!p)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: host pointer is NULL", what);
+    if (count != (size_t)t->numel)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: %zu floats given, tensor has %lld", what,
+                           count, (long long)t->numel);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_tensor_read(const glia_tensor *t, float *dst, size_t count)
+{
+    glia_status s = check_count(t, dst, count, "glia_tensor_read");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    return t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * sizeof(float), dst,
+                            count * sizeof(float));
+}
+
+glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count)
+{
+    glia_status s = check_count(t, src, count, "glia_tensor_write");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    return t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * sizeof(float), src,
+                             count * sizeof(float));
+}
+
+glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
+{
+    glia_status s;
+    if ((s = glia_check_tensor(dst, "glia_tensor_copy: dst")) != GLIA_STATUS_OK ||
+        (s = glia_check_tensor(src, "glia_tensor_copy: src")) != GLIA_STATUS_OK)
+        return s;
+    if (dst->numel != src->numel)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_copy: %lld elements into %lld",
+                           (long long)src->numel, (long long)dst->numel);
+    if (dst->dev == src->dev)
+        return glia_axpbyz(dst->dev, (size_t)dst->numel, 1.0f, glia_view(src), 0.0f,
+                           (glia_bview){0}, glia_view(dst));
+    float *tmp = malloc((size_t)src->numel * sizeof(float));
+    if (!tmp)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_tensor_copy: no host memory for %lld floats",
+                           (long long)src->numel);
+    s = glia_tensor_read(src, tmp, (size_t)src->numel);
+    if (s == GLIA_STATUS_OK)
+        s = glia_tensor_write(dst, tmp, (size_t)dst->numel);
+    free(tmp);
+    return s;
+}
+
+glia_status glia_tensor_fill(glia_tensor *t, float value)
+{
+    glia_status s = glia_check_tensor(t, "glia_tensor_fill");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    glia_op op = {.kind = GLIA_OP_FILL, .t = {glia_view(t)}};
+    op.p.fill.n = (size_t)t->numel;
+    op.p.fill.value = value;
+    return glia_run(t->dev, &op);
+}
+
+int glia_tensor_ndim(const glia_tensor *t) { return t ? t->ndim : 0; }
+
+int64_t glia_tensor_dim(const glia_tensor *t, int i)
+{
+    if (!t)
+        return 0;
+    if (i < 0)
+        i += t->ndim;
+    return i >= 0 && i < t->ndim ? t->shape[i] : 0;
+}
+
+int64_t glia_tensor_numel(const glia_tensor *t) { return t ? t->numel : 0; }
+
+glia_device *glia_tensor_device(const glia_tensor *t) { return t ? t->dev : NULL; }
