@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install dependencies (Debian 12), build, and run the whole test suite.
+# GLIA_REQUIRE_BACKENDS lists the backends whose devices must be present: a
+# missing OpenCL (PoCL) or Vulkan (lavapipe) device fails the run rather than
+# skipping it. Set it empty to run on a machine without them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./ci/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+export GLIA_REQUIRE_BACKENDS="${GLIA_REQUIRE_BACKENDS-cpu,opencl,vulkan}"
+# PoCL and lavapipe are CPU drivers: let them use the cores, one test at a time.
+cd build
+ctest --output-on-failure --timeout 900 "$@"
