@@ -1,0 +1,89 @@
+/* Shared option parsing and error printing of the glia command. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+int glia_cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("glia: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+int glia_cli_lib_error(const char *what, glia_status s)
+{
+    const char *msg = glia_last_error();
+    fprintf(stderr, "glia: %s: %s%s%s\n", what, glia_status_str(s), *msg ? ": " : "", msg);
+    return 1;
+}
+
+int glia_cli_open_device(const char *spec, long threads, glia_device **dev)
+{
+    glia_device_options o = {.threads = (int)threads};
+    glia_status s = glia_device_open(spec, &o, dev);
+    if (s != GLIA_STATUS_OK) {
+        glia_cli_lib_error("device", s);
+        return 0;
+    }
+    return 1;
+}
+
+static int set_value(const char *cmd, const glia_cli_opt *o, const char *v)
+{
+    char *end = NULL;
+    errno = 0;
+    if (o->kind == GLIA_CLI_STR) {
+        *(const char **)o->dst = v;
+        return 0;
+    }
+    double x = o->kind == GLIA_CLI_INT ? (double)strtol(v, &end, 10) : strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x) || x < o->min || x > o->max) {
+        return glia_cli_usage_error("%s: %s needs %s from %g to %g, got '%s'", cmd, o->flag,
+                                    o->kind == GLIA_CLI_INT ? "a whole number" : "a number", o->min, o->max, v);
+    }
+    if (o->kind == GLIA_CLI_INT)
+        *(long *)o->dst = (long)x;
+    else
+        *(double *)o->dst = x;
+    return 0;
+}
+
+int glia_cli_parse(const char *cmd, const glia_cli_opt *opts, int nopts, int argc, char **argv, const char **pos,
+                   int maxpos, int *npos)
+{
+    int np = 0, i = 0;
+    while (i < argc) {
+        const char *a = argv[i++];
+        if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0) {
+            if (np >= maxpos)
+                return glia_cli_usage_error("%s: unexpected argument '%s' (see 'glia help %s')", cmd, a, cmd);
+            pos[np++] = a;
+            continue;
+        }
+        const glia_cli_opt *o = NULL;
+        for (int k = 0; k < nopts && !o; k++)
+            if (strcmp(opts[k].flag, a) == 0)
+                o = &opts[k];
+        if (!o)
+            return glia_cli_usage_error("%s: unknown option '%s' (see 'glia help %s')", cmd, a, cmd);
+        if (o->kind == GLIA_CLI_FLAG) {
+            *(int *)o->dst = 1;
+            continue;
+        }
+        if (i >= argc)
+            return glia_cli_usage_error("%s: option %s needs a value", cmd, a);
+        if (set_value(cmd, o, argv[i++]))
+            return 2;
+    }
+    if (npos)
+        *npos = np;
+    return 0;
+}

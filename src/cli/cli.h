@@ -1,0 +1,43 @@
+/* glia command line: the command table and shared option parsing. */
+#ifndef GLIA_CLI_H
+#define GLIA_CLI_H
+
+#include "glia/glia.h"
+
+typedef struct glia_cli_cmd {
+    const char *name;
+    const char *args;     /* one-line synopsis of the arguments */
+    const char *summary;
+    const char *help;     /* option lines for `glia help NAME`, may be NULL */
+    int (*run)(int argc, char **argv);   /* argv excludes "glia" and the command name */
+} glia_cli_cmd;
+
+typedef enum glia_cli_kind { GLIA_CLI_STR, GLIA_CLI_INT, GLIA_CLI_FLOAT, GLIA_CLI_FLAG } glia_cli_kind;
+
+typedef struct glia_cli_opt {
+    const char *flag;     /* "--steps" */
+    glia_cli_kind kind;
+    void *dst;            /* const char **, long *, double *, int * */
+    double min, max;      /* INT and FLOAT bounds */
+} glia_cli_opt;
+
+/* Parse argv against opts; positional arguments go to pos[0..maxpos-1].
+ * Prints one line and returns 2 on an unknown flag, a missing or bad value, or
+ * too many positionals; returns 0 otherwise. */
+int glia_cli_parse(const char *cmd, const glia_cli_opt *opts, int nopts, int argc, char **argv, const char **pos,
+                   int maxpos, int *npos);
+/* "glia: <message>" on stderr; returns 2 (usage error). */
+int glia_cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* "glia: <what>: <status>: <last error>" on stderr; returns 1. */
+int glia_cli_lib_error(const char *what, glia_status s);
+/* Open a device by spec with the CLI's common options; prints the error itself. */
+int glia_cli_open_device(const char *spec, long threads, glia_device **dev);
+
+int glia_cmd_devices(int argc, char **argv);
+int glia_cmd_toy(int argc, char **argv);
+
+#endif
