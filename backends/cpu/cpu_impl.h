@@ -1,0 +1,166 @@
+/* glia — the native CPU backend's private declarations.
+ *
+ * Ops run synchronously on the calling thread plus a small worker pool owned
+ * by the context; GEMM and convolutions go through OpenBLAS. Every op function
+ * gets host pointers already advanced by the view offsets (t[i] is NULL for an
+ * unused slot) and may assume the arguments were checked by src/core. */
+#ifndef GLIA_CPU_IMPL_H
+#define GLIA_CPU_IMPL_H
+
+#include <stddef.h>
+#include "backends/backend.h"
+
+/* ---- worker pool (cpu_pool.c) ------------------------------------------- */
+
+typedef struct glia_cpu_pool glia_cpu_pool;
+
+/* Work on items [begin, end) of a parallel loop. */
+typedef void (*glia_cpu_range_fn)(void *arg, size_t begin, size_t end);
+
+/* threads counts the calling thread: threads - 1 workers are started. */
+glia_status glia_cpu_pool_create(int threads, glia_cpu_pool **out);
+void glia_cpu_pool_destroy(glia_cpu_pool *pool);
+
+/* Split [0, n) into chunks of at least grain items and run fn on them with the
+ * caller and the workers; returns when every chunk is done. Chunk boundaries
+ * depend only on n, grain and the thread count, never on timing, so per-chunk
+ * partial results are reproducible. One chunk runs inline on the caller. */
+void glia_cpu_parallel_for(glia_cpu_pool *pool, size_t n, size_t grain,
+                           glia_cpu_range_fn fn, void *arg);
+
+/* ---- per-index reductions (cpu_pool.c) ---------------------------------- */
+
+#define GLIA_CPU_MAX_SUMS 4
+
+/* Add the partial sums of index b over elements [s, e) of its len-long range
+ * into sums[0..nsum-1]. */
+typedef void (*glia_cpu_seg_fn)(void *arg, size_t b, size_t s, size_t e, double *sums);
+/* Merge partial sums part into acc (NULL in glia_cpu_reduce = plain addition). */
+typedef void (*glia_cpu_merge_fn)(double *acc, const double *part);
+/* Consume the final sums of index b. */
+typedef void (*glia_cpu_fin_fn)(void *arg, size_t b, const double *sums);
+
+/* For every b < nb, reduce a len-long range with seg (parallel over b when
+ * there are enough of them, else over segments of each range) and pass the
+ * result to fin. Sums start at zero. */
+void glia_cpu_reduce(glia_cpu_pool *pool, size_t nb, size_t len, int nsum,
+                     glia_cpu_seg_fn seg, glia_cpu_merge_fn merge,
+                     glia_cpu_fin_fn fin, void *arg);
+
+/* Walk the flat range [pos, e) of an [A, nb, c]-shaped array as runs inside
+ * one c-long row: returns the run length and sets *row = a*nb + b (so b is
+ * row % nb) and *col. Used by every op over such arrays. */
+static inline size_t glia_cpu_run(size_t pos, size_t e, size_t c, size_t *row, size_t *col)
+{
+    *row = pos / c;
+    *col = pos % c;
+    size_t n = c - *col;
+    return n < e - pos ? n : e - pos;
+}
+
+/* Walk b's slice [pos, e) of an [A, nb, c]-shaped array, where pos = a*c + col
+ * counts the elements of index b: returns the run length (inside one row) and
+ * sets *off to the flat offset of its first element. */
+static inline size_t glia_cpu_slice_run(size_t pos, size_t e, size_t c, size_t nb, size_t b,
+                                        size_t *off)
+{
+    size_t a = pos / c, col = pos % c, n = c - col;
+    *off = (a * nb + b) * c + col;
+    return n < e - pos ? n : e - pos;
+}
+
+/* Sums in double with independent accumulators: without -ffast-math the
+ * compiler keeps a single dependent chain, which is latency-bound. */
+static inline double glia_cpu_sum(const float *x, size_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i];
+        s1 += x[i + 1];
+        s2 += x[i + 2];
+        s3 += x[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline double glia_cpu_dot(const float *x, const float *y, size_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += (double)x[i] * y[i];
+        s1 += (double)x[i + 1] * y[i + 1];
+        s2 += (double)x[i + 2] * y[i + 2];
+        s3 += (double)x[i + 3] * y[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += (double)x[i] * y[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* ---- the context ---------------------------------------------------------- */
+
+struct glia_bctx {
+    int threads;
+    int reference;          /* 1: every op goes to glia_ref_run_f32 */
+    glia_cpu_pool *pool;
+    float *ws;              /* convolution workspace, grown up to a fixed cap */
+    size_t ws_floats;
+};
+
+/* A workspace of at least floats elements (at most the backend's cap unless
+ * one column of a chunk needs more). Grows once and is then reused. */
+glia_status glia_cpu_workspace(glia_bctx *ctx, size_t floats, float **out);
+/* The workspace cap in floats. */
+size_t glia_cpu_workspace_cap(void);
+/* Ask OpenBLAS for the context's thread count before a BLAS call. */
+void glia_cpu_blas_threads(const glia_bctx *ctx);
+
+/* Items per chunk below which splitting costs more than it saves. */
+#define GLIA_CPU_GRAIN ((size_t)32768)
+
+/* ---- ops ----------------------------------------------------------------- */
+
+typedef float *const glia_cpu_ptrs[8];
+
+void glia_cpu_fill(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_copy2d(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_axpbyz(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_binary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_unary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_unary_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_broadcast(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_reduce_op(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_gemm(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+glia_status glia_cpu_conv_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+glia_status glia_cpu_conv_bwd_data(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+glia_status glia_cpu_conv_bwd_weight(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_bn_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_maxpool_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_maxpool_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_upsample_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_upsample_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_softmax_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_softmax_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_softmax_ce(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_softmax_ce_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_argmax(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_bce_logits(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_bce_logits_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_dice_sums(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_dice_sums_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+void glia_cpu_sgd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_adam(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+#endif

@@ -1,0 +1,515 @@
+/* The op table test's cases: every op kind, odd sizes, 2D and 3D, strides,
+ * padding, batches, offsets, aliasing, accumulation, and sizes that exceed
+ * chunking thresholds (parallel loops, split reductions, the CPU backend's
+ * 64 MiB convolution workspace). Derived sizes are computed by the macros. */
+#include <string.h>
+#include "op_cases.h"
+#include "testutil.h"
+
+static const char *const op_names[] = {
+    [GLIA_OP_FILL] = "FILL",
+    [GLIA_OP_COPY2D] = "COPY2D",
+    [GLIA_OP_AXPBYZ] = "AXPBYZ",
+    [GLIA_OP_BINARY] = "BINARY",
+    [GLIA_OP_UNARY] = "UNARY",
+    [GLIA_OP_UNARY_BWD] = "UNARY_BWD",
+    [GLIA_OP_BROADCAST] = "BROADCAST",
+    [GLIA_OP_REDUCE] = "REDUCE",
+    [GLIA_OP_GEMM] = "GEMM",
+    [GLIA_OP_CONV_FWD] = "CONV_FWD",
+    [GLIA_OP_CONV_BWD_DATA] = "CONV_BWD_DATA",
+    [GLIA_OP_CONV_BWD_WEIGHT] = "CONV_BWD_WEIGHT",
+    [GLIA_OP_BN_FWD_TRAIN] = "BN_FWD_TRAIN",
+    [GLIA_OP_BN_FWD_INFER] = "BN_FWD_INFER",
+    [GLIA_OP_BN_BWD] = "BN_BWD",
+    [GLIA_OP_MAXPOOL_FWD] = "MAXPOOL_FWD",
+    [GLIA_OP_MAXPOOL_BWD] = "MAXPOOL_BWD",
+    [GLIA_OP_UPSAMPLE_FWD] = "UPSAMPLE_FWD",
+    [GLIA_OP_UPSAMPLE_BWD] = "UPSAMPLE_BWD",
+    [GLIA_OP_SOFTMAX_FWD] = "SOFTMAX_FWD",
+    [GLIA_OP_SOFTMAX_BWD] = "SOFTMAX_BWD",
+    [GLIA_OP_BCE_LOGITS] = "BCE_LOGITS",
+    [GLIA_OP_BCE_LOGITS_BWD] = "BCE_LOGITS_BWD",
+    [GLIA_OP_SOFTMAX_CE] = "SOFTMAX_CE",
+    [GLIA_OP_SOFTMAX_CE_BWD] = "SOFTMAX_CE_BWD",
+    [GLIA_OP_DICE_SUMS] = "DICE_SUMS",
+    [GLIA_OP_DICE_SUMS_BWD] = "DICE_SUMS_BWD",
+    [GLIA_OP_SGD] = "SGD",
+    [GLIA_OP_ADAM] = "ADAM",
+    [GLIA_OP_ARGMAX] = "ARGMAX",
+};
+_Static_assert(sizeof op_names / sizeof op_names[0] == GLIA_OP_COUNT_,
+               "every glia_op_kind needs a name here and cases in gt_op_cases");
+
+const char *gt_op_name(glia_op_kind kind)
+{
+    if ((unsigned)kind >= GLIA_OP_COUNT_ || !op_names[kind])
+        return "?";
+    return op_names[kind];
+}
+
+/* ---- operand slots -------------------------------------------------------------- */
+
+static void set(gt_slot *s, gt_role role, size_t n, float lo, float hi)
+{
+    s->role = role;
+    s->n = n;
+    s->lo = lo;
+    s->hi = hi;
+}
+
+static size_t vol3(const int64_t v[3]) { return (size_t)(v[0] * v[1] * v[2]); }
+
+static size_t gemm_size(int64_t batch, int64_t stride, int64_t rows, int64_t ld)
+{
+    return batch > 0 ? (size_t)((batch - 1) * stride + rows * ld) : 0;
+}
+
+void gt_op_slots(const glia_op *op, unsigned omit, gt_slot s[8])
+{
+    memset(s, 0, 8 * sizeof *s);
+    const float lo = -1.0f, hi = 1.0f;
+    switch (op->kind) {
+    case GLIA_OP_FILL:
+        set(&s[0], GT_OUT, op->p.fill.n, lo, hi);
+        set(&s[1], GT_IN, 1, 0.5f, 2.0f);
+        break;
+    case GLIA_OP_COPY2D: {
+        size_t r = op->p.copy2d.rows;
+        set(&s[0], GT_IN, r * op->p.copy2d.src_ld, lo, hi);
+        set(&s[1], GT_OUT, r * op->p.copy2d.dst_ld, lo, hi);
+        break;
+    }
+    case GLIA_OP_AXPBYZ:
+        set(&s[0], GT_IN, op->p.axpbyz.n, lo, hi);
+        if (op->p.axpbyz.b != 0.0f)
+            set(&s[1], GT_IN, op->p.axpbyz.n, lo, hi);
+        set(&s[2], GT_OUT, op->p.axpbyz.n, lo, hi);
+        break;
+    case GLIA_OP_BINARY:
+        set(&s[0], GT_IN, op->p.binary.n, lo, hi);
+        if (op->p.binary.mode == GLIA_BINARY_DIV)
+            set(&s[1], GT_IN, op->p.binary.n, 0.5f, 2.0f);   /* away from 0 */
+        else
+            set(&s[1], GT_IN, op->p.binary.n, lo, hi);
+        set(&s[2], GT_OUT, op->p.binary.n, lo, hi);
+        break;
+    case GLIA_OP_UNARY:
+        set(&s[0], GT_IN, op->p.unary.n, -3.0f, 3.0f);
+        set(&s[1], GT_OUT, op->p.unary.n, lo, hi);
+        break;
+    case GLIA_OP_UNARY_BWD:
+        /* y as the forward would give it: (0,1) for sigmoid, and relu's y
+         * includes zeros and negatives so both branches of y > 0 are hit */
+        if (op->p.unary.mode == GLIA_UNARY_SIGMOID)
+            set(&s[0], GT_IN, op->p.unary.n, 0.0f, 1.0f);
+        else
+            set(&s[0], GT_IN, op->p.unary.n, lo, hi);
+        set(&s[1], GT_IN, op->p.unary.n, lo, hi);
+        set(&s[2], GT_OUT, op->p.unary.n, lo, hi);
+        break;
+    case GLIA_OP_BROADCAST:
+        set(&s[0], GT_IN, op->p.bcast.b, lo, hi);
+        set(&s[1], GT_OUT, op->p.bcast.a * op->p.bcast.b * op->p.bcast.c, lo, hi);
+        break;
+    case GLIA_OP_REDUCE:
+        set(&s[0], GT_IN, op->p.bcast.a * op->p.bcast.b * op->p.bcast.c, lo, hi);
+        set(&s[1], GT_OUT, op->p.bcast.b, lo, hi);
+        break;
+    case GLIA_OP_GEMM: {
+        const glia_gemm_desc *g = &op->p.gemm;
+        set(&s[0], GT_IN, gemm_size(g->batch, g->stride_a, g->trans_a ? g->k : g->m, g->lda), lo, hi);
+        set(&s[1], GT_IN, gemm_size(g->batch, g->stride_b, g->trans_b ? g->n : g->k, g->ldb), lo, hi);
+        set(&s[2], GT_OUT, gemm_size(g->batch, g->stride_c, g->m, g->ldc), lo, hi);
+        break;
+    }
+    case GLIA_OP_CONV_FWD:
+    case GLIA_OP_CONV_BWD_DATA:
+    case GLIA_OP_CONV_BWD_WEIGHT: {
+        const glia_conv_desc *c = &op->p.conv;
+        size_t x = (size_t)(c->n * c->cin) * vol3(c->in);
+        size_t y = (size_t)(c->n * c->cout) * vol3(c->out);
+        size_t w = (size_t)(c->cout * c->cin * c->k[0] * c->k[1] * c->k[2]);
+        if (op->kind == GLIA_OP_CONV_FWD) {
+            set(&s[0], GT_IN, x, lo, hi);
+            set(&s[1], GT_IN, w, lo, hi);
+            set(&s[2], GT_OUT, y, lo, hi);
+        } else if (op->kind == GLIA_OP_CONV_BWD_DATA) {
+            set(&s[0], GT_IN, y, lo, hi);
+            set(&s[1], GT_IN, w, lo, hi);
+            set(&s[2], GT_OUT, x, lo, hi);
+        } else {
+            set(&s[0], GT_IN, x, lo, hi);
+            set(&s[1], GT_IN, y, lo, hi);
+            set(&s[2], GT_OUT, w, lo, hi);
+        }
+        break;
+    }
+    case GLIA_OP_BN_FWD_TRAIN:
+    case GLIA_OP_BN_FWD_INFER: {
+        size_t n = op->p.bn.n * op->p.bn.c * op->p.bn.s, c = op->p.bn.c;
+        set(&s[0], GT_IN, n, -2.0f, 3.0f);     /* a non-zero mean */
+        set(&s[1], GT_IN, c, 0.5f, 1.5f);
+        set(&s[2], GT_IN, c, lo, hi);
+        set(&s[3], GT_OUT, n, lo, hi);
+        if (op->kind == GLIA_OP_BN_FWD_TRAIN) {
+            set(&s[4], GT_OUT, c, lo, hi);
+            set(&s[5], GT_OUT, c, lo, hi);
+            set(&s[6], GT_OUT, c, lo, hi);
+            set(&s[7], GT_OUT, c, 0.5f, 2.0f);
+        } else {
+            set(&s[6], GT_IN, c, lo, hi);
+            set(&s[7], GT_IN, c, 0.5f, 2.0f);
+        }
+        break;
+    }
+    case GLIA_OP_BN_BWD: {
+        size_t n = op->p.bn.n * op->p.bn.c * op->p.bn.s, c = op->p.bn.c;
+        set(&s[0], GT_IN, n, -2.0f, 3.0f);
+        set(&s[1], GT_IN, c, 0.5f, 1.5f);
+        set(&s[2], GT_IN, n, lo, hi);
+        set(&s[3], GT_IN, c, 0.0f, 1.0f);
+        set(&s[4], GT_IN, c, 0.5f, 2.0f);
+        set(&s[5], GT_OUT, n, lo, hi);
+        set(&s[6], GT_OUT, c, lo, hi);
+        set(&s[7], GT_OUT, c, lo, hi);
+        break;
+    }
+    case GLIA_OP_MAXPOOL_FWD:
+    case GLIA_OP_MAXPOOL_BWD:
+    case GLIA_OP_UPSAMPLE_FWD:
+    case GLIA_OP_UPSAMPLE_BWD: {
+        size_t in = (size_t)op->p.pool.planes * vol3(op->p.pool.in);
+        size_t out = (size_t)op->p.pool.planes * vol3(op->p.pool.out);
+        if (op->kind == GLIA_OP_MAXPOOL_FWD) {
+            set(&s[0], GT_IN, in, lo, hi);
+            set(&s[1], GT_OUT, out, lo, hi);
+            set(&s[2], GT_OUT, out, lo, hi);
+            s[2].is_index = 1;
+        } else if (op->kind == GLIA_OP_MAXPOOL_BWD) {
+            set(&s[0], GT_IN, out, lo, hi);
+            set(&s[1], GT_IN, out, lo, hi);
+            s[1].is_index = 1;
+            set(&s[2], GT_OUT, in, lo, hi);
+        } else if (op->kind == GLIA_OP_UPSAMPLE_FWD) {
+            set(&s[0], GT_IN, in, lo, hi);
+            set(&s[1], GT_OUT, out, lo, hi);
+        } else {
+            set(&s[0], GT_IN, out, lo, hi);
+            set(&s[1], GT_OUT, in, lo, hi);
+        }
+        break;
+    }
+    case GLIA_OP_SOFTMAX_FWD:
+    case GLIA_OP_ARGMAX: {
+        size_t n = op->p.chan.n * op->p.chan.c * op->p.chan.s;
+        set(&s[0], GT_IN, n, -3.0f, 3.0f);
+        set(&s[1], GT_OUT, op->kind == GLIA_OP_ARGMAX ? op->p.chan.n * op->p.chan.s : n, lo, hi);
+        break;
+    }
+    case GLIA_OP_SOFTMAX_BWD: {
+        size_t n = op->p.chan.n * op->p.chan.c * op->p.chan.s;
+        set(&s[0], GT_IN, n, 0.0f, 1.0f);
+        set(&s[1], GT_IN, n, lo, hi);
+        set(&s[2], GT_OUT, n, lo, hi);
+        break;
+    }
+    case GLIA_OP_SOFTMAX_CE:
+    case GLIA_OP_SOFTMAX_CE_BWD: {
+        size_t n = op->p.chan.n * op->p.chan.c * op->p.chan.s;
+        set(&s[0], GT_IN, n, -4.0f, 4.0f);
+        set(&s[1], GT_IN, n, 0.0f, 1.0f);
+        if (op->kind == GLIA_OP_SOFTMAX_CE) {
+            set(&s[2], GT_OUT, op->p.chan.n * op->p.chan.s, lo, hi);
+        } else {
+            set(&s[2], GT_IN, 1, 0.5f, 1.5f);
+            set(&s[3], GT_OUT, n, lo, hi);
+        }
+        break;
+    }
+    case GLIA_OP_BCE_LOGITS:
+    case GLIA_OP_BCE_LOGITS_BWD:
+        set(&s[0], GT_IN, op->p.loss.n, -4.0f, 4.0f);
+        set(&s[1], GT_IN, op->p.loss.n, 0.0f, 1.0f);
+        if (op->kind == GLIA_OP_BCE_LOGITS) {
+            set(&s[2], GT_OUT, op->p.loss.n, lo, hi);
+        } else {
+            set(&s[2], GT_IN, 1, 0.5f, 1.5f);
+            set(&s[3], GT_OUT, op->p.loss.n, lo, hi);
+        }
+        break;
+    case GLIA_OP_DICE_SUMS:
+        set(&s[0], GT_IN, op->p.dice.a * op->p.dice.b * op->p.dice.c, 0.0f, 1.0f);
+        set(&s[1], GT_IN, op->p.dice.a * op->p.dice.b * op->p.dice.c, 0.0f, 1.0f);
+        set(&s[2], GT_OUT, 3 * op->p.dice.b, lo, hi);
+        break;
+    case GLIA_OP_DICE_SUMS_BWD:
+        set(&s[0], GT_IN, op->p.dice.a * op->p.dice.b * op->p.dice.c, 0.0f, 1.0f);
+        set(&s[1], GT_IN, 3 * op->p.dice.b, lo, hi);
+        set(&s[2], GT_OUT, op->p.dice.a * op->p.dice.b * op->p.dice.c, lo, hi);
+        break;
+    case GLIA_OP_SGD:
+        set(&s[0], GT_OUT, op->p.sgd.n, lo, hi);
+        set(&s[1], GT_IN, op->p.sgd.n, lo, hi);
+        if (op->p.sgd.momentum != 0.0f)
+            set(&s[2], GT_OUT, op->p.sgd.n, lo, hi);
+        break;
+    case GLIA_OP_ADAM:
+        set(&s[0], GT_OUT, op->p.adam.n, lo, hi);
+        set(&s[1], GT_IN, op->p.adam.n, lo, hi);
+        set(&s[2], GT_OUT, op->p.adam.n, -0.1f, 0.1f);
+        set(&s[3], GT_OUT, op->p.adam.n, 0.0f, 0.01f);   /* a second moment: >= 0 */
+        break;
+    case GLIA_OP_COUNT_:
+        break;
+    }
+    for (int i = 0; i < 8; i++)
+        if (omit & (1u << i))
+            s[i].role = GT_UNUSED;
+}
+
+void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
+{
+    const glia_pool_desc *d = &op->p.pool;
+    size_t per = vol3(d->out), n = (size_t)d->planes * per;
+    float u[3];
+    for (size_t i = 0; i < n; i++) {
+        size_t o = i % per;
+        int64_t ow = (int64_t)(o % (size_t)d->out[2]), oh = (int64_t)(o / (size_t)d->out[2] % (size_t)d->out[1]);
+        int64_t od = (int64_t)(o / (size_t)(d->out[2] * d->out[1]));
+        gt_fill(u, 3, seed + i, 0.0f, 1.0f);
+        int64_t id = od * d->stride[0] + (int64_t)(u[0] * (float)d->k[0]);
+        int64_t ih = oh * d->stride[1] + (int64_t)(u[1] * (float)d->k[1]);
+        int64_t iw = ow * d->stride[2] + (int64_t)(u[2] * (float)d->k[2]);
+        idx[i] = (int32_t)((id * d->in[1] + ih) * d->in[2] + iw);
+    }
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+#define EW GT_TOL_EW
+#define RED GT_TOL_RED
+#define MM GT_TOL_MM
+
+/* GEMM with the natural leading dimensions and batch strides. */
+#define GEMM(TA, TB, M, N, K, BATCH, ALPHA, BETA)                                         \
+    .kind = GLIA_OP_GEMM,                                                                 \
+    .p.gemm = {TA, TB, M, N, K, (TA) ? (M) : (K), (TB) ? (K) : (N), N, BATCH, (M) * (K),    \
+               (K) * (N), (M) * (N), ALPHA, BETA}
+/* GEMM with explicit leading dimensions and strides. */
+#define GEMMX(TA, TB, M, N, K, LDA, LDB, LDC, BATCH, SA, SB, SC, ALPHA, BETA)              \
+    .kind = GLIA_OP_GEMM,                                                                 \
+    .p.gemm = {TA, TB, M, N, K, LDA, LDB, LDC, BATCH, SA, SB, SC, ALPHA, BETA}
+
+#define OSZ(I, K, S, P) (((I) + 2 * (P) - (K)) / (S) + 1)
+/* A convolution with per-axis kernel, stride and padding (D, H, W). */
+#define CONV(KIND, ND, N, CI, CO, D, H, W, KD, KH, KW, SD, SH, SW, PD, PH, PW)              \
+    .kind = KIND,                                                                         \
+    .p.conv = {ND, N, CI, CO, {D, H, W},                                                  \
+               {OSZ(D, KD, SD, PD), OSZ(H, KH, SH, PH), OSZ(W, KW, SW, PW)},              \
+               {KD, KH, KW}, {SD, SH, SW}, {PD, PH, PW}}
+#define CONV2(KIND, N, CI, CO, H, W, K, S, P) CONV(KIND, 2, N, CI, CO, 1, H, W, 1, K, K, 1, S, S, 0, P, P)
+#define CONV3(KIND, N, CI, CO, D, H, W, K, S, P) CONV(KIND, 3, N, CI, CO, D, H, W, K, K, K, S, S, S, P, P, P)
+
+/* Max pooling, no padding: out = (in - k) / s + 1. */
+#define POOL(KIND, PL, D, H, W, KD, KH, KW, SD, SH, SW)                                   \
+    .kind = KIND,                                                                         \
+    .p.pool = {PL, {D, H, W}, {OSZ(D, KD, SD, 0), OSZ(H, KH, SH, 0), OSZ(W, KW, SW, 0)},    \
+               {KD, KH, KW}, {SD, SH, SW}}
+#define POOL2(KIND, PL, H, W, K, S) POOL(KIND, PL, 1, H, W, 1, K, K, 1, S, S)
+/* Nearest upsampling by (SD, SH, SW). */
+#define UP(KIND, PL, D, H, W, SD, SH, SW)                                                 \
+    .kind = KIND,                                                                         \
+    .p.pool = {PL, {D, H, W}, {(D) * (SD), (H) * (SH), (W) * (SW)}, {SD, SH, SW}, {1, 1, 1}}
+
+#define CHAN(KIND, N, C, S, SCALE) .kind = KIND, .p.chan = {N, C, S, SCALE}
+#define BN(KIND, N, C, S) .kind = KIND, .p.bn = {N, C, S, 1e-5f, 0.1f}
+#define SLOT(i) (1u << (i))
+
+/* 3D convolution sizes whose column matrix exceeds a 64 MiB workspace:
+ * 8 channels * 27 taps * 44^3 voxels = 18.4M floats. 2D: 64*9*176^2 = 17.8M. */
+#define BIG3 44
+#define BIG2 176
+
+const gt_op_case gt_op_cases[] = {
+    /* ---- FILL, COPY2D ---- */
+    {.name = "n91", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {91, 2.5f}}, .omit = SLOT(1)},
+    {.name = "scaled_off", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {777, -1.5f}}, .off = 5},
+    {.name = "large", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {300001, 0.25f}}, .omit = SLOT(1)},
+    {.name = "7x13", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {7, 13, 20, 15, 0.0f}}},
+    {.name = "7x13_beta_off", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {7, 13, 13, 29, 0.5f}}, .off = 3},
+    {.name = "concat_large", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {64, 4099, 4099, 8200, 0.0f}}},
+    {.name = "slice_large_beta", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {33, 5000, 9000, 5000, 1.0f}}},
+    /* ---- AXPBYZ, BINARY ---- */
+    {.name = "n1001", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {1001, 0.3f, -1.2f}}},
+    {.name = "b0", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {1001, 2.0f, 0.0f}}, .off = 7},
+    {.name = "alias_zx", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {513, 1.0f, 0.5f}}, .alias_out = 3, .alias_in = 0},
+    {.name = "alias_zy_large", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {300007, -0.7f, 1.0f}}, .alias_out = 3, .alias_in = 1},
+    {.name = "mul", .tol = EW, .op = {.kind = GLIA_OP_BINARY, .p.binary = {1003, GLIA_BINARY_MUL}}},
+    {.name = "div_off", .tol = EW, .op = {.kind = GLIA_OP_BINARY, .p.binary = {1003, GLIA_BINARY_DIV}}, .off = 1},
+    {.name = "mul_alias", .tol = EW, .op = {.kind = GLIA_OP_BINARY, .p.binary = {257, GLIA_BINARY_MUL}}, .alias_out = 3, .alias_in = 0},
+    {.name = "div_large", .tol = EW, .op = {.kind = GLIA_OP_BINARY, .p.binary = {300001, GLIA_BINARY_DIV}}},
+    /* ---- UNARY, UNARY_BWD ---- */
+    {.name = "affine", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_AFFINE, 0.5f, -0.25f}}},
+    {.name = "relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_RELU, 0, 0}}, .off = 2},
+    {.name = "relu_alias", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {999, GLIA_UNARY_RELU, 0, 0}}, .alias_out = 2, .alias_in = 0},
+    {.name = "sigmoid", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_SIGMOID, 0, 0}}},
+    {.name = "threshold", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_THRESHOLD, 0.3f, 0}}},
+    {.name = "sigmoid_large", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_SIGMOID, 0, 0}}},
+    {.name = "affine_large_alias", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_AFFINE, -2.0f, 1.0f}}, .alias_out = 2, .alias_in = 0},
+    {.name = "relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_RELU, 0, 0}}},
+    {.name = "sigmoid_off", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_SIGMOID, 0, 0}}, .off = 9},
+    {.name = "relu_large", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_RELU, 0, 0}}},
+    /* ---- BROADCAST, REDUCE over [A, B, C] ---- */
+    {.name = "3x7x13", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {3, 7, 13, 1.0f, 0.0f}}},
+    {.name = "beta_off", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {2, 5, 11, 0.5f, 1.0f}}, .off = 4},
+    {.name = "rows_c1", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {1000, 17, 1, 1.0f, 1.0f}}},
+    {.name = "conv_bias_large", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {4, 32, 4099, 1.0f, 1.0f}}},
+    {.name = "3x7x13", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {3, 7, 13, 1.0f, 0.0f}}},
+    {.name = "beta_off", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {5, 3, 9, -0.5f, 0.75f}}, .off = 6},
+    {.name = "bias_grad_large", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {4, 32, 4099, 1.0f, 0.0f}}},
+    {.name = "sum_all_large", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {1, 1, 1000003, 1.0f, 0.0f}}},
+    {.name = "few_rows_large", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {3, 2, 70001, 1.0f, 1.0f}}},
+    {.name = "cols", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {1000, 17, 1, 1.0f, 0.0f}}},
+    /* ---- GEMM ---- */
+    {.name = "nn_7x13x5", .tol = MM, .op = {GEMM(0, 0, 7, 13, 5, 1, 1.0f, 0.0f)}},
+    {.name = "nt_7x13x5", .tol = MM, .op = {GEMM(0, 1, 7, 13, 5, 1, 1.0f, 0.0f)}},
+    {.name = "tn_7x13x5", .tol = MM, .op = {GEMM(1, 0, 7, 13, 5, 1, 1.0f, 0.0f)}},
+    {.name = "tt_7x13x5_off", .tol = MM, .op = {GEMM(1, 1, 7, 13, 5, 1, 1.0f, 0.0f)}, .off = 3},
+    {.name = "nn_beta_alpha", .tol = MM, .op = {GEMM(0, 0, 9, 11, 17, 1, 0.5f, 0.7f)}},
+    {.name = "tt_beta1", .tol = MM, .op = {GEMM(1, 1, 12, 5, 31, 1, -1.0f, 1.0f)}},
+    {.name = "nn_ld_padded", .tol = MM, .op = {GEMMX(0, 0, 6, 7, 8, 11, 9, 10, 1, 0, 0, 0, 1.0f, 0.0f)}},
+    {.name = "tn_ld_padded_beta", .tol = MM, .op = {GEMMX(1, 0, 6, 7, 8, 9, 12, 13, 1, 0, 0, 0, 1.0f, 0.5f)}},
+    {.name = "batch3_nn", .tol = MM, .op = {GEMM(0, 0, 5, 6, 7, 3, 1.0f, 0.0f)}},
+    {.name = "batch3_nt_padded", .tol = MM, .op = {GEMMX(0, 1, 5, 6, 7, 8, 9, 10, 3, 45, 60, 55, 1.0f, 0.0f)}},
+    {.name = "batch4_tn_beta", .tol = MM, .op = {GEMMX(1, 0, 4, 9, 6, 5, 10, 11, 4, 33, 62, 50, 2.0f, 0.5f)}},
+    {.name = "batch2_tt", .tol = MM, .op = {GEMM(1, 1, 3, 4, 5, 2, 1.0f, 0.0f)}},
+    {.name = "batch3_shared_a", .tol = MM, .op = {GEMMX(0, 0, 4, 5, 6, 6, 5, 5, 3, 0, 30, 20, 1.0f, 0.0f)}},
+    {.name = "k1", .tol = MM, .op = {GEMM(0, 0, 13, 7, 1, 1, 1.0f, 0.0f)}},
+    {.name = "large_nt", .tol = MM, .op = {GEMM(0, 1, 256, 300, 200, 1, 1.0f, 0.0f)}},
+    {.name = "large_tn_batch", .tol = MM, .op = {GEMM(1, 0, 96, 130, 257, 2, 1.0f, 1.0f)}},
+    /* ---- convolutions ---- */
+    {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 3, 5, 7, 13, 3, 1, 1)}},
+    {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
+    {.name = "2d_5x5_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 3, 4, 11, 10, 5, 1, 2)}},
+    {.name = "2d_3x3_p0", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 3, 2, 2, 8, 9, 3, 1, 0)}},
+    {.name = "2d_1x1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 6, 5, 7, 13, 1, 1, 0)}},
+    {.name = "2d_1x1_s2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 3, 4, 7, 13, 1, 2, 0)}},
+    {.name = "2d_2x2_s2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 3, 4, 8, 12, 2, 2, 0)}},
+    {.name = "2d_pad_gt_kernel", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 2, 3, 4, 5, 3, 2, 2)}},
+    {.name = "3d_3x3x3_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 2, 2, 3, 5, 6, 7, 3, 1, 1)}},
+    {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
+    {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_FWD, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
+    {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
+    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
+    {.name = "3d_chunked", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
+
+    {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 5, 7, 13, 3, 1, 1)}},
+    {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
+    {.name = "2d_5x5_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 3, 4, 11, 10, 5, 1, 2)}},
+    {.name = "2d_1x1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 6, 5, 7, 13, 1, 1, 0)}},
+    {.name = "2d_1x1_s2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 4, 7, 13, 1, 2, 0)}},
+    {.name = "2d_2x2_s2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 4, 8, 12, 2, 2, 0)}},
+    {.name = "2d_3x3_s2_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 2, 3, 7, 9, 3, 2, 0)}},
+    {.name = "3d_3x3x3_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 2, 3, 5, 6, 7, 3, 1, 1)}},
+    {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
+    {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_DATA, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
+    {.name = "3d_2x2x2_s2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 3, 2, 6, 4, 8, 2, 2, 0)}},
+    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 64, 32, 32, 32, 3, 1, 1)}},
+    {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
+
+    {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 3, 5, 7, 13, 3, 1, 1)}},
+    {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
+    {.name = "2d_5x5_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 3, 4, 11, 10, 5, 1, 2)}},
+    {.name = "2d_1x1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 6, 5, 7, 13, 1, 1, 0)}},
+    {.name = "2d_2x2_s2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 3, 4, 8, 12, 2, 2, 0)}},
+    {.name = "3d_3x3x3_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 2, 3, 5, 6, 7, 3, 1, 1)}},
+    {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
+    {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_WEIGHT, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
+    {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
+    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "3d_chunked_batch2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
+    /* ---- batch norm over [N, C, S] ---- */
+    {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 3, 91)}},
+    {.name = "no_running_off", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 3, 5, 17)}, .omit = SLOT(6) | SLOT(7), .off = 3},
+    {.name = "many_channels_large", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 4, 16, 4099)}},
+    {.name = "one_channel_large", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 1, 150001)}},
+    {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_INFER, 2, 3, 91)}},
+    {.name = "large_off", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_INFER, 4, 16, 4099)}, .off = 1},
+    {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 3, 91)}},
+    {.name = "off", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 3, 5, 17)}, .off = 2},
+    {.name = "many_channels_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 4, 16, 4099)}},
+    {.name = "one_channel_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 1, 150001)}},
+    /* ---- pooling and upsampling ---- */
+    {.name = "2d_k2s2_odd", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 6, 13, 17, 2, 2)}},
+    {.name = "2d_k3s2", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 4, 13, 16, 3, 2)}, .off = 3},
+    {.name = "3d_k2s2", .tol = EW, .op = {POOL(GLIA_OP_MAXPOOL_FWD, 3, 9, 10, 11, 2, 2, 2, 2, 2, 2)}},
+    {.name = "3d_k122", .tol = EW, .op = {POOL(GLIA_OP_MAXPOOL_FWD, 2, 5, 8, 6, 1, 2, 2, 1, 2, 2)}},
+    {.name = "3d_k3s2", .tol = EW, .op = {POOL(GLIA_OP_MAXPOOL_FWD, 2, 7, 9, 8, 3, 3, 3, 2, 2, 2)}},
+    {.name = "2d_k2s2_large", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 32, 128, 130, 2, 2)}},
+    {.name = "2d_k2s2_odd", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_BWD, 6, 13, 17, 2, 2)}},
+    {.name = "2d_k3s2", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_BWD, 4, 13, 16, 3, 2)}, .off = 3},
+    {.name = "3d_k2s2", .tol = EW, .op = {POOL(GLIA_OP_MAXPOOL_BWD, 3, 9, 10, 11, 2, 2, 2, 2, 2, 2)}},
+    {.name = "3d_k3s2", .tol = EW, .op = {POOL(GLIA_OP_MAXPOOL_BWD, 2, 7, 9, 8, 3, 3, 3, 2, 2, 2)}},
+    {.name = "2d_k2s2_large", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_BWD, 32, 128, 130, 2, 2)}},
+    {.name = "2d_2x", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_FWD, 5, 1, 7, 13, 1, 2, 2)}},
+    {.name = "2d_3x_off", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_FWD, 2, 1, 5, 4, 1, 3, 3)}, .off = 4},
+    {.name = "3d_2x", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_FWD, 3, 5, 6, 7, 2, 2, 2)}},
+    {.name = "3d_122", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_FWD, 2, 4, 5, 3, 1, 2, 2)}},
+    {.name = "2d_2x_large", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_FWD, 32, 1, 64, 65, 1, 2, 2)}},
+    {.name = "2d_2x", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_BWD, 5, 1, 7, 13, 1, 2, 2)}},
+    {.name = "2d_3x_off", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_BWD, 2, 1, 5, 4, 1, 3, 3)}, .off = 4},
+    {.name = "3d_2x", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_BWD, 3, 5, 6, 7, 2, 2, 2)}},
+    {.name = "3d_122", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_BWD, 2, 4, 5, 3, 1, 2, 2)}},
+    {.name = "2d_2x_large", .tol = EW, .op = {UP(GLIA_OP_UPSAMPLE_BWD, 32, 1, 64, 65, 1, 2, 2)}},
+    /* ---- softmax, argmax over channels ---- */
+    {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 1, 37, 1.0f)}},
+    {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 2, 37, 1.0f)}},
+    {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 3, 300, 1.0f)}, .off = 1},
+    {.name = "c4", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 3, 4, 37, 1.0f)}},
+    {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 5, 65537, 1.0f)}},
+    {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 1, 37, 1.0f)}},
+    {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 2, 37, 1.0f)}},
+    {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 3, 300, 1.0f)}, .off = 1},
+    {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 5, 65537, 1.0f)}},
+    {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 1, 37, 1.0f)}},
+    {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 2, 37, 1.0f)}},
+    {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 3, 300, 1.0f)}, .off = 1},
+    {.name = "c4", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 3, 4, 37, 1.0f)}},
+    {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 5, 65537, 1.0f)}},
+    /* ---- losses ---- */
+    {.name = "n1001", .tol = EW, .op = {.kind = GLIA_OP_BCE_LOGITS, .p.loss = {1001, 1.0f}}},
+    {.name = "large_off", .tol = EW, .op = {.kind = GLIA_OP_BCE_LOGITS, .p.loss = {300001, 1.0f}}, .off = 2},
+    {.name = "n1001", .tol = EW, .op = {.kind = GLIA_OP_BCE_LOGITS_BWD, .p.loss = {1001, 1.0f}}},
+    {.name = "mean_scale_large", .tol = EW, .op = {.kind = GLIA_OP_BCE_LOGITS_BWD, .p.loss = {300001, 1.0f / 300001}}, .off = 2},
+    {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE, 2, 1, 37, 1.0f)}},
+    {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE, 2, 2, 37, 1.0f)}},
+    {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE, 2, 3, 300, 1.0f)}, .off = 1},
+    {.name = "c4", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE, 3, 4, 37, 1.0f)}},
+    {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE, 2, 5, 65537, 1.0f)}},
+    {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE_BWD, 2, 1, 37, 1.0f)}},
+    {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE_BWD, 2, 2, 37, 0.5f)}},
+    {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE_BWD, 2, 3, 300, 1.0f)}, .off = 1},
+    {.name = "c4", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE_BWD, 3, 4, 37, 0.25f)}},
+    {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_CE_BWD, 2, 5, 65537, 1.0f / 131074)}},
+    {.name = "2x3x77", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {2, 3, 77}}},
+    {.name = "off", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {3, 1, 50}}, .off = 3},
+    {.name = "one_class_large", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {2, 1, 200003}}},
+    {.name = "classes_large", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {4, 5, 16411}}},
+    {.name = "2x3x77", .tol = EW, .op = {.kind = GLIA_OP_DICE_SUMS_BWD, .p.dice = {2, 3, 77}}},
+    {.name = "large_off", .tol = EW, .op = {.kind = GLIA_OP_DICE_SUMS_BWD, .p.dice = {4, 5, 16411}}, .off = 3},
+    /* ---- optimizers (param and state compared) ---- */
+    {.name = "plain", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {1001, 0.1f, 0.0f, 0.0f, 0.0f, 0, 0}}},
+    {.name = "wd", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {1001, 0.05f, 0.0f, 0.0f, 1e-2f, 0, 0}}, .off = 1},
+    {.name = "momentum_first", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {1001, 0.1f, 0.9f, 0.0f, 0.0f, 0, 1}}},
+    {.name = "momentum", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {1001, 0.1f, 0.9f, 0.0f, 1e-3f, 0, 0}}},
+    {.name = "dampening", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {1001, 0.1f, 0.9f, 0.3f, 0.0f, 0, 0}}},
+    {.name = "nesterov_large", .tol = EW, .op = {.kind = GLIA_OP_SGD, .p.sgd = {300001, 0.01f, 0.9f, 0.0f, 5e-4f, 1, 0}}, .off = 2},
+    {.name = "adam", .tol = EW, .op = {.kind = GLIA_OP_ADAM, .p.adam = {1001, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.1f, 0.001f, 0}}},
+    {.name = "adam_wd_step5", .tol = EW, .op = {.kind = GLIA_OP_ADAM, .p.adam = {1001, 1e-2f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0.40951f, 0.0049900f, 0}}, .off = 3},
+    {.name = "adamw", .tol = EW, .op = {.kind = GLIA_OP_ADAM, .p.adam = {1001, 1e-2f, 0.9f, 0.99f, 1e-6f, 0.05f, 0.19f, 0.0199f, 1}}},
+    {.name = "adamw_large", .tol = EW, .op = {.kind = GLIA_OP_ADAM, .p.adam = {300001, 1e-3f, 0.8f, 0.999f, 1e-8f, 1e-2f, 0.2f, 0.001f, 1}}},
+};
+
+const size_t gt_op_case_count = sizeof gt_op_cases / sizeof gt_op_cases[0];

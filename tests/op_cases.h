@@ -1,0 +1,62 @@
+/* The op table test's cases (tests/op_cases.c), shared unchanged by every
+ * backend: each case is an op with its parameters; the runner (test_ops.c)
+ * derives the operands from gt_op_slots, generates them, runs the op on a
+ * backend and on the scalar reference, and compares the outputs. */
+#ifndef GLIA_OP_CASES_H
+#define GLIA_OP_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "backends/backend.h"
+
+/* Tolerances on the normalised error ||out - ref|| / ||ref|| of one output,
+ * for float32 (unit roundoff u = 2^-24 = 6e-8):
+ * - GT_TOL_EW: elementwise ops, a few roundings per element and library
+ *   exp/log within a few ulp, or sums over at most a handful of channels;
+ *   1e-6 is ~16u.
+ * - GT_TOL_RED: reductions over up to ~10^6 elements (and what is computed
+ *   from them, like batch-norm outputs), whose summation order differs from
+ *   the reference's double accumulation; a blocked float32 sum errs by about
+ *   sqrt(blocks) u, so 1e-5 leaves room without hiding a wrong term
+ *   (one element wrong in 10^6 already gives ~1e-3).
+ * - GT_TOL_MM: GEMM and convolutions, float32 dot products of length up to a
+ *   few 10^4 (backward-weight reduces over the batch and all voxels) in the
+ *   BLAS's blocked order: ~sqrt(block count * block) u, so 2e-5. */
+#define GT_TOL_EW 1e-6
+#define GT_TOL_RED 1e-5
+#define GT_TOL_MM 2e-5
+
+typedef enum gt_role { GT_UNUSED = 0, GT_IN, GT_OUT } gt_role;
+
+/* One operand slot of an op. OUT slots are also read when the op accumulates
+ * (beta, in-place optimizer state); every slot gets generated initial data. */
+typedef struct gt_slot {
+    gt_role role;
+    size_t n;          /* elements */
+    int is_index;      /* int32 pooling indices rather than float */
+    float lo, hi;      /* range of generated values */
+} gt_slot;
+
+typedef struct gt_op_case {
+    const char *name;  /* unique among the cases of its op kind */
+    double tol;        /* max normalised error of each float output */
+    glia_op op;        /* kind and parameters; the runner sets the views */
+    size_t off;        /* view offset (elements) of every operand: tests offsets */
+    int alias_out;     /* 1 + slot that shares the view of slot alias_in; 0 = none */
+    int alias_in;
+    unsigned omit;     /* bit i: leave optional slot i NULL */
+    int big;           /* large (exercises chunking): expensive on slow paths */
+} gt_op_case;
+
+extern const gt_op_case gt_op_cases[];
+extern const size_t gt_op_case_count;
+
+/* "CONV_FWD" etc. Never NULL. */
+const char *gt_op_name(glia_op_kind kind);
+/* The operand slots of op (with omit applied). */
+void gt_op_slots(const glia_op *op, unsigned omit, gt_slot s[8]);
+/* Valid pooling indices for MAXPOOL_BWD's idx slot: for every output one
+ * random position inside its window. */
+void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed);
+
+#endif
