@@ -1,0 +1,192 @@
+/* Device enumeration and the process-wide per-device state (context, programs). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backends/opencl/cl_priv.h"
+#include "backends/opencl/cl_sources.h"
+
+#define MAX_PLATFORMS 16
+#define MAX_SHARED 64
+
+/* File stems of the programs, in glia_cl_prog order. */
+static const char *const prog_names[GLIA_CL_PROG_COUNT_] = {
+    [GLIA_CL_PROG_ELEMENTWISE] = "elementwise",
+    [GLIA_CL_PROG_REDUCE] = "reduce",
+    [GLIA_CL_PROG_NORM] = "norm",
+    [GLIA_CL_PROG_POOL] = "pool",
+    [GLIA_CL_PROG_CHANNEL] = "channel",
+    [GLIA_CL_PROG_LOSS] = "loss",
+    [GLIA_CL_PROG_OPTIM] = "optim",
+    [GLIA_CL_PROG_IM2COL] = "im2col",
+};
+
+struct glia_cl_shared {
+    cl_device_id dev;
+    cl_context cx;
+    cl_program prog[GLIA_CL_PROG_COUNT_];
+};
+
+/* Contexts live until the process ends: CLBlast caches its compiled kernels per
+ * context, and a context per open would recompile them every time. */
+static glia_cl_shared shared[MAX_SHARED];
+static int shared_count;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+glia_status glia_cl_device_at(int index, cl_platform_id *plat, cl_device_id *dev, int *count)
+{
+    cl_platform_id plats[MAX_PLATFORMS];
+    cl_uint np = 0;
+    int total = 0;
+    cl_int e = clGetPlatformIDs(MAX_PLATFORMS, plats, &np);
+    if (e != CL_SUCCESS || np == 0) {   /* no ICD or no platform: no devices */
+        *count = 0;
+        return GLIA_STATUS_OK;
+    }
+    if (np > MAX_PLATFORMS)
+        np = MAX_PLATFORMS;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0)
+            continue;   /* a platform without usable devices contributes none */
+        if (index >= total && index < total + (int)nd) {
+            cl_device_id *ids = malloc(nd * sizeof *ids);
+            if (!ids)
+                return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "opencl: out of host memory");
+            e = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, nd, ids, NULL);
+            if (e == CL_SUCCESS) {
+                *plat = plats[p];
+                *dev = ids[index - total];
+            }
+            free(ids);
+            if (e != CL_SUCCESS)
+                return glia_cl_fail(e, "clGetDeviceIDs");
+        }
+        total += (int)nd;
+    }
+    *count = total;
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_cl_shared_get(cl_device_id dev, glia_cl_shared **out, cl_context *cx)
+{
+    glia_status s = GLIA_STATUS_OK;
+    pthread_mutex_lock(&shared_lock);
+    int i;
+    for (i = 0; i < shared_count; i++)
+        if (shared[i].dev == dev)
+            break;
+    if (i == shared_count) {
+        if (shared_count == MAX_SHARED) {
+            s = glia_seterr(GLIA_STATUS_UNSUPPORTED, "opencl: more than %d devices", MAX_SHARED);
+        } else {
+            cl_int e;
+            cl_context c = clCreateContext(NULL, 1, &dev, NULL, NULL, &e);
+            if (e != CL_SUCCESS) {
+                s = glia_cl_fail(e, "clCreateContext");
+            } else {
+                memset(&shared[i], 0, sizeof shared[i]);
+                shared[i].dev = dev;
+                shared[i].cx = c;
+                shared_count++;
+            }
+        }
+    }
+    if (s == GLIA_STATUS_OK) {
+        *out = &shared[i];
+        *cx = shared[i].cx;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    return s;
+}
+
+#ifndef GLIA_CL_LIVE_DIR
+static const char *embedded(const char *name)
+{
+    for (int i = 0; i < glia_cl_source_count; i++)
+        if (strcmp(glia_cl_sources[i].name, name) == 0)
+            return glia_cl_sources[i].text;
+    return NULL;
+}
+#else
+/* Development build: read cl/NAME.cl from the source tree. */
+static char *read_live(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.cl", GLIA_CL_LIVE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1))) {
+            if (fread(text, 1, (size_t)n, f) != (size_t)n) {
+                free(text);
+                text = NULL;
+            } else {
+                text[n] = '\0';
+            }
+        }
+    }
+    fclose(f);
+    return text;
+}
+#endif
+
+/* common.cl followed by the program's file, in one malloc'd string. */
+static glia_status program_source(glia_cl_prog p, char **out)
+{
+    const char *parts[2] = {"common", prog_names[p]};
+    const char *text[2];
+    char *owned[2] = {NULL, NULL};
+    glia_status s = GLIA_STATUS_OK;
+    for (int i = 0; i < 2; i++) {
+#ifdef GLIA_CL_LIVE_DIR
+        owned[i] = read_live(parts[i]);
+        text[i] = owned[i];
+        if (!text[i])
+            s = glia_seterr(GLIA_STATUS_IO_ERROR, "opencl: cannot read %s/%s.cl",
+                            GLIA_CL_LIVE_DIR, parts[i]);
+#else
+        text[i] = embedded(parts[i]);
+        if (!text[i])
+            s = glia_seterr(GLIA_STATUS_INTERNAL, "opencl: kernel source %s.cl not embedded",
+                            parts[i]);
+#endif
+    }
+    if (s == GLIA_STATUS_OK) {
+        size_t a = strlen(text[0]), b = strlen(text[1]);
+        char *src = malloc(a + b + 2);
+        if (!src) {
+            s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "opencl: out of host memory");
+        } else {
+            memcpy(src, text[0], a);
+            src[a] = '\n';
+            memcpy(src + a + 1, text[1], b + 1);
+            *out = src;
+        }
+    }
+    free(owned[0]);
+    free(owned[1]);
+    return s;
+}
+
+glia_status glia_cl_program_get(glia_cl_shared *sh, glia_cl_prog p, const char *cache_dir,
+                                cl_program *out)
+{
+    glia_status s = GLIA_STATUS_OK;
+    /* one lock for all devices: builds are rare (once per program and process) */
+    pthread_mutex_lock(&shared_lock);
+    if (!sh->prog[p]) {
+        char *src = NULL;
+        s = program_source(p, &src);
+        if (s == GLIA_STATUS_OK)
+            s = glia_cl_program_build(sh->cx, sh->dev, src, cache_dir, &sh->prog[p]);
+        free(src);
+    }
+    if (s == GLIA_STATUS_OK)
+        *out = sh->prog[p];
+    pthread_mutex_unlock(&shared_lock);
+    return s;
+}

@@ -1,0 +1,154 @@
+/* Elementwise, pooling, per-channel, loss and optimizer ops: one kernel each. */
+#include "backends/opencl/cl_priv.h"
+
+#define V(i) GLIA_KA_VIEW(op->t[i])
+#define LAUNCH(k, n, ...) GLIA_CL_LAUNCH(ctx, k, n, 0, __VA_ARGS__)
+
+/* Geometry arguments shared by the pooling kernels. */
+#define POOL_DIMS(pd)                                                                        \
+    GLIA_KA_U32((pd)->planes), GLIA_KA_U32((pd)->in[0]), GLIA_KA_U32((pd)->in[1]),           \
+        GLIA_KA_U32((pd)->in[2]), GLIA_KA_U32((pd)->out[0]), GLIA_KA_U32((pd)->out[1]),      \
+        GLIA_KA_U32((pd)->out[2])
+
+static glia_status pool(glia_bctx *ctx, const glia_op *op)
+{
+    const glia_pool_desc *pd = &op->p.pool;
+    uint64_t nin = (uint64_t)pd->planes * pd->in[0] * pd->in[1] * pd->in[2];
+    uint64_t nout = (uint64_t)pd->planes * pd->out[0] * pd->out[1] * pd->out[2];
+    glia_status s = glia_cl_check_u32(nin > nout ? nin : nout, "pooling");
+    if (s != GLIA_STATUS_OK)
+        return s;
+#define KS(a) GLIA_KA_I32((pd)->a[0]), GLIA_KA_I32((pd)->a[1]), GLIA_KA_I32((pd)->a[2])
+    switch (op->kind) {
+    case GLIA_OP_MAXPOOL_FWD:
+        return LAUNCH(GLIA_CLK_MAXPOOL_FWD, nout, V(0), V(1), V(2), POOL_DIMS(pd), KS(k),
+                      KS(stride));
+    case GLIA_OP_MAXPOOL_BWD:
+        return LAUNCH(GLIA_CLK_MAXPOOL_BWD, nin, V(0), V(1), V(2), POOL_DIMS(pd), KS(k),
+                      KS(stride));
+    case GLIA_OP_UPSAMPLE_FWD:
+        return LAUNCH(GLIA_CLK_UPSAMPLE_FWD, nout, V(0), V(1), POOL_DIMS(pd), KS(k));
+    default: /* GLIA_OP_UPSAMPLE_BWD: t0 = dy (out), t1 = dx (in) */
+        return LAUNCH(GLIA_CLK_UPSAMPLE_BWD, nin, V(0), V(1), POOL_DIMS(pd), KS(k));
+    }
+#undef KS
+}
+
+static glia_status channel(glia_bctx *ctx, const glia_op *op)
+{
+    size_t n = op->p.chan.n, c = op->p.chan.c, sp = op->p.chan.s;
+    glia_status s = glia_cl_check_u32((uint64_t)n * c * sp, "channel op");
+    if (s != GLIA_STATUS_OK)
+        return s;
+#define NCS GLIA_KA_U32(n), GLIA_KA_U32(c), GLIA_KA_U32(sp)
+    size_t items = n * sp;
+    switch (op->kind) {
+    case GLIA_OP_SOFTMAX_FWD:
+        return LAUNCH(GLIA_CLK_SOFTMAX_FWD, items, V(0), V(1), NCS);
+    case GLIA_OP_SOFTMAX_BWD:
+        return LAUNCH(GLIA_CLK_SOFTMAX_BWD, items, V(0), V(1), V(2), NCS);
+    case GLIA_OP_SOFTMAX_CE:
+        return LAUNCH(GLIA_CLK_SOFTMAX_CE, items, V(0), V(1), V(2), NCS);
+    case GLIA_OP_SOFTMAX_CE_BWD:
+        return LAUNCH(GLIA_CLK_SOFTMAX_CE_BWD, items, V(0), V(1), V(2), V(3), NCS,
+                      GLIA_KA_F32(op->p.chan.scale));
+    default: /* GLIA_OP_ARGMAX */
+        return LAUNCH(GLIA_CLK_ARGMAX, items, V(0), V(1), NCS);
+    }
+#undef NCS
+}
+
+static glia_status copy2d(glia_bctx *ctx, const glia_op *op)
+{
+    size_t rows = op->p.copy2d.rows, cols = op->p.copy2d.cols;
+    glia_status s = glia_cl_check_u32((uint64_t)rows * cols, "copy2d");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    return LAUNCH(GLIA_CLK_COPY2D, rows * cols, V(0), V(1), GLIA_KA_U32(rows),
+                  GLIA_KA_U32(cols), GLIA_KA_U64(op->p.copy2d.src_ld),
+                  GLIA_KA_U64(op->p.copy2d.dst_ld), GLIA_KA_F32(op->p.copy2d.beta));
+}
+
+static glia_status abc_op(glia_bctx *ctx, const glia_op *op, glia_cl_kern k, size_t a, size_t b,
+                          size_t c)
+{
+    uint64_t n = (uint64_t)a * b * c;
+    glia_status s = glia_cl_check_u32(n, "broadcast");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (k == GLIA_CLK_BROADCAST)
+        return LAUNCH(k, n, V(0), V(1), GLIA_KA_U32(a), GLIA_KA_U32(b), GLIA_KA_U32(c),
+                      GLIA_KA_F32(op->p.bcast.alpha), GLIA_KA_F32(op->p.bcast.beta));
+    return LAUNCH(k, n, V(0), V(1), V(2), GLIA_KA_U32(a), GLIA_KA_U32(b), GLIA_KA_U32(c));
+}
+
+static glia_status optim(glia_bctx *ctx, const glia_op *op)
+{
+    if (op->kind == GLIA_OP_SGD) {
+#define P op->p.sgd
+        return LAUNCH(GLIA_CLK_SGD, P.n, V(0), V(1), GLIA_KA_OPT(op->t[2], op->t[0]),
+                      GLIA_KA_U64(P.n), GLIA_KA_F32(P.lr), GLIA_KA_F32(P.momentum),
+                      GLIA_KA_F32(P.dampening), GLIA_KA_F32(P.weight_decay),
+                      GLIA_KA_I32(P.nesterov), GLIA_KA_I32(P.first));
+#undef P
+    }
+#define P op->p.adam
+    return LAUNCH(GLIA_CLK_ADAM, P.n, V(0), V(1), V(2), V(3), GLIA_KA_U64(P.n),
+                  GLIA_KA_F32(P.lr), GLIA_KA_F32(P.beta1), GLIA_KA_F32(P.beta2),
+                  GLIA_KA_F32(P.eps), GLIA_KA_F32(P.weight_decay), GLIA_KA_F32(P.bias_corr1),
+                  GLIA_KA_F32(P.bias_corr2), GLIA_KA_I32(P.decoupled));
+#undef P
+}
+
+glia_status glia_cl_run_basic(glia_bctx *ctx, const glia_op *op)
+{
+    switch (op->kind) {
+    case GLIA_OP_FILL:
+        return LAUNCH(GLIA_CLK_FILL, op->p.fill.n, V(0), GLIA_KA_U64(op->p.fill.n),
+                      GLIA_KA_F32(op->p.fill.value), GLIA_KA_OPT(op->t[1], op->t[0]),
+                      GLIA_KA_I32(op->t[1].buf != NULL));
+    case GLIA_OP_COPY2D:
+        return copy2d(ctx, op);
+    case GLIA_OP_AXPBYZ:
+        return LAUNCH(GLIA_CLK_AXPBYZ, op->p.axpbyz.n, V(0), GLIA_KA_OPT(op->t[1], op->t[0]),
+                      V(2), GLIA_KA_U64(op->p.axpbyz.n), GLIA_KA_F32(op->p.axpbyz.a),
+                      GLIA_KA_F32(op->p.axpbyz.b),
+                      GLIA_KA_I32(op->t[1].buf != NULL && op->p.axpbyz.b != 0.0f));
+    case GLIA_OP_BINARY:
+        return LAUNCH(GLIA_CLK_BINARY, op->p.binary.n, V(0), V(1), V(2),
+                      GLIA_KA_U64(op->p.binary.n), GLIA_KA_I32(op->p.binary.mode));
+    case GLIA_OP_UNARY:
+        return LAUNCH(GLIA_CLK_UNARY, op->p.unary.n, V(0), V(1), GLIA_KA_U64(op->p.unary.n),
+                      GLIA_KA_I32(op->p.unary.mode), GLIA_KA_F32(op->p.unary.a),
+                      GLIA_KA_F32(op->p.unary.b));
+    case GLIA_OP_UNARY_BWD:
+        return LAUNCH(GLIA_CLK_UNARY_BWD, op->p.unary.n, V(0), V(1), V(2),
+                      GLIA_KA_U64(op->p.unary.n), GLIA_KA_I32(op->p.unary.mode));
+    case GLIA_OP_BROADCAST:
+        return abc_op(ctx, op, GLIA_CLK_BROADCAST, op->p.bcast.a, op->p.bcast.b, op->p.bcast.c);
+    case GLIA_OP_DICE_SUMS_BWD:
+        return abc_op(ctx, op, GLIA_CLK_DICE_BWD, op->p.dice.a, op->p.dice.b, op->p.dice.c);
+    case GLIA_OP_MAXPOOL_FWD:
+    case GLIA_OP_MAXPOOL_BWD:
+    case GLIA_OP_UPSAMPLE_FWD:
+    case GLIA_OP_UPSAMPLE_BWD:
+        return pool(ctx, op);
+    case GLIA_OP_SOFTMAX_FWD:
+    case GLIA_OP_SOFTMAX_BWD:
+    case GLIA_OP_SOFTMAX_CE:
+    case GLIA_OP_SOFTMAX_CE_BWD:
+    case GLIA_OP_ARGMAX:
+        return channel(ctx, op);
+    case GLIA_OP_BCE_LOGITS:
+        return LAUNCH(GLIA_CLK_BCE, op->p.loss.n, V(0), V(1), V(2), GLIA_KA_U64(op->p.loss.n));
+    case GLIA_OP_BCE_LOGITS_BWD:
+        return LAUNCH(GLIA_CLK_BCE_BWD, op->p.loss.n, V(0), V(1), V(2), V(3),
+                      GLIA_KA_U64(op->p.loss.n), GLIA_KA_F32(op->p.loss.scale));
+    case GLIA_OP_SGD:
+    case GLIA_OP_ADAM:
+        return optim(ctx, op);
+    default:
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "opencl: op kind %d is not supported",
+                           (int)op->kind);
+    }
+}

@@ -1,0 +1,101 @@
+/* Fill, copies and elementwise arithmetic (GLIA_OP_FILL .. GLIA_OP_BROADCAST). */
+
+/* y = value * (has_s ? s[0] : 1) */
+__kernel void fill(__global float *y, ulong yo, ulong n, float value,
+                   __global const float *s, ulong so, int has_s)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    y[yo + i] = has_s ? value * s[so] : value;
+}
+
+/* dst[r*dst_ld + c] = src[r*src_ld + c] + beta * dst[..]; beta 0 overwrites */
+__kernel void copy2d(__global const float *src, ulong so, __global float *dst, ulong dso,
+                     uint rows, uint cols, ulong src_ld, ulong dst_ld, float beta)
+{
+    uint i = get_global_id(0);
+    if (i >= rows * cols)
+        return;
+    uint r = i / cols, c = i % cols;
+    float v = src[so + r * src_ld + c];
+    ulong d = dso + r * dst_ld + c;
+    dst[d] = beta == 0.0f ? v : v + beta * dst[d];
+}
+
+/* c[b*stride + r*ld + col] *= beta over batch x rows x cols (GEMM with k = 0) */
+__kernel void scale2d(__global float *c, ulong co, uint batch, uint rows, uint cols, ulong ld,
+                      ulong stride, float beta)
+{
+    uint i = get_global_id(0);
+    if (i >= batch * rows * cols)
+        return;
+    uint col = i % cols, t = i / cols, r = t % rows, b = t / rows;
+    ulong d = co + b * stride + r * ld + col;
+    c[d] = beta == 0.0f ? 0.0f : beta * c[d];
+}
+
+/* z = a*x + b*y (y unused when has_y is 0); z may alias x or y */
+__kernel void axpbyz(__global const float *x, ulong xo, __global const float *y, ulong yo,
+                     __global float *z, ulong zo, ulong n, float a, float b, int has_y)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = a * x[xo + i];
+    if (has_y)
+        v += b * y[yo + i];
+    z[zo + i] = v;
+}
+
+/* mode 0: z = x*y, 1: z = x/y */
+__kernel void binary(__global const float *x, ulong xo, __global const float *y, ulong yo,
+                     __global float *z, ulong zo, ulong n, int mode)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    float a = x[xo + i], b = y[yo + i];
+    z[zo + i] = mode == 0 ? a * b : a / b;
+}
+
+/* mode 0: a*x+b, 1: relu, 2: sigmoid, 3: x > a ? 1 : 0 */
+__kernel void unary(__global const float *x, ulong xo, __global float *y, ulong yo, ulong n,
+                    int mode, float a, float b)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = x[xo + i];
+    float r;
+    switch (mode) {
+    case 0: r = a * v + b; break;
+    case 1: r = v > 0.0f ? v : 0.0f; break;
+    case 2: r = sigmoidf(v); break;
+    default: r = v > a ? 1.0f : 0.0f; break;
+    }
+    y[yo + i] = r;
+}
+
+/* mode 1 (relu): dx = dy*(y>0); mode 2 (sigmoid): dx = dy*y*(1-y) */
+__kernel void unary_bwd(__global const float *y, ulong yo, __global const float *dy, ulong dyo,
+                        __global float *dx, ulong dxo, ulong n, int mode)
+{
+    size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    float v = y[yo + i], g = dy[dyo + i];
+    dx[dxo + i] = mode == 1 ? (v > 0.0f ? g : 0.0f) : g * v * (1.0f - v);
+}
+
+/* y[a,b,c] = alpha*x[b] + beta*y[a,b,c]; beta 0 overwrites */
+__kernel void broadcast(__global const float *x, ulong xo, __global float *y, ulong yo,
+                        uint A, uint B, uint C, float alpha, float beta)
+{
+    uint i = get_global_id(0);
+    if (i >= A * B * C)
+        return;
+    uint b = (i / C) % B;
+    float v = alpha * x[xo + b];
+    y[yo + i] = beta == 0.0f ? v : v + beta * y[yo + i];
+}
