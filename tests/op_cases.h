@@ -46,6 +46,8 @@ typedef struct gt_op_case {
     int alias_in;
     unsigned omit;     /* bit i: leave optional slot i NULL */
     int big;           /* large (exercises chunking): expensive on slow paths */
+    int coarse;        /* round generated data to multiples of 1/4: ties and exact
+                          zeros, as after a ReLU (first-max-wins, y > 0 tests) */
 } gt_op_case;
 
 extern const gt_op_case gt_op_cases[];

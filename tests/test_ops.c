@@ -7,6 +7,7 @@
  * unchanged, float outputs must be within the case's normalised error and
  * index outputs must be equal. For the cpu backend the table also runs with
  * an odd thread count and, for the cheap cases, in reference mode. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,9 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
             return -1;
         uint64_t seed = (uint64_t)ci * 16 + (uint64_t)i + 1;
         gt_fill(o->init[i], o->len[i], seed, o->s[i].lo, o->s[i].hi);
+        if (c->coarse)
+            for (size_t k = 0; k < o->len[i]; k++)
+                o->init[i][k] = roundf(o->init[i][k] * 4.0f) / 4.0f;
         if (o->s[i].is_index && o->s[i].role == GT_IN)
             gt_gen_pool_index(&c->op, (int32_t *)(o->init[i] + c->off), seed);
         memcpy(o->ref[i], o->init[i], o->len[i] * sizeof(float));
