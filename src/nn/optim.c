@@ -165,6 +165,17 @@ glia_status glia_optim_export(glia_optimizer *opt, glia_params *state, int64_t *
             if (s != GLIA_STATUS_OK)
                 return s;
         }
+        /* each parameter's own update count (PyTorch's state['step']): a parameter
+         * that first got a gradient late has fewer updates than the optimizer */
+        if (opt->slots[i].s0 || opt->slots[i].steps) {
+            char name[200];
+            snprintf(name, sizeof name, "%s.step", opt->slots[i].name);
+            glia_status s = glia_params_add(state, name, GLIA_PARAM_COUNTER, NULL);
+            if (s == GLIA_STATUS_OK)
+                s = glia_params_set_counter(state, name, opt->slots[i].steps);
+            if (s != GLIA_STATUS_OK)
+                return s;
+        }
     }
     if (steps)
         *steps = opt->steps;
@@ -195,7 +206,13 @@ glia_status glia_optim_import(glia_optimizer *opt, const glia_params *state, int
                 return glia_seterr(s, "optimizer state '%s': %s", name, glia_last_error());
             sl->steps = steps;
         }
+        char name[200];
+        int64_t own;
+        snprintf(name, sizeof name, "%s.step", sl->name);
+        if (glia_params_find(state, name) == NULL && glia_params_counter(state, name, &own) == GLIA_STATUS_OK)
+            sl->steps = own;
     }
+    glia_clear_error();
     opt->steps = steps;
     return GLIA_STATUS_OK;
 }
