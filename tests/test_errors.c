@@ -438,6 +438,7 @@ static void test_op_families(void **state)
     fx *f = *state;
     glia_tensor *x = mk(f->dev, "2x3x4x4"), *y = mk(f->dev, "2x3x4x4"), *bad = mk(f->dev, "2x3x4x5");
     glia_tensor *far = mk(f->dev2, "2x3x4x4"), *flat = mk(f->dev, "96"), *v = mk(f->dev, "6"), *out;
+    glia_tensor *chan = mk(f->dev, "2x4x4x4");
     /* LIBRARY BUG (loss.c dice_combo): glia_loss_dice_bce/_ce never set *out
      * on failure, so every refusal of theirs below FAILS "*out left unset". */
     for (size_t i = 0; i < sizeof binops / sizeof *binops; i++) {
@@ -448,6 +449,7 @@ static void test_op_families(void **state)
         EXPECT_OUT(INV, "null", fn(NULL, NULL, &out));
         EXPECT(INV, "null", fn(x, y, NULL));
         EXPECT_OUT(SHAPE, "2x3x4x5", fn(x, bad, &out));
+        EXPECT_OUT(SHAPE, "2x4x4x4", fn(x, chan, &out)); /* channel counts differ */
         EXPECT_OUT(SHAPE, "", fn(flat, x, &out)); /* same numel, other shape */
         EXPECT_OUT(DEVM, "cpu", fn(x, far, &out));
         EXPECT_OUT(DEVM, "cpu", fn(far, x, &out));
@@ -474,7 +476,7 @@ static void test_op_families(void **state)
     EXPECT_OUT(INV, "penalty", glia_loss_dice_bce(x, y, &o, 1, 1, &out));
     o = (glia_dice_options){.activation = (glia_dice_activation)7};
     EXPECT_OUT(INV, "activation", glia_loss_dice(x, y, &o, &out));
-    FREE_ALL(x, y, bad, far, flat, v);
+    FREE_ALL(x, y, bad, far, flat, v, chan);
     finish();
 }
 
@@ -603,6 +605,9 @@ static void test_matmul(void **state)
     glia_tensor *a = mk(d, "3x4"), *b = mk(d, "4x5"), *b6 = mk(d, "6x5"), *v = mk(d, "4");
     glia_tensor *a3 = mk(d, "2x3x4"), *b3 = mk(d, "2x4x5"), *b3n = mk(d, "3x4x5"), *a4 = mk(d, "1x2x3x4");
     glia_tensor *far = mk(f->dev2, "4x5"), *out;
+    EXPECT(INV, "null", glia_matmul(a, b, 0, 0, NULL));
+    EXPECT_OUT(INV, "null", glia_matmul(NULL, b, 0, 0, &out));
+    EXPECT_OUT(INV, "null", glia_matmul(a, NULL, 0, 0, &out));
     EXPECT_OUT(SHAPE, "3x4", glia_matmul(a, b6, 0, 0, &out));
     EXPECT_OUT(SHAPE, "", glia_matmul(a, b, 1, 0, &out));  /* a^T is 4x3 */
     EXPECT_OUT(SHAPE, "", glia_matmul(a, b, 0, 1, &out));  /* b^T is 5x4 */
