@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backends/opencl/cl_priv.h"
+#include "backends/opencl/cl_testing.h"
 
 /* Conv workspace bound: big enough that chunks keep GEMMs efficient, small
  * enough to leave the device's memory to tensors. */
@@ -253,8 +254,15 @@ static glia_status cl_run(glia_bctx *ctx, const glia_op *op)
 
 size_t glia_cl_workspace_bound(const glia_bctx *ctx)
 {
+    if (ctx->ws_bound)
+        return ctx->ws_bound;
     size_t quarter = ctx->max_alloc / 4;
     return quarter < WORKSPACE_MAX ? quarter : WORKSPACE_MAX;
+}
+
+void glia_cl_set_workspace_bound(glia_bctx *ctx, size_t bytes)
+{
+    ctx->ws_bound = bytes;
 }
 
 const glia_backend glia_backend_opencl = {

@@ -26,6 +26,8 @@ typedef struct header {
     uint64_t checksum;
 } header;
 
+_Static_assert(sizeof(header) == GLIA_CL_CACHE_HEADER_BYTES, "cache header layout");
+
 static glia_cl_cache_counts counts;
 static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
 

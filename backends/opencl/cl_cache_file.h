@@ -5,9 +5,14 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "backends/opencl/cl_cache.h"
+#include "backends/opencl/cl_testing.h"
 
 #define GLIA_CL_HASH_SEED 0xcbf29ce484222325ULL
+
+/* File layout: the header (magic "GLIACLB1", source hash, device[128],
+ * driver[128], payload length, payload checksum: host byte order, 288 bytes),
+ * then the payload (the driver's program binary). */
+#define GLIA_CL_CACHE_HEADER_BYTES 288
 
 /* What an entry must match: the hash of source + build options, and the
  * device and driver it was built for (zero-padded strings). */

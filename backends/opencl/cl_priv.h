@@ -63,6 +63,7 @@ struct glia_bctx {
     char *cache_dir;                   /* NULL: no on-disk program cache */
     /* scratch owned by the context, grown on demand up to fixed bounds */
     cl_mem ws;  size_t ws_bytes;       /* convolution columns */
+    size_t ws_bound;                   /* test override of the workspace bound; 0: none */
     cl_mem part; size_t part_bytes;    /* reduction partial sums */
 };
 
