@@ -12,6 +12,7 @@
 #include "params.h"
 #include "optim.h"
 #include "toy.h"
+#include "image.h"
 
 #ifdef __cplusplus
 extern "C" {
