@@ -12,6 +12,8 @@
 #include "params.h"
 #include "optim.h"
 #include "toy.h"
+#include "model.h"
+#include "io.h"
 #include "image.h"
 
 #ifdef __cplusplus

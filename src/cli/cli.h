@@ -39,5 +39,8 @@ int glia_cli_open_device(const char *spec, long threads, glia_device **dev);
 
 int glia_cmd_devices(int argc, char **argv);
 int glia_cmd_toy(int argc, char **argv);
+int glia_cmd_init(int argc, char **argv);
+int glia_cmd_info(int argc, char **argv);
+int glia_cmd_forward(int argc, char **argv);
 
 #endif

@@ -12,6 +12,23 @@ static const glia_cli_cmd commands[] = {
      "  --seed S        random seed (default 0)\n"
      "  --threads N     CPU backend threads (default: all cores)\n",
      glia_cmd_toy},
+    {"init", "MODEL -o F", "write a freshly initialised unet2d, r2unet or unet3d to a safetensors file",
+     "  -o, --output FILE     the checkpoint to write (.safetensors)\n"
+     "  --in-channels N       input channels (unet2d, r2unet: 3; unet3d: 4)\n"
+     "  --out-channels N      output channels (unet2d, r2unet: 1; unet3d: 3)\n"
+     "  --features a,b,...    channels per level (unet2d: 64,128,256,512; r2unet: 64,...,1024; unet3d: 8,...,64)\n"
+     "  --no-batchnorm        no batch norm (unet2d, unet3d)\n"
+     "  --t N                 r2unet recurrent steps (default 2)\n"
+     "  --seed S              initialisation seed (default 0; the same weights on every backend)\n",
+     glia_cmd_init},
+    {"info", "FILE", "print a checkpoint's model, configuration, parameter count and tensor shapes", NULL,
+     glia_cmd_info},
+    {"forward", "IN OUT", "run a checkpoint (--weights) on a float32 N,C,(D,)H,W .npy, save the logits",
+     "  --weights FILE        the checkpoint (.safetensors)\n"
+     "  --device SPEC         cpu, opencl:N, vulkan:N or auto (default auto)\n"
+     "  --train-mode          batch statistics in batch norm (PyTorch's model.train())\n"
+     "  --threads N           CPU backend threads (default: all cores)\n",
+     glia_cmd_forward},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,291 @@
+/* The model registry, the public model API, and the layers every model shares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backends/backend.h"
+#include "model_impl.h"
+
+static const glia_arch *const archs[GLIA_MODEL_ARCH_COUNT_] = {
+    [GLIA_MODEL_UNET2D] = &glia_arch_unet2d,
+    [GLIA_MODEL_R2UNET] = &glia_arch_r2unet,
+    [GLIA_MODEL_UNET3D] = &glia_arch_unet3d,
+};
+
+/* ---- registry ------------------------------------------------------------- */
+const char *glia_model_arch_name(glia_model_arch arch)
+{
+    return (unsigned)arch < GLIA_MODEL_ARCH_COUNT_ ? archs[arch]->name : NULL;
+}
+
+glia_status glia_model_arch_from_name(const char *name, glia_model_arch *arch)
+{
+    for (int i = 0; name && arch && i < GLIA_MODEL_ARCH_COUNT_; i++)
+        if (strcmp(archs[i]->name, name) == 0) {
+            *arch = (glia_model_arch)i;
+            return GLIA_STATUS_OK;
+        }
+    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown model '%s' (known: unet2d, r2unet, unet3d)",
+                       name ? name : "(null)");
+}
+
+glia_status glia_model_config_default(glia_model_arch arch, glia_model_config *cfg)
+{
+    if (!cfg || (unsigned)arch >= GLIA_MODEL_ARCH_COUNT_)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_config_default: bad architecture %d or NULL",
+                           (int)arch);
+    *cfg = archs[arch]->defaults;
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_model_config_check(const glia_model_config *cfg)
+{
+    if (!cfg || (unsigned)cfg->arch >= GLIA_MODEL_ARCH_COUNT_)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "model config: NULL or unknown architecture %d",
+                           cfg ? (int)cfg->arch : -1);
+    const glia_arch *a = archs[cfg->arch];
+    const int maxc = 65536;
+    if (cfg->in_channels < 1 || cfg->in_channels > maxc || cfg->out_channels < 1 || cfg->out_channels > maxc)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: in_channels %d and out_channels %d must be 1 to %d",
+                           a->name, cfg->in_channels, cfg->out_channels, maxc);
+    if (cfg->levels < a->min_levels || cfg->levels > GLIA_MODEL_MAX_LEVELS)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %d feature levels given, %d to %d allowed", a->name,
+                           cfg->levels, a->min_levels, GLIA_MODEL_MAX_LEVELS);
+    for (int i = 0; i < cfg->levels; i++)
+        /* the bottleneck doubles the deepest feature: keep that in range too */
+        if (cfg->features[i] < 1 || cfg->features[i] > maxc / 2)
+            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: feature %d is %d, must be 1 to %d", a->name, i,
+                               cfg->features[i], maxc / 2);
+    if (cfg->batchnorm != 0 && cfg->batchnorm != 1)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: batchnorm is %d, must be 0 or 1", a->name,
+                           cfg->batchnorm);
+    if (!a->has_batchnorm_option && !cfg->batchnorm)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: batch norm cannot be switched off", a->name);
+    if (a->has_t ? (cfg->t < 1 || cfg->t > 16) : cfg->t != 0)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: t is %d; %s", a->name, cfg->t,
+                           a->has_t ? "it must be 1 to 16" : "only r2unet has recurrent steps (t must be 0)");
+    return GLIA_STATUS_OK;
+}
+
+int glia_model_config_spatial_dims(const glia_model_config *cfg)
+{
+    return cfg && (unsigned)cfg->arch < GLIA_MODEL_ARCH_COUNT_ ? archs[cfg->arch]->nsp : 0;
+}
+
+int glia_model_config_pool_levels(const glia_model_config *cfg)
+{
+    return cfg && (unsigned)cfg->arch < GLIA_MODEL_ARCH_COUNT_ ? cfg->levels - archs[cfg->arch]->pool_levels_less
+                                                               : 0;
+}
+
+/* ---- models --------------------------------------------------------------- */
+glia_status glia_model_create(glia_device *dev, const glia_model_config *cfg, uint64_t seed, glia_model **out)
+{
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_create: out is NULL");
+    *out = NULL;
+    if (!dev)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_create: device is NULL");
+    glia_status s = glia_model_config_check(cfg);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    glia_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_model_create: no host memory");
+    m->cfg = *cfg;
+    m->arch = archs[cfg->arch];
+    m->dev = dev;
+    glia_rng_init(&m->rng, seed);
+    if ((s = glia_params_create(&m->params)) == GLIA_STATUS_OK)
+        s = m->arch->build(m);
+    if (s != GLIA_STATUS_OK) {
+        glia_model_free(m);
+        return s;
+    }
+    *out = m;
+    return GLIA_STATUS_OK;
+}
+
+void glia_model_free(glia_model *m)
+{
+    if (!m)
+        return;
+    glia_params_free(m->params);
+    free(m->layers);
+    free(m);
+}
+
+const glia_model_config *glia_model_get_config(const glia_model *m) { return m ? &m->cfg : NULL; }
+glia_device *glia_model_device(const glia_model *m) { return m ? m->dev : NULL; }
+glia_params *glia_model_params(glia_model *m) { return m ? m->params : NULL; }
+
+glia_status glia_model_check_input(const glia_model *m, int ndim, const int64_t *shape)
+{
+    if (!m || !shape)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_check_input: NULL model or shape");
+    const char *name = m->arch->name;
+    int nsp = m->arch->nsp, levels = glia_model_config_pool_levels(&m->cfg);
+    if (ndim != 2 + nsp)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s takes a %d-D input (N,C,%s), got %d dimensions", name,
+                           2 + nsp, nsp == 3 ? "D,H,W" : "H,W", ndim);
+    if (shape[0] < 1)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: the batch is empty", name);
+    if (shape[1] != m->cfg.in_channels)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s takes %d input channels, got %lld", name,
+                           m->cfg.in_channels, (long long)shape[1]);
+    int64_t mult = (int64_t)1 << levels;
+    for (int i = 0; i < nsp; i++)
+        if (shape[2 + i] < mult || shape[2 + i] % mult)
+            return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                               "%s: spatial size %lld on axis %d is not a multiple of %lld (%d poolings by 2)", name,
+                               (long long)shape[2 + i], i, (long long)mult, levels);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_model_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out)
+{
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_forward: out is NULL");
+    *out = NULL;
+    if (!m || !x)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_forward: NULL model or input");
+    int64_t shape[GLIA_MAX_DIMS];
+    int nd = glia_tensor_ndim(x);
+    for (int i = 0; i < nd; i++)
+        shape[i] = glia_tensor_dim(x, i);
+    glia_status s = glia_model_check_input(m, nd, shape);
+    if (s == GLIA_STATUS_OK)
+        s = m->arch->forward(m, x, train ? 1 : 0, out);
+    return s;
+}
+
+/* ---- shared layers ---------------------------------------------------------- */
+const char *glia_mname(char *buf, size_t len, const char *prefix, int i)
+{
+    if ((size_t)snprintf(buf, len, "%s.%d", prefix, i) >= len)
+        buf[0] = '\0'; /* an empty name: glia_params_add rejects it */
+    return buf;
+}
+
+glia_status glia_mjoin(char *buf, size_t len, const char *prefix, const char *suffix)
+{
+    if ((size_t)snprintf(buf, len, "%s.%s", prefix, suffix) >= len)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "model build: name '%s.%s' is too long", prefix, suffix);
+    return GLIA_STATUS_OK;
+}
+
+static glia_status resolve(glia_model *m, const char *prefix, const char *suffix, glia_tensor **t)
+{
+    char name[192];
+    glia_status s = glia_mjoin(name, sizeof name, prefix, suffix);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    *t = glia_params_find(m->params, name);
+    return *t ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_INTERNAL, "model build: '%s' was not added", name);
+}
+
+glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k,
+                           int transposed)
+{
+    int ks[3] = {k, k, k}, nsp = m->arch->nsp;
+    memset(c, 0, sizeof *c);
+    c->transposed = transposed;
+    for (int i = 0; i < nsp; i++) {
+        c->prm.stride[i] = transposed ? k : 1;
+        c->prm.padding[i] = transposed ? 0 : k / 2;
+    }
+    glia_status s = glia_params_add_conv(m->params, m->dev, &m->rng, prefix, nsp, cin, cout, ks, 1, transposed);
+    if (s == GLIA_STATUS_OK && (s = resolve(m, prefix, "weight", &c->w)) == GLIA_STATUS_OK)
+        s = resolve(m, prefix, "bias", &c->b);
+    return s;
+}
+
+glia_status glia_mbn_add(glia_model *m, glia_mbn *bn, const char *prefix, int channels)
+{
+    memset(bn, 0, sizeof *bn);
+    glia_status s = glia_mjoin(bn->counter, sizeof bn->counter, prefix, "num_batches_tracked");
+    if (s == GLIA_STATUS_OK)
+        s = glia_params_add_batchnorm(m->params, m->dev, prefix, channels);
+    if (s == GLIA_STATUS_OK && (s = resolve(m, prefix, "weight", &bn->gamma)) == GLIA_STATUS_OK &&
+        (s = resolve(m, prefix, "bias", &bn->beta)) == GLIA_STATUS_OK &&
+        (s = resolve(m, prefix, "running_mean", &bn->mean)) == GLIA_STATUS_OK)
+        s = resolve(m, prefix, "running_var", &bn->var);
+    return s;
+}
+
+glia_status glia_double_conv_add(glia_model *m, glia_double_conv *dc, const char *prefix, int cin, int cout,
+                                 int has_bn)
+{
+    char n[4][192];
+    dc->has_bn = has_bn;
+    glia_status s = glia_mjoin(n[0], sizeof n[0], prefix, "conv1");
+    if (s == GLIA_STATUS_OK && (s = glia_mjoin(n[1], sizeof n[1], prefix, "bn1")) == GLIA_STATUS_OK &&
+        (s = glia_mjoin(n[2], sizeof n[2], prefix, "conv2")) == GLIA_STATUS_OK)
+        s = glia_mjoin(n[3], sizeof n[3], prefix, "bn2");
+    if (s == GLIA_STATUS_OK)
+        s = glia_mconv_add(m, &dc->conv1, n[0], cin, cout, 3, 0);
+    if (s == GLIA_STATUS_OK && has_bn)
+        s = glia_mbn_add(m, &dc->bn1, n[1], cout);
+    if (s == GLIA_STATUS_OK)
+        s = glia_mconv_add(m, &dc->conv2, n[2], cout, cout, 3, 0);
+    if (s == GLIA_STATUS_OK && has_bn)
+        s = glia_mbn_add(m, &dc->bn2, n[3], cout);
+    return s;
+}
+
+glia_status glia_mconv_fwd(const glia_mconv *c, glia_tensor *x, glia_tensor **out)
+{
+    return c->transposed ? glia_conv_transpose(x, c->w, c->b, &c->prm, out) : glia_conv(x, c->w, c->b, &c->prm, out);
+}
+
+/* PyTorch's defaults: momentum 0.1, eps 1e-5; every training-mode call counts a batch. */
+static glia_status bn_fwd(glia_model *m, const glia_mbn *bn, glia_tensor *x, int train, glia_tensor **out)
+{
+    glia_status s = glia_batch_norm(x, bn->gamma, bn->beta, bn->mean, bn->var, train, 0.1f, 1e-5f, out);
+    int64_t n = 0;
+    if (s == GLIA_STATUS_OK && train && (s = glia_params_counter(m->params, bn->counter, &n)) == GLIA_STATUS_OK)
+        s = glia_params_set_counter(m->params, bn->counter, n + 1);
+    return s;
+}
+
+glia_status glia_mcbr_fwd(glia_model *m, const glia_mconv *c, const glia_mbn *bn, glia_tensor *x, int train,
+                          glia_tensor **out)
+{
+    glia_tensor *y = NULL, *z = NULL;
+    glia_status s = glia_mconv_fwd(c, x, &y);
+    if (s == GLIA_STATUS_OK && bn)
+        s = bn_fwd(m, bn, y, train, &z);
+    if (s == GLIA_STATUS_OK)
+        s = glia_relu(bn ? z : y, out);
+    glia_tensor_free(y);
+    glia_tensor_free(z);
+    return s;
+}
+
+glia_status glia_double_conv_fwd(glia_model *m, const glia_double_conv *dc, glia_tensor *x, int train,
+                                 glia_tensor **out)
+{
+    glia_tensor *h = NULL;
+    glia_status s = glia_mcbr_fwd(m, &dc->conv1, dc->has_bn ? &dc->bn1 : NULL, x, train, &h);
+    if (s == GLIA_STATUS_OK)
+        s = glia_mcbr_fwd(m, &dc->conv2, dc->has_bn ? &dc->bn2 : NULL, h, train, out);
+    glia_tensor_free(h);
+    return s;
+}
+
+void glia_mreplace(glia_tensor **cur, glia_tensor *next)
+{
+    glia_tensor_free(*cur);
+    *cur = next;
+}
+
+glia_status glia_mpool2(glia_tensor *x, glia_tensor **out)
+{
+    static const int k2[3] = {2, 2, 2};
+    return glia_max_pool(x, k2, NULL, out);
+}
+
+glia_status glia_mcat(glia_tensor *skip, glia_tensor *up, glia_tensor **out)
+{
+    glia_tensor *pair[2] = {skip, up};
+    return glia_concat(pair, 2, out);
+}

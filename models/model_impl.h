@@ -1,0 +1,82 @@
+/* glia — private model structures: the architecture table and the layers the
+ * models share (convolution, batch norm, DoubleConv), built once in model.c. */
+#ifndef GLIA_MODEL_IMPL_H
+#define GLIA_MODEL_IMPL_H
+
+#include "glia/glia.h"
+
+/* A convolution (or transposed convolution); tensors borrowed from the model's set. */
+typedef struct glia_mconv {
+    glia_tensor *w, *b;
+    glia_conv_params prm;
+    int transposed;
+} glia_mconv;
+
+/* PyTorch's BatchNorm with its num_batches_tracked counter (kept by name in the set). */
+typedef struct glia_mbn {
+    glia_tensor *gamma, *beta, *mean, *var;
+    char counter[160];
+} glia_mbn;
+
+/* conv1 -> bn1 -> ReLU -> conv2 -> bn2 -> ReLU (no bn when has_bn is 0). */
+typedef struct glia_double_conv {
+    glia_mconv conv1, conv2;
+    glia_mbn bn1, bn2;
+    int has_bn;
+} glia_double_conv;
+
+typedef struct glia_arch glia_arch;
+
+struct glia_model {
+    glia_model_config cfg;
+    const glia_arch *arch;
+    glia_device *dev;
+    glia_params *params;
+    glia_rng rng;      /* initialisation stream, used while building */
+    void *layers;      /* the architecture's layer table: one allocation */
+};
+
+struct glia_arch {
+    const char *name;
+    int nsp;                                   /* spatial axes */
+    glia_model_config defaults;
+    int pool_levels_less;                      /* poolings = levels - this */
+    int min_levels;
+    int has_batchnorm_option, has_t;
+    glia_status (*build)(glia_model *m);       /* fills m->params and m->layers */
+    glia_status (*forward)(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
+};
+
+extern const glia_arch glia_arch_unet2d, glia_arch_r2unet, glia_arch_unet3d;
+
+/* Builders: add the parameters under `prefix` to m->params (drawing weights from
+ * m->rng) and resolve the layer's tensors. */
+glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k,
+                           int transposed);
+glia_status glia_mbn_add(glia_model *m, glia_mbn *bn, const char *prefix, int channels);
+glia_status glia_double_conv_add(glia_model *m, glia_double_conv *dc, const char *prefix, int cin, int cout,
+                                 int has_bn);
+
+/* Forward pieces; each returns a new tensor in *out and keeps x. */
+glia_status glia_mconv_fwd(const glia_mconv *c, glia_tensor *x, glia_tensor **out);
+/* relu(bn(conv(x))), bn may be NULL. */
+glia_status glia_mcbr_fwd(glia_model *m, const glia_mconv *c, const glia_mbn *bn, glia_tensor *x, int train,
+                          glia_tensor **out);
+glia_status glia_double_conv_fwd(glia_model *m, const glia_double_conv *dc, glia_tensor *x, int train,
+                                 glia_tensor **out);
+/* 2x max-pooling on every spatial axis. */
+glia_status glia_mpool2(glia_tensor *x, glia_tensor **out);
+/* [skip, up] along channels. */
+glia_status glia_mcat(glia_tensor *skip, glia_tensor *up, glia_tensor **out);
+/* Release *cur and put next (NULL after a failure) in its place. */
+void glia_mreplace(glia_tensor **cur, glia_tensor *next);
+/* "<prefix>.<suffix>" into buf; INVALID_ARGUMENT if it does not fit. */
+glia_status glia_mjoin(char *buf, size_t len, const char *prefix, const char *suffix);
+/* "<prefix>.<i>" into buf ("" if it does not fit). */
+const char *glia_mname(char *buf, size_t len, const char *prefix, int i);
+
+/* The generic U-Net of unet2d/unet3d (unet2d.c): nsp comes from m->arch. */
+glia_status glia_unet_build(glia_model *m);
+glia_status glia_unet_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
+
+#endif

@@ -1,0 +1,97 @@
+/* U-Net (Ronneberger et al. 2015), in 2D here and in 3D through unet3d.c: the
+ * number of spatial axes comes from the architecture entry. */
+#include <stdlib.h>
+#include "backends/backend.h"
+#include "model_impl.h"
+
+typedef struct unet_layers {
+    glia_double_conv enc[GLIA_MODEL_MAX_LEVELS], bottleneck, dec[GLIA_MODEL_MAX_LEVELS];
+    glia_mconv up[GLIA_MODEL_MAX_LEVELS], head;
+} unet_layers;
+
+glia_status glia_unet_build(glia_model *m)
+{
+    const glia_model_config *c = &m->cfg;
+    unet_layers *l = calloc(1, sizeof *l);
+    if (!l)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for the layer table", m->arch->name);
+    m->layers = l;
+    char n[64];
+    int L = c->levels, ch = c->in_channels, bn = c->batchnorm;
+    glia_status s = GLIA_STATUS_OK;
+    for (int i = 0; i < L && s == GLIA_STATUS_OK; i++) {
+        s = glia_double_conv_add(m, &l->enc[i], glia_mname(n, sizeof n, "enc", i), ch, c->features[i], bn);
+        ch = c->features[i];
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_double_conv_add(m, &l->bottleneck, "bottleneck", ch, 2 * ch, bn);
+    ch *= 2;
+    for (int i = 0; i < L && s == GLIA_STATUS_OK; i++) {
+        int f = c->features[L - 1 - i];
+        if ((s = glia_mconv_add(m, &l->up[i], glia_mname(n, sizeof n, "up", i), ch, f, 2, 1)) == GLIA_STATUS_OK)
+            s = glia_double_conv_add(m, &l->dec[i], glia_mname(n, sizeof n, "dec", i), 2 * f, f, bn);
+        ch = f;
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_mconv_add(m, &l->head, "head", c->features[0], c->out_channels, 1, 0);
+    return s;
+}
+
+/* [skip, up(x)] */
+static glia_status up_concat(const glia_mconv *up, glia_tensor *x, glia_tensor *skip, glia_tensor **out)
+{
+    glia_tensor *u = NULL;
+    glia_status s = glia_mconv_fwd(up, x, &u);
+    if (s == GLIA_STATUS_OK)
+        s = glia_mcat(skip, u, out);
+    glia_tensor_free(u);
+    return s;
+}
+
+glia_status glia_unet_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out)
+{
+    const unet_layers *l = m->layers;
+    int L = m->cfg.levels;
+    glia_tensor *skip[GLIA_MODEL_MAX_LEVELS] = {0}, *cur = glia_tensor_retain(x), *next = NULL;
+    glia_status s = GLIA_STATUS_OK;
+    for (int i = 0; i < L && s == GLIA_STATUS_OK; i++) {
+        next = NULL;
+        if ((s = glia_double_conv_fwd(m, &l->enc[i], cur, train, &skip[i])) == GLIA_STATUS_OK)
+            s = glia_mpool2(skip[i], &next);
+        glia_mreplace(&cur, next);
+    }
+    next = NULL;
+    if (s == GLIA_STATUS_OK)
+        s = glia_double_conv_fwd(m, &l->bottleneck, cur, train, &next);
+    glia_mreplace(&cur, next);
+    for (int i = 0; i < L && s == GLIA_STATUS_OK; i++) {
+        int lvl = L - 1 - i;
+        next = NULL;
+        s = up_concat(&l->up[i], cur, skip[lvl], &next);
+        glia_mreplace(&cur, next);
+        /* the skip is no longer needed here (the tape keeps what backward uses) */
+        glia_mreplace(&skip[lvl], NULL);
+        next = NULL;
+        if (s == GLIA_STATUS_OK)
+            s = glia_double_conv_fwd(m, &l->dec[i], cur, train, &next);
+        glia_mreplace(&cur, next);
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_mconv_fwd(&l->head, cur, out);
+    glia_tensor_free(cur);
+    for (int i = 0; i < L; i++)
+        glia_tensor_free(skip[i]);
+    return s;
+}
+
+const glia_arch glia_arch_unet2d = {
+    .name = "unet2d",
+    .nsp = 2,
+    .defaults = {.arch = GLIA_MODEL_UNET2D, .in_channels = 3, .out_channels = 1, .levels = 4,
+                 .features = {64, 128, 256, 512}, .batchnorm = 1},
+    .pool_levels_less = 0,
+    .min_levels = 1,
+    .has_batchnorm_option = 1,
+    .build = glia_unet_build,
+    .forward = glia_unet_forward,
+};

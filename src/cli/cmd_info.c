@@ -1,0 +1,78 @@
+/* glia info: what a checkpoint holds — model, configuration, size, tensors. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static void print_entry(const glia_st_entry *e)
+{
+    char shape[160];
+    size_t n = (size_t)snprintf(shape, sizeof shape, "[");
+    for (int i = 0; i < e->ndim && n < sizeof shape; i++)
+        n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%lld", i ? ", " : "", (long long)e->shape[i]);
+    if (n < sizeof shape)
+        snprintf(shape + n, sizeof shape - n, "]");
+    printf("  %-40s %-4s %-20s %12lld\n", e->name, e->dtype, shape, (long long)e->numel);
+}
+
+static void print_config(const glia_model_config *c)
+{
+    printf("config: in_channels %d, out_channels %d, features ", c->in_channels, c->out_channels);
+    for (int i = 0; i < c->levels; i++)
+        printf("%s%d", i ? "," : "", c->features[i]);
+    printf(", batch norm %s", c->batchnorm ? "on" : "off");
+    if (c->arch == GLIA_MODEL_R2UNET)
+        printf(", t %d", c->t);
+    printf(" (%dD, inputs must be multiples of %d per side)\n", glia_model_config_spatial_dims(c),
+           1 << glia_model_config_pool_levels(c));
+}
+
+int glia_cmd_info(int argc, char **argv)
+{
+    const char *pos[1];
+    int npos = 0;
+    if (glia_cli_parse("info", NULL, 0, argc, argv, pos, 1, &npos))
+        return 2;
+    if (npos != 1)
+        return glia_cli_usage_error("info: give one FILE.safetensors");
+    glia_safetensors *st = NULL;
+    glia_status s = glia_safetensors_open(pos[0], &st);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_lib_error("info", s);
+    const glia_meta *meta = glia_safetensors_meta(st);
+    glia_model_config cfg;
+    int rc = 0;
+    printf("file: %s\n", pos[0]);
+    if ((s = glia_checkpoint_config(st, &cfg)) != GLIA_STATUS_OK) {
+        rc = glia_cli_lib_error("info", s);
+    } else {
+        const char *ver = glia_meta_get(meta, "glia_version");
+        printf("model: %s (%s)\n", glia_model_arch_name(cfg.arch),
+               ver ? "written by glia" : "no glia metadata: configuration inferred from the tensors");
+        if (ver)
+            printf("glia version: %s\n", ver);
+        print_config(&cfg);
+        /* building and loading the model checks every name, shape and dtype */
+        glia_device *dev = NULL;
+        glia_model *m = NULL;
+        if (!glia_cli_open_device("cpu", 0, &dev))
+            rc = 1;
+        else if ((s = glia_model_load(st, dev, &m)) != GLIA_STATUS_OK)
+            rc = glia_cli_lib_error("info", s);
+        else
+            printf("parameters: %lld trainable\n", (long long)glia_params_numel(glia_model_params(m)));
+        glia_model_free(m);
+        glia_device_close(dev);
+    }
+    for (int i = 0; i < glia_meta_count(meta); i++) {
+        const char *k, *v;
+        glia_meta_at(meta, i, &k, &v);
+        if (strcmp(k, "model") && strcmp(k, "config") && strcmp(k, "glia_version") && strcmp(k, "format"))
+            printf("%s: %s\n", k, v);
+    }
+    printf("tensors (%d):\n  %-40s %-4s %-20s %12s\n", glia_safetensors_count(st), "name", "type", "shape",
+           "elements");
+    for (int i = 0; i < glia_safetensors_count(st); i++)
+        print_entry(glia_safetensors_entry(st, i));
+    glia_safetensors_close(st);
+    return rc;
+}

@@ -1,0 +1,338 @@
+/* Checkpoints: a model's parameters with its configuration as metadata, and
+ * for training checkpoints the optimizer's state and options. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "backends/backend.h"
+#include "glia/glia.h"
+#include "glia/io.h"
+
+/* ---- configuration <-> JSON ------------------------------------------------ */
+glia_status glia_model_config_to_json(const glia_model_config *cfg, char *buf, size_t len)
+{
+    glia_status s = glia_model_config_check(cfg);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (!buf || !len)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_config_to_json: no buffer");
+    size_t n = (size_t)snprintf(buf, len, "{\"in_channels\": %d, \"out_channels\": %d, \"features\": [",
+                                cfg->in_channels, cfg->out_channels);
+    for (int i = 0; i < cfg->levels && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%d", i ? ", " : "", cfg->features[i]);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, "], \"batchnorm\": %s", cfg->batchnorm ? "true" : "false");
+    if (n < len && cfg->arch == GLIA_MODEL_R2UNET)
+        n += (size_t)snprintf(buf + n, len - n, ", \"t\": %d", cfg->t);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, "}");
+    if (n >= len)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_config_to_json: %zu bytes are too few", len);
+    return GLIA_STATUS_OK;
+}
+
+/* An int in [lo, hi] from a JSON number that holds one exactly. */
+static int json_int(const cJSON *j, int lo, int hi, int *out)
+{
+    if (!cJSON_IsNumber(j) || !(j->valuedouble >= lo && j->valuedouble <= hi) ||
+        j->valuedouble != (double)(int)j->valuedouble)
+        return 0;
+    *out = (int)j->valuedouble;
+    return 1;
+}
+
+static glia_status config_fields(const cJSON *root, glia_model_config *cfg)
+{
+    for (const cJSON *c = root->child; c; c = c->next) {
+        const char *k = c->string;
+        int ok = 1;
+        if (strcmp(k, "in_channels") == 0)
+            ok = json_int(c, 1, 1 << 16, &cfg->in_channels);
+        else if (strcmp(k, "out_channels") == 0)
+            ok = json_int(c, 1, 1 << 16, &cfg->out_channels);
+        else if (strcmp(k, "t") == 0)
+            ok = json_int(c, 0, 1 << 16, &cfg->t);
+        else if (strcmp(k, "batchnorm") == 0) {
+            ok = cJSON_IsBool(c);
+            cfg->batchnorm = cJSON_IsTrue(c);
+        } else if (strcmp(k, "features") == 0) {
+            int n = cJSON_GetArraySize(c);
+            ok = cJSON_IsArray(c) && n >= 1 && n <= GLIA_MODEL_MAX_LEVELS;
+            cfg->levels = ok ? n : 0;
+            int i = 0;
+            for (const cJSON *f = ok ? c->child : NULL; f && ok; f = f->next)
+                ok = json_int(f, 1, 1 << 16, &cfg->features[i++]);
+        } else
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: unknown key '%s'", k);
+        if (!ok)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: bad value of '%s'", k);
+    }
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_model_config_from_json(const char *arch, const char *json, glia_model_config *cfg)
+{
+    glia_model_arch a;
+    if (!json || !cfg)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_config_from_json: NULL argument");
+    glia_status s = glia_model_arch_from_name(arch, &a);
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_config_default(a, cfg);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    cJSON *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root))
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config is not a JSON object: %.60s", json);
+    else
+        s = config_fields(root, cfg);
+    cJSON_Delete(root);
+    return s == GLIA_STATUS_OK ? glia_model_config_check(cfg) : s;
+}
+
+/* Dimension i of a file entry, or -1 when the entry is absent or smaller. */
+static int64_t dim_of(const glia_safetensors *st, const char *name, int i)
+{
+    const glia_st_entry *e = glia_safetensors_find(st, name);
+    return e && i < e->ndim ? e->shape[i] : -1;
+}
+
+static int fits_int(int64_t v) { return v >= 1 && v <= (1 << 16); }
+
+/* A PyTorch export carries no glia metadata: read the architecture off the
+ * parameter names and the sizes off their shapes. The strict load checks the rest. */
+static glia_status infer_config(const glia_safetensors *st, glia_model_config *cfg)
+{
+    const char *path = glia_safetensors_path(st);
+    const char *first = glia_safetensors_find(st, "enc.0.proj.weight") ? "proj" : "conv1";
+    char name[64];
+    snprintf(name, sizeof name, "enc.0.%s.weight", first);
+    const glia_st_entry *e = glia_safetensors_find(st, name);
+    if (!e || (e->ndim != 4 && e->ndim != 5))
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s has no 'model' metadata and its tensors match no glia model",
+                           path);
+    glia_model_arch arch = first[0] == 'p' ? GLIA_MODEL_R2UNET : e->ndim == 5 ? GLIA_MODEL_UNET3D : GLIA_MODEL_UNET2D;
+    glia_model_config_default(arch, cfg);
+    cfg->in_channels = (int)(fits_int(e->shape[1]) ? e->shape[1] : 0);
+    int64_t out = dim_of(st, "head.weight", 0);
+    cfg->out_channels = (int)(fits_int(out) ? out : 0);
+    cfg->levels = 0;
+    for (int i = 0; i < GLIA_MODEL_MAX_LEVELS; i++) {
+        snprintf(name, sizeof name, "enc.%d.%s.weight", i, first);
+        int64_t f = dim_of(st, name, 0);
+        if (!fits_int(f))
+            break;
+        cfg->features[cfg->levels++] = (int)f;
+    }
+    if (arch != GLIA_MODEL_R2UNET)
+        cfg->batchnorm = glia_safetensors_find(st, "enc.0.bn1.weight") != NULL;
+    glia_status s = glia_model_config_check(cfg);
+    if (s != GLIA_STATUS_OK)
+        return glia_seterr(s, "%s: no 'model' metadata, and the inferred %s configuration is invalid: %s", path,
+                           glia_model_arch_name(arch), glia_last_error());
+    return s;
+}
+
+glia_status glia_checkpoint_config(const glia_safetensors *st, glia_model_config *cfg)
+{
+    if (!st || !cfg)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_config: NULL argument");
+    const glia_meta *meta = glia_safetensors_meta(st);
+    const char *arch = glia_meta_get(meta, "model"), *json = glia_meta_get(meta, "config");
+    if (!arch)
+        return infer_config(st, cfg);
+    glia_status s = glia_model_config_from_json(arch, json ? json : "{}", cfg);
+    if (s != GLIA_STATUS_OK)
+        return glia_seterr(s, "%s: %s", glia_safetensors_path(st), glia_last_error());
+    return s;
+}
+
+/* ---- models -------------------------------------------------------------------- */
+/* extra's keys, then the model's own (which win). */
+static glia_status model_meta(glia_model *m, const glia_meta *extra, glia_meta **out)
+{
+    char json[512];
+    glia_status s = glia_model_config_to_json(glia_model_get_config(m), json, sizeof json);
+    if (s == GLIA_STATUS_OK)
+        s = glia_meta_create(out);
+    for (int i = 0; s == GLIA_STATUS_OK && i < glia_meta_count(extra); i++) {
+        const char *k, *v;
+        glia_meta_at(extra, i, &k, &v);
+        s = glia_meta_set(*out, k, v);
+    }
+    if (s == GLIA_STATUS_OK && (s = glia_meta_set(*out, "format", "pt")) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, "model", glia_model_arch_name(glia_model_get_config(m)->arch))) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, "config", json)) == GLIA_STATUS_OK)
+        s = glia_meta_set(*out, "glia_version", glia_version());
+    return s;
+}
+
+glia_status glia_model_save(glia_model *m, const char *path, const glia_meta *extra)
+{
+    return glia_checkpoint_save(path, m, NULL, NULL, extra);
+}
+
+glia_status glia_model_load(const glia_safetensors *st, glia_device *dev, glia_model **out)
+{
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_load: out is NULL");
+    *out = NULL;
+    glia_model_config cfg;
+    glia_status s = glia_checkpoint_config(st, &cfg);
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_create(dev, &cfg, 0, out);
+    glia_st_load_options o = {.strict = 1, .exclude = GLIA_CHECKPOINT_OPTIM_PREFIX};
+    if (s == GLIA_STATUS_OK && (s = glia_safetensors_load(st, glia_model_params(*out), &o)) != GLIA_STATUS_OK) {
+        glia_model_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+glia_status glia_model_load_file(const char *path, glia_device *dev, glia_model **out)
+{
+    glia_safetensors *st = NULL;
+    if (out)
+        *out = NULL;
+    glia_status s = glia_safetensors_open(path, &st);
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_load(st, dev, out);
+    glia_safetensors_close(st);
+    return s;
+}
+
+/* ---- training checkpoints ------------------------------------------------------- */
+static const char *const optim_kinds[] = {"sgd", "adam", "adamw"};
+
+static glia_status optim_json(const glia_optim_options *o, char *buf, size_t len)
+{
+    if ((unsigned)o->kind > GLIA_OPTIM_ADAMW)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "checkpoint: unknown optimizer kind %d", (int)o->kind);
+    size_t n = (size_t)snprintf(buf, len,
+                                "{\"kind\": \"%s\", \"lr\": %.9g, \"momentum\": %.9g, \"dampening\": %.9g, "
+                                "\"nesterov\": %s, \"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, "
+                                "\"weight_decay\": %.9g}",
+                                optim_kinds[o->kind], o->lr, o->momentum, o->dampening, o->nesterov ? "true" : "false",
+                                o->beta1, o->beta2, o->eps, o->weight_decay);
+    return n < len ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_INTERNAL, "checkpoint: optimizer JSON too long");
+}
+
+glia_status glia_checkpoint_save(const char *path, glia_model *m, glia_optimizer *opt,
+                                 const glia_optim_options *oo, const glia_meta *extra)
+{
+    if (!path || !m || (opt && !oo))
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_save: NULL path, model or optimizer options");
+    glia_meta *meta = NULL;
+    glia_params *state = NULL;
+    int64_t steps = 0;
+    char buf[512];
+    glia_status s = model_meta(m, extra, &meta);
+    if (s == GLIA_STATUS_OK && opt && (s = glia_params_create(&state)) == GLIA_STATUS_OK &&
+        (s = glia_optim_export(opt, state, &steps)) == GLIA_STATUS_OK &&
+        (s = optim_json(oo, buf, sizeof buf)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(meta, "optimizer", buf)) == GLIA_STATUS_OK) {
+        snprintf(buf, sizeof buf, "%lld", (long long)steps);
+        s = glia_meta_set(meta, "optimizer_steps", buf);
+    }
+    glia_st_section sec[2] = {{glia_model_params(m), ""}, {state, GLIA_CHECKPOINT_OPTIM_PREFIX}};
+    if (s == GLIA_STATUS_OK)
+        s = glia_safetensors_save(path, sec, opt ? 2 : 1, meta);
+    glia_params_free(state);
+    glia_meta_free(meta);
+    return s;
+}
+
+static int json_float(const cJSON *root, const char *key, float *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!cJSON_IsNumber(j))
+        return 0;
+    *out = (float)j->valuedouble;
+    return 1;
+}
+
+glia_status glia_checkpoint_optim_options(const glia_safetensors *st, glia_optim_options *oo)
+{
+    if (!st || !oo)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_optim_options: NULL argument");
+    const char *text = glia_meta_get(glia_safetensors_meta(st), "optimizer");
+    if (!text)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s holds no optimizer state", glia_safetensors_path(st));
+    cJSON *root = cJSON_Parse(text);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+    const cJSON *nest = cJSON_GetObjectItemCaseSensitive(root, "nesterov");
+    memset(oo, 0, sizeof *oo);
+    int ok = cJSON_IsString(kind) && cJSON_IsBool(nest), k = -1;
+    for (int i = 0; ok && i < 3; i++)
+        if (strcmp(kind->valuestring, optim_kinds[i]) == 0)
+            k = i;
+    ok = ok && k >= 0 && json_float(root, "lr", &oo->lr) && json_float(root, "momentum", &oo->momentum) &&
+         json_float(root, "dampening", &oo->dampening) && json_float(root, "beta1", &oo->beta1) &&
+         json_float(root, "beta2", &oo->beta2) && json_float(root, "eps", &oo->eps) &&
+         json_float(root, "weight_decay", &oo->weight_decay);
+    if (ok) {
+        oo->kind = (glia_optim_kind)k;
+        oo->nesterov = cJSON_IsTrue(nest);
+    }
+    cJSON_Delete(root);
+    return ok ? GLIA_STATUS_OK
+              : glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: malformed optimizer metadata", glia_safetensors_path(st));
+}
+
+/* One state tensor: "<param>.<suffix>" must name a trainable parameter of m. */
+static glia_status load_state_entry(const glia_safetensors *st, const glia_st_entry *e, glia_model *m,
+                                    glia_params *state)
+{
+    const char *path = glia_safetensors_path(st), *rest = e->name + strlen(GLIA_CHECKPOINT_OPTIM_PREFIX);
+    const char *dot = strrchr(rest, '.');
+    char pname[200];
+    glia_tensor *p = NULL, *t = NULL;
+    if (dot && (size_t)(dot - rest) < sizeof pname) {
+        memcpy(pname, rest, (size_t)(dot - rest));
+        pname[dot - rest] = '\0';
+        p = glia_params_find(glia_model_params(m), pname);
+    }
+    int nd = p ? glia_tensor_ndim(p) : -1, same = p && e->ndim == nd && strcmp(e->dtype, "F32") == 0;
+    for (int i = 0; same && i < nd; i++)
+        same = e->shape[i] == glia_tensor_dim(p, i);
+    if (!same || !glia_tensor_requires_grad(p) ||
+        (strcmp(dot + 1, "momentum_buffer") && strcmp(dot + 1, "exp_avg") && strcmp(dot + 1, "exp_avg_sq")))
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                           "%s: optimizer state '%s' matches no trainable parameter of the model (name, shape, F32)",
+                           path, e->name);
+    int64_t shape[GLIA_MAX_DIMS];
+    for (int i = 0; i < nd; i++)
+        shape[i] = e->shape[i];
+    float *buf = malloc((size_t)e->bytes ? (size_t)e->bytes : 1);
+    glia_status s = buf ? GLIA_STATUS_OK
+                        : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for '%s'", path, e->name);
+    if (s == GLIA_STATUS_OK && (s = glia_safetensors_read(st, e, buf, (size_t)e->bytes)) == GLIA_STATUS_OK &&
+        (s = glia_tensor_from_host(glia_model_device(m), nd, shape, buf, &t)) == GLIA_STATUS_OK)
+        s = glia_params_add(state, rest, GLIA_PARAM_BUFFER, t);
+    glia_tensor_free(t);
+    free(buf);
+    return s;
+}
+
+glia_status glia_checkpoint_load_optim(const glia_safetensors *st, glia_model *m, glia_optimizer *opt)
+{
+    if (!st || !m || !opt)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_load_optim: NULL argument");
+    const char *steps_text = glia_meta_get(glia_safetensors_meta(st), "optimizer_steps");
+    char *end = NULL;
+    long long steps = steps_text ? strtoll(steps_text, &end, 10) : -1;
+    if (!steps_text || !*steps_text || *end || steps < 0)
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: missing or bad optimizer_steps metadata",
+                           glia_safetensors_path(st));
+    glia_params *state = NULL;
+    glia_status s = glia_params_create(&state);
+    size_t plen = strlen(GLIA_CHECKPOINT_OPTIM_PREFIX);
+    for (int i = 0; s == GLIA_STATUS_OK && i < glia_safetensors_count(st); i++) {
+        const glia_st_entry *e = glia_safetensors_entry(st, i);
+        if (strncmp(e->name, GLIA_CHECKPOINT_OPTIM_PREFIX, plen) == 0)
+            s = load_state_entry(st, e, m, state);
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_optim_import(opt, state, (int64_t)steps);
+    glia_params_free(state);
+    return s;
+}

@@ -1,0 +1,35 @@
+/* glia — private helpers of the file readers and writers. */
+#ifndef GLIA_IO_PRIV_H
+#define GLIA_IO_PRIV_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "glia/glia.h"
+
+/* A file being written under a temporary name next to its target. */
+typedef struct glia_afile {
+    FILE *f;
+    char *path, *tmp;
+    int committing;     /* closed, not yet renamed */
+} glia_afile;
+
+/* Create the temporary file; every failure names the path and errno's text. */
+glia_status glia_afile_open(glia_afile *a, const char *path);
+glia_status glia_afile_write(glia_afile *a, const void *data, size_t bytes);
+/* Flush, fsync, close and rename over the target. On failure the temporary
+ * file is removed and the target left as it was. */
+glia_status glia_afile_commit(glia_afile *a);
+/* Close and remove the temporary file (after an error). Safe to call twice. */
+void glia_afile_abort(glia_afile *a);
+
+/* Size of an open file, or -1 with errno set. */
+int64_t glia_file_size(FILE *f);
+/* fread of exactly bytes at offset; FORMAT_ERROR "truncated" if the file ends early. */
+glia_status glia_read_at(FILE *f, const char *path, uint64_t offset, void *dst, size_t bytes);
+
+/* 1 on a little-endian host. Files hold little-endian data; big-endian hosts swap. */
+int glia_host_is_le(void);
+/* Reverse the bytes of count elements of size elem (2, 4 or 8) in place. */
+void glia_byteswap(void *data, size_t count, int elem);
+
+#endif
