@@ -405,6 +405,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_FWD, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
     {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 8, 5, 193, 192, 2, 2, 0)}},
     {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
     {.name = "3d_chunked", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
 
@@ -421,6 +422,8 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_2x2x2_s2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 3, 2, 6, 4, 8, 2, 2, 0)}},
     {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 64, 32, 32, 32, 3, 1, 1)}},
     {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
+    {.name = "2d_s2_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 1, 342, 342, 3, 2, 1)}, .big = 1},
+    {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 8, 5, 193, 192, 2, 2, 0)}},
 
     {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 3, 5, 7, 13, 3, 1, 1)}},
     {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
@@ -432,6 +435,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_WEIGHT, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
     {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 5, 193, 192, 2, 2, 0)}},
     {.name = "3d_chunked_batch2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
     /* ---- batch norm over [N, C, S] ---- */
     {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 3, 91)}},

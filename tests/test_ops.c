@@ -233,8 +233,8 @@ static void test_table(void **state)
         printf("ops: backend %s: no device, skipped\n", backend_name);
         skip();
     }
-    if (count > MAX_TARGETS - 2)
-        count = MAX_TARGETS - 2;
+    if (count > MAX_TARGETS - 3)
+        count = MAX_TARGETS - 3;
     target tg[MAX_TARGETS] = {0};
     int nt = 0, fails = 0;
     glia_device_options opts = {.cache_dir = gt_cache_dir()};
@@ -245,10 +245,16 @@ static void test_table(void **state)
             fails++;
     }
     if (strcmp(backend_name, "cpu") == 0) {
-        /* an odd thread count splits loops unevenly; reference mode checks the runner */
-        glia_device_options o3 = opts, oref = opts;
+        /* one thread takes the CPU backend's chunk-by-chunk paths, an odd count
+         * splits loops unevenly; reference mode checks the runner itself */
+        glia_device_options o1 = opts, o3 = opts, oref = opts;
+        o1.threads = 1;
         o3.threads = 3;
         oref.reference = 1;
+        if (open_target(&tg[nt], be, 0, " (threads=1)", &o1) == 0)
+            nt++;
+        else
+            fails++;
         if (open_target(&tg[nt], be, 0, " (threads=3)", &o3) == 0)
             nt++;
         else

@@ -72,7 +72,8 @@ static void cpu_close(glia_bctx *ctx)
     if (!ctx)
         return;
     glia_cpu_pool_destroy(ctx->pool);
-    free(ctx->ws);
+    free(ctx->ws[0]);
+    free(ctx->ws[1]);
     free(ctx);
 }
 
@@ -109,20 +110,20 @@ void glia_cpu_blas_threads(const glia_bctx *ctx)
         openblas_set_num_threads(ctx->threads);
 }
 
-glia_status glia_cpu_workspace(glia_bctx *ctx, size_t floats, float **out)
+glia_status glia_cpu_workspace(glia_bctx *ctx, glia_cpu_ws which, size_t floats, float **out)
 {
-    if (floats > ctx->ws_floats) {
+    if (floats > ctx->ws_floats[which]) {
         size_t bytes = (floats * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
         float *ws = aligned_alloc(ALIGN, bytes);
         if (!ws)
             return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY,
                                "cpu backend: aligned_alloc of a %zu-byte convolution workspace failed",
                                bytes);
-        free(ctx->ws);
-        ctx->ws = ws;
-        ctx->ws_floats = floats;
+        free(ctx->ws[which]);
+        ctx->ws[which] = ws;
+        ctx->ws_floats[which] = floats;
     }
-    *out = ctx->ws;
+    *out = ctx->ws[which];
     return GLIA_STATUS_OK;
 }
 

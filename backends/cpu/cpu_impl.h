@@ -107,14 +107,20 @@ struct glia_bctx {
     int threads;
     int reference;          /* 1: every op goes to glia_ref_run_f32 */
     glia_cpu_pool *pool;
-    float *ws;              /* convolution workspace, grown up to a fixed cap */
-    size_t ws_floats;
+    float *ws[2];           /* workspaces (glia_cpu_ws), grown on demand and reused */
+    size_t ws_floats[2];
 };
 
-/* A workspace of at least floats elements (at most the backend's cap unless
- * one column of a chunk needs more). Grows once and is then reused. */
-glia_status glia_cpu_workspace(glia_bctx *ctx, size_t floats, float **out);
-/* The workspace cap in floats. */
+typedef enum glia_cpu_ws {
+    GLIA_CPU_WS_COLS,       /* column matrices: at most glia_cpu_workspace_cap() floats
+                               unless a single column needs more */
+    GLIA_CPU_WS_WEIGHTS     /* a rearranged copy of one weight tensor */
+} glia_cpu_ws;
+
+/* Workspace which of at least floats elements. It grows (losing its contents)
+ * only when a larger one is asked for, so steady-state training allocates nothing. */
+glia_status glia_cpu_workspace(glia_bctx *ctx, glia_cpu_ws which, size_t floats, float **out);
+/* The cap of the column workspace in floats. */
 size_t glia_cpu_workspace_cap(void);
 /* Ask OpenBLAS for the context's thread count before a BLAS call. */
 void glia_cpu_blas_threads(const glia_bctx *ctx);
