@@ -8,6 +8,8 @@
 /* Conv workspace bound: big enough that chunks keep GEMMs efficient, small
  * enough to leave the device's memory to tensors. */
 #define WORKSPACE_MAX ((size_t)64 << 20)
+/* Largest host write staged through a private copy (cl_write). */
+#define STAGING_MAX ((size_t)64 << 20)
 
 static glia_device_type map_type(cl_device_id dev)
 {
@@ -27,15 +29,15 @@ static glia_device_type map_type(cl_device_id dev)
 
 static void fill_info(int index, cl_platform_id plat, cl_device_id dev, glia_device_info *info)
 {
-    char plat_name[64] = "", drv[64] = "";
+    char plat_name[64], drv[64];
     cl_ulong mem = 0;
     memset(info, 0, sizeof *info);
     snprintf(info->backend, sizeof info->backend, "opencl");
     info->index = index;
-    clGetDeviceInfo(dev, CL_DEVICE_VENDOR, sizeof info->vendor - 1, info->vendor, NULL);
-    clGetDeviceInfo(dev, CL_DEVICE_NAME, sizeof info->name - 1, info->name, NULL);
-    clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof plat_name - 1, plat_name, NULL);
-    clGetDeviceInfo(dev, CL_DRIVER_VERSION, sizeof drv - 1, drv, NULL);
+    glia_cl_device_str(dev, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    glia_cl_device_str(dev, CL_DEVICE_NAME, info->name, sizeof info->name);
+    glia_cl_platform_str(plat, CL_PLATFORM_NAME, plat_name, sizeof plat_name);
+    glia_cl_device_str(dev, CL_DRIVER_VERSION, drv, sizeof drv);
     snprintf(info->driver, sizeof info->driver, "%s %s", plat_name, drv);
     clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL);
     info->memory_bytes = mem;
@@ -195,8 +197,9 @@ static glia_status cl_write(glia_bctx *ctx, glia_bbuf *buf, size_t off, const vo
     if (bytes == 0)
         return GLIA_STATUS_OK;
     /* a private copy lets the caller reuse src at once without waiting for the
-     * queue; without host memory for it, write synchronously */
-    void *copy = malloc(bytes);
+     * queue; past a size where the copy costs as much as the transfer, or
+     * without host memory for it, write synchronously */
+    void *copy = bytes <= STAGING_MAX ? malloc(bytes) : NULL;
     cl_event ev = NULL;
     cl_int e;
     if (copy) {

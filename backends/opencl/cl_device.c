@@ -68,6 +68,23 @@ glia_status glia_cl_device_at(int index, cl_platform_id *plat, cl_device_id *dev
     return GLIA_STATUS_OK;
 }
 
+/* Driver strings can exceed our fields; query in full, then truncate. */
+void glia_cl_device_str(cl_device_id dev, cl_device_info param, char *dst, size_t size)
+{
+    char buf[1024] = "";
+    if (clGetDeviceInfo(dev, param, sizeof buf - 1, buf, NULL) != CL_SUCCESS)
+        buf[0] = '\0';
+    snprintf(dst, size, "%s", buf);
+}
+
+void glia_cl_platform_str(cl_platform_id plat, cl_platform_info param, char *dst, size_t size)
+{
+    char buf[1024] = "";
+    if (clGetPlatformInfo(plat, param, sizeof buf - 1, buf, NULL) != CL_SUCCESS)
+        buf[0] = '\0';
+    snprintf(dst, size, "%s", buf);
+}
+
 glia_status glia_cl_shared_get(cl_device_id dev, glia_cl_shared **out, cl_context *cx)
 {
     glia_status s = GLIA_STATUS_OK;

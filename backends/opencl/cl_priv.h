@@ -77,6 +77,9 @@ glia_status glia_clblast_fail(int e, const char *call);
 /* ---- shared device state and programs (cl_device.c, cl_program.c) -------- */
 /* The flattened (platform, device) list; *count gets its length. */
 glia_status glia_cl_device_at(int index, cl_platform_id *plat, cl_device_id *dev, int *count);
+/* A string property, truncated to size (empty if the query fails). */
+void glia_cl_device_str(cl_device_id dev, cl_device_info param, char *dst, size_t size);
+void glia_cl_platform_str(cl_platform_id plat, cl_platform_info param, char *dst, size_t size);
 /* Find or create the process-wide state of dev; returns its context. */
 glia_status glia_cl_shared_get(cl_device_id dev, glia_cl_shared **out, cl_context *cx);
 /* The built program p of the shared device state (built or loaded on first call). */

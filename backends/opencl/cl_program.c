@@ -30,22 +30,18 @@ static glia_status build_failure(cl_program prog, cl_device_id dev, cl_int e)
                        "clBuildProgram failed: %s (%d): %s", glia_cl_errstr(e), (int)e, log);
 }
 
+/* What a cache entry must have been built for: the device's name, and the
+ * platform and driver versions (a driver update invalidates the entry). */
 static glia_status device_identity(cl_device_id dev, char *name, char *driver)
 {
-    char plat_version[128] = "", drv[128] = "";
+    char plat_version[128], drv[128];
     cl_platform_id plat;
-    cl_int e = clGetDeviceInfo(dev, CL_DEVICE_NAME, 128, name, NULL);
-    if (e == CL_SUCCESS)
-        e = clGetDeviceInfo(dev, CL_DRIVER_VERSION, sizeof drv, drv, NULL);
-    if (e == CL_SUCCESS)
-        e = clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof plat, &plat, NULL);
-    if (e == CL_SUCCESS)
-        e = clGetPlatformInfo(plat, CL_PLATFORM_VERSION, sizeof plat_version, plat_version,
-                              NULL);
+    cl_int e = clGetDeviceInfo(dev, CL_DEVICE_PLATFORM, sizeof plat, &plat, NULL);
     if (e != CL_SUCCESS)
         return glia_cl_fail(e, "clGetDeviceInfo");
-    name[127] = '\0';
-    plat_version[127] = drv[127] = '\0';
+    glia_cl_device_str(dev, CL_DEVICE_NAME, name, 128);
+    glia_cl_device_str(dev, CL_DRIVER_VERSION, drv, sizeof drv);
+    glia_cl_platform_str(plat, CL_PLATFORM_VERSION, plat_version, sizeof plat_version);
     snprintf(driver, 128, "%.70s / %.50s", plat_version, drv);
     return GLIA_STATUS_OK;
 }
