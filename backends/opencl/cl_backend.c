@@ -99,8 +99,13 @@ static glia_status query_limits(glia_bctx *ctx)
     if (e == CL_SUCCESS)
         e = clGetDeviceInfo(ctx->dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg,
                             NULL);
+    size_t items[16] = {0};   /* per-dimension limits; OpenCL guarantees >= 3 dims */
+    if (e == CL_SUCCESS)
+        e = clGetDeviceInfo(ctx->dev, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof items, items, NULL);
     if (e != CL_SUCCESS)
         return glia_cl_fail(e, "clGetDeviceInfo");
+    if (items[0] && items[0] < max_wg)   /* all our ranges are 1-D */
+        max_wg = items[0];
     ctx->max_alloc = max_alloc > SIZE_MAX ? SIZE_MAX : (size_t)max_alloc;
     ctx->local_mem = (size_t)local_mem;
     ctx->global_mem = global_mem;
