@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "glia/glia.h"
+#include "core/core.h"
 
 /* Images with 1 to 3 bright disks on Gaussian noise; the mask marks the disks. */
 static void make_batch(glia_rng *rng, int batch, int size, float *img, float *mask)
@@ -114,11 +115,13 @@ static double now(void)
 glia_status glia_toy_train(glia_device *dev, const glia_toy_options *opts, glia_toy_result *result)
 {
     if (!dev || !result)
-        return GLIA_STATUS_INVALID_ARGUMENT;
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_toy_train: %s is NULL", dev ? "result" : "device");
     glia_toy_options o = opts ? *opts : (glia_toy_options){0};
     int steps = o.steps ? o.steps : 80, batch = o.batch ? o.batch : 8, size = o.size ? o.size : 32;
     if (steps < 1 || batch < 1 || size < 8 || size % 2 || size > 1024 || batch > 1024)
-        return GLIA_STATUS_INVALID_ARGUMENT;
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "glia_toy_train: steps %d (>= 1), batch %d (1 to 1024), size %d (even, 8 to 1024)", steps,
+                           batch, size);
     memset(result, 0, sizeof *result);
     glia_rng rng;
     glia_rng_init(&rng, o.seed);

@@ -50,7 +50,7 @@ glia_status glia_max_pool(glia_tensor *x, const int *kernel, const int *stride,
 /* Nearest-neighbour upsampling by an integer factor per spatial axis. */
 glia_status glia_upsample_nearest(glia_tensor *x, const int *scale, glia_tensor **out);
 
-/* Concatenate along channels (dimension 1); other dimensions must agree. */
+/* Concatenate 1 to 4 tensors along channels (dimension 1); other dimensions must agree. */
 glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out);
 /* Channels [start, start+count) of x. */
 glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count,

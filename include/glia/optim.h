@@ -16,7 +16,7 @@ typedef struct glia_optim_options {
     float lr;
     float momentum, dampening;  /* SGD */
     int nesterov;               /* SGD; needs momentum > 0 and dampening 0 */
-    float beta1, beta2, eps;    /* Adam/AdamW; 0 = 0.9, 0.999, 1e-8 */
+    float beta1, beta2, eps;    /* Adam/AdamW; both betas 0 = (0.9, 0.999); eps 0 = 1e-8 */
     float weight_decay;         /* taken literally (PyTorch's AdamW default is 0.01: pass it) */
 } glia_optim_options;
 

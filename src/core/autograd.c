@@ -74,8 +74,9 @@ glia_status glia_grad_accum(glia_tensor *t, glia_tensor *g)
         t->grad = glia_tensor_retain(g);
         return GLIA_STATUS_OK;
     }
-    if (t->grad->refs > 1 || t->grad == g) {
-        /* shared with another tensor: add out of place instead of writing into it */
+    if (t->grad->refs > 1 || t->grad->storage->refs > 1 || t->grad->storage == g->storage) {
+        /* shared with another tensor or a view of one (reshape's backward hands out
+         * views of the incoming gradient): add out of place, never into shared storage */
         glia_tensor *sum;
         glia_status s = glia_tensor_axpby(1.0f, t->grad, 1.0f, g, &sum);
         if (s != GLIA_STATUS_OK)

@@ -373,7 +373,9 @@ glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out)
     if (!out)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: out is NULL");
     *out = NULL;
-    if (!xs || count < 1 || count > 4)
+    if (!xs)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: the tensor list is NULL");
+    if (count < 1 || count > 4)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: %d tensors (1 to 4 allowed)", count);
     int64_t channels = 0;
     for (int i = 0; i < count; i++) {
@@ -428,10 +430,12 @@ glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count, gl
     *out = NULL;
     if ((s = glia_check_tensor(x, "glia_slice_channels")) != GLIA_STATUS_OK)
         return s;
-    if (x->ndim < 2 || start < 0 || count < 1 || start > x->shape[1] - count)
+    if (x->ndim < 2)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_slice_channels: input needs at least 2 dimensions (N, C, ...)");
+    if (start < 0 || count < 1 || start > x->shape[1] - count)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                           "glia_slice_channels: channels [%lld, %lld) out of range for %lld channels",
-                           (long long)start, (long long)(start + count), (long long)(x->ndim >= 2 ? x->shape[1] : 0));
+                           "glia_slice_channels: %lld channel(s) from %lld out of range for %lld channels",
+                           (long long)count, (long long)start, (long long)x->shape[1]);
     int64_t shape[GLIA_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[1] = count;

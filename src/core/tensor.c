@@ -52,9 +52,12 @@ glia_status glia_check_tensor(const glia_tensor *t, const char *what)
 glia_status glia_check_same_device(const glia_tensor *a, const glia_tensor *b, const char *what)
 {
     if (a->dev != b->dev)
-        return glia_seterr(GLIA_STATUS_DEVICE_MISMATCH, "%s: tensors are on %s:%d and %s:%d", what,
-                           a->dev->info.backend, a->dev->info.index, b->dev->info.backend,
-                           b->dev->info.index);
+        return glia_seterr(GLIA_STATUS_DEVICE_MISMATCH, "%s: tensors are on %s:%d and %s:%d%s", what,
+                           a->dev->info.backend, a->dev->info.index, b->dev->info.backend, b->dev->info.index,
+                           strcmp(a->dev->info.backend, b->dev->info.backend) == 0 &&
+                                   a->dev->info.index == b->dev->info.index
+                               ? " (two separately opened devices)"
+                               : "");
     return GLIA_STATUS_OK;
 }
 
@@ -214,9 +217,14 @@ glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
     if ((s = glia_check_tensor(dst, "glia_tensor_copy: dst")) != GLIA_STATUS_OK ||
         (s = glia_check_tensor(src, "glia_tensor_copy: src")) != GLIA_STATUS_OK)
         return s;
-    if (dst->numel != src->numel)
-        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_copy: %lld elements into %lld",
-                           (long long)src->numel, (long long)dst->numel);
+    int same = dst->ndim == src->ndim;
+    for (int i = 0; same && i < dst->ndim; i++)
+        same = dst->shape[i] == src->shape[i];
+    if (!same) {
+        char a[64], b[64];
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_copy: source %s into destination %s",
+                           glia_shape_str(src, a, sizeof a), glia_shape_str(dst, b, sizeof b));
+    }
     if (dst->dev == src->dev)
         return glia_axpbyz(dst->dev, (size_t)dst->numel, 1.0f, glia_view(src), 0.0f,
                            (glia_bview){0}, glia_view(dst));

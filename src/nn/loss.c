@@ -203,6 +203,9 @@ glia_status glia_loss_dice(glia_tensor *logits, glia_tensor *target, const glia_
 static glia_status dice_combo(glia_tensor *x, glia_tensor *t, const glia_dice_options *opts, glia_dice_activation act,
                               float w_dice, float w_other, glia_tensor **out)
 {
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "dice combination loss: out is NULL");
+    *out = NULL;
     glia_dice_options o = opts ? *opts : (glia_dice_options){0};
     o.activation = act;
     glia_tensor *d = NULL, *other = NULL, *wd = NULL, *wo = NULL;

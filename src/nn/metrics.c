@@ -6,7 +6,9 @@
 
 glia_status glia_confusion_init(glia_confusion *c, int channels)
 {
-    if (!c || channels < 1 || channels > GLIA_METRICS_MAX_CHANNELS)
+    if (!c)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_confusion_init: confusion is NULL");
+    if (channels < 1 || channels > GLIA_METRICS_MAX_CHANNELS)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_confusion_init: %d channels (1 to %d allowed)", channels,
                            GLIA_METRICS_MAX_CHANNELS);
     memset(c, 0, sizeof *c);
@@ -17,8 +19,12 @@ glia_status glia_confusion_init(glia_confusion *c, int channels)
 glia_status glia_confusion_update(glia_confusion *c, glia_tensor *pred, glia_tensor *target, float threshold)
 {
     glia_status s;
-    if (!c || c->channels < 1)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_confusion_update: confusion not initialised");
+    if (!c)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_confusion_update: confusion is NULL");
+    if (c->channels < 1 || c->channels > GLIA_METRICS_MAX_CHANNELS)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "glia_confusion_update: confusion has %d channels (not initialised? 1 to %d allowed)",
+                           c->channels, GLIA_METRICS_MAX_CHANNELS);
     if ((s = glia_check_tensor(pred, "glia_confusion_update: pred")) != GLIA_STATUS_OK ||
         (s = glia_check_tensor(target, "glia_confusion_update: target")) != GLIA_STATUS_OK ||
         (s = glia_check_same_shape(pred, target, "glia_confusion_update")) != GLIA_STATUS_OK)
@@ -54,7 +60,7 @@ static double ratio(double num, double den) { return den > 0 ? num / den : 1.0; 
 glia_metrics glia_metrics_from_confusion(const glia_confusion *c, int channel)
 {
     glia_metrics m = {0};
-    if (!c || channel >= c->channels)
+    if (!c || channel >= c->channels || c->channels > GLIA_METRICS_MAX_CHANNELS)
         return m;
     double tp = 0, fp = 0, fn = 0, tn = 0;
     for (int ch = 0; ch < c->channels; ch++) {

@@ -82,7 +82,9 @@ int glia_params_count(const glia_params *p) { return p ? p->n : 0; }
 
 glia_status glia_params_get(const glia_params *p, int i, const char **name, glia_param_kind *kind, glia_tensor **t)
 {
-    if (!p || i < 0 || i >= p->n)
+    if (!p)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_get: parameter set is NULL");
+    if (i < 0 || i >= p->n)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_get: index %d out of range (%d entries)", i,
                            p ? p->n : 0);
     if (name)
@@ -102,6 +104,8 @@ glia_tensor *glia_params_find(const glia_params *p, const char *name)
 
 static glia_status find_counter(const glia_params *p, const char *name, entry **out)
 {
+    if (!p || !name)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "counter access: %s is NULL", p ? "name" : "parameter set");
     *out = find(p, name);
     if (!*out || (*out)->kind != GLIA_PARAM_COUNTER)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "no counter named '%s'", name ? name : "(null)");
@@ -110,7 +114,7 @@ static glia_status find_counter(const glia_params *p, const char *name, entry **
 
 glia_status glia_params_counter(const glia_params *p, const char *name, int64_t *value)
 {
-    entry *e;
+    entry *e = NULL;
     glia_status s = find_counter(p, name, &e);
     if (s == GLIA_STATUS_OK && value)
         *value = e->counter;
@@ -119,7 +123,7 @@ glia_status glia_params_counter(const glia_params *p, const char *name, int64_t 
 
 glia_status glia_params_set_counter(glia_params *p, const char *name, int64_t value)
 {
-    entry *e;
+    entry *e = NULL;
     glia_status s = find_counter(p, name, &e);
     if (s == GLIA_STATUS_OK)
         e->counter = value;
@@ -163,9 +167,13 @@ static glia_status add_new(glia_params *p, glia_device *dev, const char *prefix,
 glia_status glia_params_add_conv(glia_params *p, glia_device *dev, glia_rng *rng, const char *prefix, int nsp,
                                  int cin, int cout, const int *k, int bias, int transposed)
 {
-    if (!p || !dev || !rng || !prefix || !k || (nsp != 2 && nsp != 3) || cin < 1 || cout < 1)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add_conv: bad arguments for '%s'",
-                           prefix ? prefix : "(null)");
+    if (!p || !dev || !rng || !prefix || !k)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add_conv: %s is NULL",
+                           !p ? "parameter set" : !dev ? "device" : !rng ? "rng" : !prefix ? "prefix" : "kernel");
+    if ((nsp != 2 && nsp != 3) || cin < 1 || cout < 1)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "glia_params_add_conv '%s': %d spatial axes (2 or 3), %d in and %d out channels (>= 1)",
+                           prefix, nsp, cin, cout);
     int64_t shape[5] = {transposed ? cin : cout, transposed ? cout : cin};
     int64_t ksize = 1;
     for (int i = 0; i < nsp; i++) {
@@ -184,9 +192,12 @@ glia_status glia_params_add_conv(glia_params *p, glia_device *dev, glia_rng *rng
 
 glia_status glia_params_add_batchnorm(glia_params *p, glia_device *dev, const char *prefix, int channels)
 {
-    if (!p || !dev || !prefix || channels < 1)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add_batchnorm: bad arguments for '%s'",
-                           prefix ? prefix : "(null)");
+    if (!p || !dev || !prefix)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add_batchnorm: %s is NULL",
+                           !p ? "parameter set" : !dev ? "device" : "prefix");
+    if (channels < 1)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add_batchnorm '%s': %d channels (>= 1)", prefix,
+                           channels);
     int64_t c = channels;
     glia_status s = add_new(p, dev, prefix, "weight", GLIA_PARAM_TRAINABLE, 1, &c, NULL, 0, 1.0f);
     if (s == GLIA_STATUS_OK)
