@@ -9,7 +9,7 @@
 #include "glia/glia.h"
 #include "testutil.h"
 
-static glia_device *dev;
+#define dev gt_dev
 
 static glia_tensor *vec(const float *v, int64_t n, int grad)
 {
@@ -122,17 +122,6 @@ static void test_grad_mode_and_tape(void **state)
     glia_tensor_free(x);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return glia_device_open("cpu", NULL, &dev) == GLIA_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return glia_device_close(dev) == GLIA_STATUS_OK ? 0 : -1;
-}
 
 int main(void)
 {
@@ -142,5 +131,5 @@ int main(void)
         cmocka_unit_test(test_diamond),
         cmocka_unit_test(test_grad_mode_and_tape),
     };
-    return cmocka_run_group_tests_name("autograd", tests, setup, teardown);
+    return cmocka_run_group_tests_name("autograd", tests, gt_open_cpu, gt_close_cpu);
 }

@@ -93,27 +93,16 @@ static int setup(void **state)
     memset(&f, 0, sizeof f);
     failures = 0;
     label = NULL;
-    if (glia_device_open("cpu", NULL, &f.dev) != OK || glia_device_open("cpu", NULL, &f.dev2) != OK) {
-        print_error("cannot open the cpu device: %s\n", glia_last_error());
+    if (gt_open_cpu(state))
         return -1;
-    }
+    f.dev = gt_dev;
+    f.dev2 = gt_dev2;
     *state = &f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = 0;
-    glia_device *devs[2] = {f->dev, f->dev2};
-    for (int i = 0; i < 2; i++) {
-        if (glia_device_close(devs[i]) != OK) {
-            print_error("device %d does not close (leaked tensors?): %s\n", i, glia_last_error());
-            rc = -1;
-        }
-    }
-    return rc;
-}
+/* Every test frees what it made: a device that will not close has leaked tensors. */
+#define teardown gt_close_cpu
 
 static void finish(void) { assert_int_equal(failures, 0); }
 
@@ -251,7 +240,7 @@ static void test_device_close_live(void **state)
     glia_tensor_free(y);
     glia_tensor_free(b);
     EXPECT(OK, "", glia_device_close(f->dev));
-    f->dev = NULL; /* closed: teardown's close(NULL) is a no-op */
+    f->dev = gt_dev = NULL; /* closed: teardown's close(NULL) is a no-op */
     finish();
 }
 

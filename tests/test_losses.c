@@ -49,19 +49,8 @@ static size_t numel(const shp *s)
 
 static size_t spatial(const shp *s) { return numel(s) / (size_t)(s->d[0] * s->d[1]); }
 
-static glia_device *g_dev;
+#define g_dev gt_dev
 
-static int setup(void **state)
-{
-    (void)state;
-    return glia_device_open("cpu", NULL, &g_dev) == GLIA_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return glia_device_close(g_dev) == GLIA_STATUS_OK ? 0 : -1;
-}
 
 static void *xalloc(size_t bytes)
 {
@@ -592,5 +581,5 @@ int main(void)
         cmocka_unit_test(test_metrics_empty),
         cmocka_unit_test(test_metrics_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gt_open_cpu, gt_close_cpu);
 }

@@ -30,19 +30,8 @@
 #define NPAR 4      /* trainable entries of the test set */
 #define MAXN 6      /* largest numel among them */
 
-static glia_device *g_dev;
+#define g_dev gt_dev
 
-static int setup(void **state)
-{
-    (void)state;
-    return glia_device_open("cpu", NULL, &g_dev) == GLIA_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return glia_device_close(g_dev) == GLIA_STATUS_OK ? 0 : -1;
-}
 
 /* a and b get a gradient every step, c never (it must not move, whatever the
  * weight decay), d only from step `late` on (its state starts then, as in
@@ -544,5 +533,5 @@ int main(void)
         cmocka_unit_test(test_schedule_values),
         cmocka_unit_test(test_schedule_check),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, gt_open_cpu, gt_close_cpu);
 }

@@ -23,28 +23,16 @@ static int setup(void **state)
 {
     static fx f;
     memset(&f, 0, sizeof f);
-    if (glia_device_open("cpu", NULL, &f.dev) != OK || glia_device_open("cpu", NULL, &f.dev2) != OK) {
-        print_error("cannot open the cpu device: %s\n", glia_last_error());
+    if (gt_open_cpu(state))
         return -1;
-    }
+    f.dev = gt_dev;
+    f.dev2 = gt_dev2;
     *state = &f;
     return 0;
 }
 
 /* Every test frees what it made: a device that will not close has leaked tensors. */
-static int teardown(void **state)
-{
-    fx *f = *state;
-    int rc = 0;
-    glia_device *devs[2] = {f->dev, f->dev2};
-    for (int i = 0; i < 2; i++) {
-        if (glia_device_close(devs[i]) != OK) {
-            print_error("device %d does not close: %s\n", i, glia_last_error());
-            rc = -1;
-        }
-    }
-    return rc;
-}
+#define teardown gt_close_cpu
 
 static glia_tensor *from_host(glia_device *dev, int ndim, const int64_t *shape, const float *data)
 {

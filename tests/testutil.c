@@ -1,5 +1,6 @@
 /* Shared helpers of the test programs. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
@@ -63,3 +64,31 @@ int gt_backend_required(const char *name)
 }
 
 const char *gt_cache_dir(void) { return getenv("GLIA_TEST_CACHE_DIR"); }
+
+glia_device *gt_dev, *gt_dev2;
+
+int gt_open_cpu(void **state)
+{
+    (void)state;
+    if (glia_device_open("cpu", NULL, &gt_dev) != GLIA_STATUS_OK ||
+        glia_device_open("cpu", NULL, &gt_dev2) != GLIA_STATUS_OK) {
+        fprintf(stderr, "cannot open the cpu device: %s\n", glia_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+int gt_close_cpu(void **state)
+{
+    (void)state;
+    int rc = 0;
+    glia_device *devs[2] = {gt_dev, gt_dev2};
+    for (int i = 0; i < 2; i++) {
+        if (glia_device_close(devs[i]) != GLIA_STATUS_OK) {
+            fprintf(stderr, "device %d does not close (leaked tensors?): %s\n", i, glia_last_error());
+            rc = -1;
+        }
+    }
+    gt_dev = gt_dev2 = NULL;
+    return rc;
+}

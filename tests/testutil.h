@@ -20,4 +20,12 @@ int gt_backend_required(const char *name);
 /* Directory for on-disk caches during tests (GLIA_TEST_CACHE_DIR), or NULL. */
 const char *gt_cache_dir(void);
 
+
+
+/* cmocka group fixtures: open two separate "cpu" devices into gt_dev and
+ * gt_dev2; closing fails (and so fails the group) if any tensor leaked. */
+#include "glia/device.h"
+extern glia_device *gt_dev, *gt_dev2;
+int gt_open_cpu(void **state);
+int gt_close_cpu(void **state);
 #endif
