@@ -82,26 +82,24 @@ static glia_status forward(toynet *net, glia_tensor *x, int train, glia_tensor *
     return s;
 }
 
+/* name, kind (0 conv 3x3 + bn, 1 transposed conv 2x2, 2 conv 1x1), in, out */
+static const struct layer { const char *name; int kind, cin, cout; } layers[] = {
+    {"enc", 0, 1, 8}, {"mid", 0, 8, 16}, {"up", 1, 16, 8}, {"dec", 0, 16, 8}, {"head", 2, 8, 1},
+};
+
 static glia_status build(toynet *net, glia_device *dev, glia_rng *rng)
 {
-    int k3[2] = {3, 3}, k2[2] = {2, 2}, k1[2] = {1, 1};
+    static const int ksize[3][2] = {{3, 3}, {2, 2}, {1, 1}};
     glia_status s = glia_params_create(&net->p);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_conv(net->p, dev, rng, "enc.conv", 2, 1, 8, k3, 1, 0);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_batchnorm(net->p, dev, "enc.bn", 8);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_conv(net->p, dev, rng, "mid.conv", 2, 8, 16, k3, 1, 0);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_batchnorm(net->p, dev, "mid.bn", 16);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_conv(net->p, dev, rng, "up", 2, 16, 8, k2, 1, 1);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_conv(net->p, dev, rng, "dec.conv", 2, 16, 8, k3, 1, 0);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_batchnorm(net->p, dev, "dec.bn", 8);
-    if (s == GLIA_STATUS_OK)
-        s = glia_params_add_conv(net->p, dev, rng, "head", 2, 8, 1, k1, 1, 0);
+    for (size_t i = 0; i < sizeof layers / sizeof *layers && s == GLIA_STATUS_OK; i++) {
+        const struct layer *l = &layers[i];
+        char conv[32], bn[32];
+        snprintf(conv, sizeof conv, l->kind ? "%s" : "%s.conv", l->name);
+        snprintf(bn, sizeof bn, "%s.bn", l->name);
+        s = glia_params_add_conv(net->p, dev, rng, conv, 2, l->cin, l->cout, ksize[l->kind], 1, l->kind == 1);
+        if (s == GLIA_STATUS_OK && l->kind == 0)
+            s = glia_params_add_batchnorm(net->p, dev, bn, l->cout);
+    }
     return s;
 }
 

@@ -92,6 +92,8 @@ static inline glia_bview glia_view_at(const glia_tensor *t, size_t extra)
     glia_bview v = {t->storage->buf, t->off + extra};
     return v;
 }
+/* If s is a failure, free *out and set it to NULL. Returns s. */
+glia_status glia_out_fail(glia_status s, glia_tensor **out);
 /* Enqueue an op on dev, naming it in the error message if the backend fails. */
 glia_status glia_run(glia_device *dev, const glia_op *op);
 /* Argument checks shared by the ops; each records a message naming `what`. */

@@ -12,38 +12,32 @@ static glia_status run_conv(glia_op_kind kind, const glia_conv_desc *d, glia_ten
     return glia_run(y->dev, &op);
 }
 
-/* Per-channel sum of g[N, C, S] into db[C] (bias gradient). */
-static glia_status bias_grad(glia_tensor *g, glia_tensor *bias)
+/* The [N, C, S] view of an activation for per-channel bias ops:
+ * BROADCAST adds bias[c] into y, REDUCE sums y over N and S into bias[c]. */
+static glia_status bias_op(glia_op_kind kind, glia_tensor *bias, glia_tensor *y)
 {
-    if (!bias || !bias->requires_grad)
-        return GLIA_STATUS_OK;
-    glia_tensor *db;
-    glia_status s = glia_tensor_empty_like(bias, &db);
-    if (s != GLIA_STATUS_OK)
-        return s;
-    glia_op op = {.kind = GLIA_OP_REDUCE, .t = {glia_view(g), glia_view(db)}};
-    op.p.bcast.a = (size_t)g->shape[0];
-    op.p.bcast.b = (size_t)g->shape[1];
-    op.p.bcast.c = (size_t)(g->numel / (g->shape[0] * g->shape[1]));
-    op.p.bcast.alpha = 1.0f;
-    op.p.bcast.beta = 0.0f;
-    if ((s = glia_run(g->dev, &op)) == GLIA_STATUS_OK)
-        s = glia_grad_accum(bias, db);
-    glia_tensor_free(db);
-    return s;
-}
-
-static glia_status add_bias(glia_tensor *y, glia_tensor *bias)
-{
-    if (!bias)
-        return GLIA_STATUS_OK;
-    glia_op op = {.kind = GLIA_OP_BROADCAST, .t = {glia_view(bias), glia_view(y)}};
+    glia_op op = {.kind = kind};
+    op.t[kind == GLIA_OP_BROADCAST ? 0 : 1] = glia_view(bias);
+    op.t[kind == GLIA_OP_BROADCAST ? 1 : 0] = glia_view(y);
     op.p.bcast.a = (size_t)y->shape[0];
     op.p.bcast.b = (size_t)y->shape[1];
     op.p.bcast.c = (size_t)(y->numel / (y->shape[0] * y->shape[1]));
     op.p.bcast.alpha = 1.0f;
-    op.p.bcast.beta = 1.0f;
+    op.p.bcast.beta = kind == GLIA_OP_BROADCAST ? 1.0f : 0.0f;
     return glia_run(y->dev, &op);
+}
+
+/* Per-channel sum of g[N, C, S] into the bias gradient. */
+static glia_status bias_grad(glia_tensor *g, glia_tensor *bias)
+{
+    if (!bias || !bias->requires_grad)
+        return GLIA_STATUS_OK;
+    glia_tensor *db = NULL;
+    glia_status s = glia_tensor_empty_like(bias, &db);
+    if (s == GLIA_STATUS_OK && (s = bias_op(GLIA_OP_REDUCE, db, g)) == GLIA_STATUS_OK)
+        s = glia_grad_accum(bias, db);
+    glia_tensor_free(db);
+    return s;
 }
 
 /* in[0] = x, in[1] = w, in[2] = bias; p.conv is the primitive's descriptor.
@@ -129,7 +123,7 @@ static glia_status conv_impl(glia_tensor *x, glia_tensor *w, glia_tensor *b, con
         return s;
     s = run_conv(transposed ? GLIA_OP_CONV_BWD_DATA : GLIA_OP_CONV_FWD, &d, x, w, *out);
     if (s == GLIA_STATUS_OK)
-        s = add_bias(*out, b);
+        s = b ? bias_op(GLIA_OP_BROADCAST, b, *out) : GLIA_STATUS_OK;
     glia_tensor *in[3] = {x, w, b};
     if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, in, 3)) {
         glia_node *nd;
@@ -137,11 +131,7 @@ static glia_status conv_impl(glia_tensor *x, glia_tensor *w, glia_tensor *b, con
                                   &nd)) == GLIA_STATUS_OK)
             nd->p.conv = d;
     }
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_conv(glia_tensor *x, glia_tensor *w, glia_tensor *b, const glia_conv_params *params,

@@ -20,11 +20,7 @@ glia_status glia_tensor_axpby(float a, glia_tensor *x, float b, glia_tensor *y, 
     if (s != GLIA_STATUS_OK)
         return s;
     s = glia_axpbyz(x->dev, (size_t)x->numel, a, glia_view(x), b, glia_view(y), glia_view(*out));
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 /* Run op into a fresh tensor shaped like `like` placed in slot `slot`;
@@ -259,11 +255,7 @@ static glia_status reduce_all(glia_tensor *x, float scale, const char *name, gli
         if ((s = glia_tape_record(x->dev, sum_backward, *out, &x, 1, &nd)) == GLIA_STATUS_OK)
             nd->p.f[0] = scale;
     }
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_sum(glia_tensor *x, glia_tensor **out) { return reduce_all(x, 1.0f, "glia_sum", out); }
@@ -405,11 +397,7 @@ glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out)
     }
     if (s == GLIA_STATUS_OK && glia_grad_needed(xs[0]->dev, xs, count))
         s = glia_tape_record(xs[0]->dev, concat_backward, *out, xs, count, NULL);
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 static glia_status slice_backward(glia_node *nd, glia_tensor *g)
@@ -447,9 +435,5 @@ glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count, gl
         if ((s = glia_tape_record(x->dev, slice_backward, *out, &x, 1, &nd)) == GLIA_STATUS_OK)
             nd->p.i[0] = start;
     }
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }

@@ -21,15 +21,6 @@ static glia_status need_nc(const glia_tensor *x, int min_dim, const char *name)
     return s;
 }
 
-static glia_status fail_free(glia_status s, glia_tensor **out)
-{
-    if (s != GLIA_STATUS_OK && out) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
-}
-
 /* ---- batch norm ---------------------------------------------------------- */
 static void bn_dims(glia_op *op, const glia_tensor *x, float eps, float momentum)
 {
@@ -176,7 +167,7 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
     }
     for (int i = 0; i < 4; i++)
         glia_tensor_free(saved[i]);
-    return fail_free(s, out);
+    return glia_out_fail(s, out);
 }
 
 /* ---- pooling and upsampling ---------------------------------------------- */
@@ -263,7 +254,7 @@ static glia_status pool_impl(glia_tensor *x, const int *kernel, const int *strid
         idx = NULL;
     }
     glia_tensor_free(idx);
-    return fail_free(s, out);
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_max_pool(glia_tensor *x, const int *kernel, const int *stride, glia_tensor **out)
@@ -312,7 +303,7 @@ glia_status glia_softmax(glia_tensor *x, glia_tensor **out)
     s = glia_run(x->dev, &op);
     if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, &x, 1))
         s = glia_tape_record(x->dev, softmax_backward, *out, &x, 1, NULL);
-    return fail_free(s, out);
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_argmax_channels(glia_tensor *x, glia_tensor **out)
@@ -330,5 +321,5 @@ glia_status glia_argmax_channels(glia_tensor *x, glia_tensor **out)
         return s;
     glia_op op = {.kind = GLIA_OP_ARGMAX, .t = {glia_view(x), glia_view(*out)}};
     chan_dims(&op, x);
-    return fail_free(glia_run(x->dev, &op), out);
+    return glia_out_fail(glia_run(x->dev, &op), out);
 }

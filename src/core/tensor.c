@@ -33,6 +33,15 @@ glia_status glia_run(glia_device *dev, const glia_op *op)
     return GLIA_STATUS_OK;
 }
 
+glia_status glia_out_fail(glia_status s, glia_tensor **out)
+{
+    if (s != GLIA_STATUS_OK && out) {
+        glia_tensor_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
 const char *glia_shape_str(const glia_tensor *t, char *buf, size_t len)
 {
     size_t used = 0;

@@ -92,11 +92,7 @@ static glia_status fused_loss(glia_tensor *x, glia_tensor *t, int ce, glia_tenso
         nd->p.i[0] = ce;
         nd->p.f[2] = scale;
     }
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_loss_bce_logits(glia_tensor *logits, glia_tensor *target, glia_tensor **out)
@@ -160,11 +156,7 @@ static glia_status dice_sums(glia_tensor *p, glia_tensor *t, int batch, glia_ten
         nd->p.i[1] = b;
         nd->p.i[2] = c;
     }
-    if (s != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
+    return glia_out_fail(s, out);
 }
 
 glia_status glia_loss_dice(glia_tensor *logits, glia_tensor *target, const glia_dice_options *opts,
