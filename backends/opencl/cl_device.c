@@ -10,7 +10,7 @@
 #define MAX_SHARED 64
 
 /* File stems of the programs, in glia_cl_prog order. */
-static const char *const prog_names[GLIA_CL_PROG_COUNT_] = {
+static const char *const prog_names[] = {
     [GLIA_CL_PROG_ELEMENTWISE] = "elementwise",
     [GLIA_CL_PROG_REDUCE] = "reduce",
     [GLIA_CL_PROG_NORM] = "norm",
@@ -20,6 +20,9 @@ static const char *const prog_names[GLIA_CL_PROG_COUNT_] = {
     [GLIA_CL_PROG_OPTIM] = "optim",
     [GLIA_CL_PROG_IM2COL] = "im2col",
 };
+
+_Static_assert(sizeof prog_names / sizeof prog_names[0] == GLIA_CL_PROG_COUNT_,
+               "every glia_cl_prog needs its file here");
 
 struct glia_cl_shared {
     cl_device_id dev;

@@ -5,7 +5,7 @@
 static const struct {
     glia_cl_prog prog;
     const char *name;
-} kernels[GLIA_CLK_COUNT_] = {
+} kernels[] = {
     [GLIA_CLK_FILL] = {GLIA_CL_PROG_ELEMENTWISE, "fill"},
     [GLIA_CLK_COPY2D] = {GLIA_CL_PROG_ELEMENTWISE, "copy2d"},
     [GLIA_CLK_SCALE2D] = {GLIA_CL_PROG_ELEMENTWISE, "scale2d"},
@@ -36,6 +36,9 @@ static const struct {
     [GLIA_CLK_COL2VOL] = {GLIA_CL_PROG_IM2COL, "col2vol"},
 };
 
+_Static_assert(sizeof kernels / sizeof kernels[0] == GLIA_CLK_COUNT_,
+               "every glia_cl_kern needs its program and name here");
+
 /* Default work-group size of elementwise kernels: enough items to hide memory
  * latency on GPUs, clipped to what the device and kernel allow. */
 #define DEFAULT_GROUP 256
@@ -43,6 +46,8 @@ static const struct {
 static glia_status kernel_get(glia_bctx *ctx, glia_cl_kern k, cl_kernel *out)
 {
     if (!ctx->kern[k]) {
+        if (!kernels[k].name)
+            return glia_seterr(GLIA_STATUS_INTERNAL, "opencl: kernel %d has no name", (int)k);
         cl_program prog;
         glia_status s = glia_cl_program_get(ctx->sh, kernels[k].prog, ctx->cache_dir, &prog);
         if (s != GLIA_STATUS_OK)
