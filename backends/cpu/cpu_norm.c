@@ -35,12 +35,20 @@ static void stats_seg(void *arg, size_t c, size_t s, size_t e, double *sums)
         if (n > BLOCK)
             n = BLOCK;
         const float *x = j->t[0] + off;
-        double mean = glia_cpu_sum(x, n) / (double)n, m2 = 0;
-        for (size_t i = 0; i < n; i++) {
-            double d = x[i] - mean;
-            m2 += d * d;
+        double mean = glia_cpu_sum(x, n) / (double)n, m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) {   /* independent chains: the adds are latency-bound */
+            double d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean;
+            m0 += d0 * d0;
+            m1 += d1 * d1;
+            m2 += d2 * d2;
+            m3 += d3 * d3;
         }
-        double part[3] = {(double)n, mean, m2};
+        for (; i < n; i++) {
+            double d = x[i] - mean;
+            m0 += d * d;
+        }
+        double part[3] = {(double)n, mean, (m0 + m1) + (m2 + m3)};
         chan_merge(sums, part);
         pos += n;
     }
@@ -120,20 +128,19 @@ static void bwd_seg(void *arg, size_t c, size_t s, size_t e, double *sums)
     for (size_t pos = s; pos < e;) {
         size_t off, n = glia_cpu_slice_run(pos, e, S, C, c, &off);
         const float *x = j->t[0] + off, *dy = j->t[2] + off;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double a[4] = {0}, b[4] = {0};   /* independent chains, as in glia_cpu_sum */
         size_t i = 0;
-        for (; i + 2 <= n; i += 2) {
-            s0 += dy[i];
-            s1 += (double)dy[i] * (x[i] - mean);
-            s2 += dy[i + 1];
-            s3 += (double)dy[i + 1] * (x[i + 1] - mean);
-        }
+        for (; i + 4 <= n; i += 4)
+            for (int k = 0; k < 4; k++) {
+                a[k] += dy[i + k];
+                b[k] += (double)dy[i + k] * (x[i + k] - mean);
+            }
         for (; i < n; i++) {
-            s0 += dy[i];
-            s1 += (double)dy[i] * (x[i] - mean);
+            a[0] += dy[i];
+            b[0] += (double)dy[i] * (x[i] - mean);
         }
-        sums[0] += s0 + s2;
-        sums[1] += s1 + s3;
+        sums[0] += (a[0] + a[1]) + (a[2] + a[3]);
+        sums[1] += (b[0] + b[1]) + (b[2] + b[3]);
         pos += n;
     }
 }

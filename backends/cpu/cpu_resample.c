@@ -1,7 +1,6 @@
 /* CPU backend: max pooling and nearest upsampling over planes of D x H x W.
  * Forward ops are parallel over output rows (plane, d, h); backward ops over
  * input rows (upsample) or planes (max pool, whose windows may overlap). */
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_impl.h"
@@ -24,7 +23,7 @@ static void rs_run(glia_bctx *ctx, const glia_op *op, float *const *t, size_t ro
 /* ---- max pooling -------------------------------------------------------------- */
 
 /* v replaces the running max: larger, or the first NaN (NaN propagates, as in PyTorch). */
-static inline int beats(float v, float best) { return v > best || (isnan(v) && !isnan(best)); }
+static inline int beats(float v, float best) { return !(v <= best) && best == best; }
 
 static void maxpool_fwd_task(void *arg, size_t r0, size_t r1)
 {
@@ -149,6 +148,11 @@ static void upsample_bwd_task(void *arg, size_t r0, size_t r1)
         for (int64_t od = id * sd; od < (id + 1) * sd && od < oD; od++)
             for (int64_t oh = ih * sh; oh < (ih + 1) * sh && oh < oH; oh++) {
                 const float *dy = dyp + (od * oH + oh) * oW;
+                if (sw == 2 && oW == 2 * W) {
+                    for (int64_t iw = 0; iw < W; iw++)
+                        dx[iw] += dy[2 * iw] + dy[2 * iw + 1];
+                    continue;
+                }
                 for (int64_t iw = 0; iw < W; iw++) {
                     float s = 0.0f;
                     for (int64_t ow = iw * sw; ow < (iw + 1) * sw && ow < oW; ow++)
