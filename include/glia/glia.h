@@ -15,6 +15,7 @@
 #include "model.h"
 #include "io.h"
 #include "image.h"
+#include "data.h"
 
 #ifdef __cplusplus
 extern "C" {
