@@ -53,6 +53,7 @@ set(GLIA_VK_SOURCES
   ${GLIA_VK_ROOT}/backends/vulkan/vk_ops.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_reduce.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_gemm.c
+  ${GLIA_VK_ROOT}/backends/vulkan/vk_testing.c
   ${GLIA_VK_GEN}/vk_spirv.c)
 target_sources(glia PRIVATE ${GLIA_VK_SOURCES})
 target_include_directories(glia PRIVATE ${GLIA_VK_INCLUDE} ${GLIA_VK_GEN}

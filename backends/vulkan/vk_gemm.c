@@ -31,6 +31,14 @@ static int cfg_ok(const glia_bctx *ctx, const vkb_gemm_cfg *c)
     return shared <= l->maxComputeSharedMemorySize;
 }
 
+int glia_vk_gemm_cfg_usable(const glia_bctx *ctx, const vkb_tuning *t)
+{
+    for (int i = 0; i < VKB_GEMM_CFGS; i++)
+        if (cfg_ok(ctx, &t->gemm[i]))
+            return 1;
+    return 0;
+}
+
 static uint64_t tiles(const vkb_gemm_cfg *c, uint64_t m, uint64_t n)
 {
     return ((m + c->bm - 1) / c->bm) * ((n + c->bn - 1) / c->bn);

@@ -85,6 +85,8 @@ typedef struct vkb_tuning {
 } vkb_tuning;
 
 const vkb_tuning *glia_vk_tuning(uint32_t vendor_id, VkDriverId driver_id);
+/* Entry i of the table, NULL past its end (for tests that try every entry). */
+const vkb_tuning *glia_vk_tuning_entry(int i);
 
 /* ---- instances and physical devices (vk_instance.c) ----------------------- */
 typedef struct vkb_validation {
@@ -295,6 +297,8 @@ glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op);
 glia_status glia_vk_run_reduce(glia_bctx *ctx, const glia_op *op);
 glia_status glia_vk_run_gemm(glia_bctx *ctx, const glia_op *op);
 glia_status glia_vk_run_conv(glia_bctx *ctx, const glia_op *op);
+/* 1 if at least one GEMM tile of t runs on the device. */
+int glia_vk_gemm_cfg_usable(const glia_bctx *ctx, const vkb_tuning *t);
 /* Enqueue one of the GEMM-shaped kernels; shared by GEMM and convolution. */
 glia_status glia_vk_gemm_kernel(glia_bctx *ctx, const glia_gemm_desc *g, glia_bview a, glia_bview b,
                                 glia_bview c);

@@ -11,11 +11,11 @@
 
 static const vkb_tuning table[] = {
     {
-        /* 128x128 tiles, 8x8 per invocation, 256 invocations: ~34 KiB of the
-         * 48 KiB of shared memory, leaves two groups per SM on Ampere/Hopper */
+        /* 128x128x8 tiles, 8x8 per invocation, 256 invocations: 19 KiB of
+         * shared memory and ~128 registers, so two groups fit on an SM */
         .name = "nvidia",
         .vendor_id = VENDOR_NVIDIA,
-        .gemm = {{128, 128, 16, 8, 8}, {64, 64, 16, 4, 4}, {32, 32, 16, 4, 4}},
+        .gemm = {{128, 128, 8, 8, 8}, {64, 64, 16, 4, 4}, {32, 32, 16, 4, 4}},
         .wg = 256,
         .submit_every = 64,
         .target_groups = 528,
@@ -23,7 +23,7 @@ static const vkb_tuning table[] = {
     {
         .name = "amd",
         .vendor_id = VENDOR_AMD,
-        .gemm = {{128, 128, 16, 8, 8}, {64, 64, 16, 4, 4}, {32, 32, 16, 4, 4}},
+        .gemm = {{128, 128, 8, 8, 8}, {64, 64, 16, 4, 4}, {32, 32, 16, 4, 4}},
         .wg = 256,
         .submit_every = 64,
         .target_groups = 480,
@@ -55,6 +55,11 @@ static const vkb_tuning table[] = {
         .target_groups = 128,
     },
 };
+
+const vkb_tuning *glia_vk_tuning_entry(int i)
+{
+    return i >= 0 && (size_t)i < sizeof table / sizeof table[0] ? &table[i] : NULL;
+}
 
 const vkb_tuning *glia_vk_tuning(uint32_t vendor_id, VkDriverId driver_id)
 {
