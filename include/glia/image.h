@@ -118,6 +118,16 @@ glia_status glia_volume_convert(glia_volume *v, glia_dtype dtype);
  * agree. Scaling and datatype of v are kept. */
 glia_status glia_volume_copy_geometry(glia_volume *v, const glia_volume *ref);
 
+/* Axial slice k of a 3-D volume (more axes must be 1) as a new 2-D volume
+ * with the same datatype and scaling. */
+glia_status glia_volume_slice(const glia_volume *v, int64_t k, glia_volume **out);
+
+/* .npy interchange: write the scaled values as float32 with shape (i, j, k[, t])
+ * in C order (exactly nibabel's get_fdata() array); read a float32 .npy of 1-7
+ * dimensions back as a float32 volume of that shape (default geometry). */
+glia_status glia_volume_write_npy(const glia_volume *v, const char *path);
+glia_status glia_volume_read_npy(const char *path, glia_volume **out);
+
 /* Voxel (i, j, k) to world (x, y, z) matrix, as NIfTI prescribes: the sform if
  * sform_code > 0, else the qform if qform_code > 0, else plain voxel spacing. */
 void glia_geom_affine(const glia_geom *g, double affine[4][4]);

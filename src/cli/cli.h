@@ -42,5 +42,8 @@ int glia_cmd_toy(int argc, char **argv);
 int glia_cmd_init(int argc, char **argv);
 int glia_cmd_info(int argc, char **argv);
 int glia_cmd_forward(int argc, char **argv);
+int glia_cmd_convert(int argc, char **argv);
+int glia_cmd_dataset(int argc, char **argv);
+int glia_cmd_synth(int argc, char **argv);
 
 #endif

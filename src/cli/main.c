@@ -29,6 +29,34 @@ static const glia_cli_cmd commands[] = {
      "  --train-mode          batch statistics in batch norm (PyTorch's model.train())\n"
      "  --threads N           CPU backend threads (default: all cores)\n",
      glia_cmd_forward},
+    {"convert", "IN OUT", "convert between NIfTI (.nii, .nii.gz), PNG/TIFF and .npy",
+     "  --like REF.nii.gz     copy REF's geometry onto the output (e.g. .npy -> NIfTI)\n"
+     "  --dtype T             store as uint8, int8, int16, uint16, int32, uint32, int64, float32 or float64\n"
+     "  --slice K             take axial slice K of a 3-D volume (e.g. NIfTI -> PNG)\n"
+     "  --nifti 1|2           NIfTI version to write (default: the input's, else 1)\n"
+     "  NIfTI -> .npy writes the scaled values as float32, shape (i, j, k[, t]) as nibabel's get_fdata()\n",
+     glia_cmd_convert},
+    {"dataset", "DIR", "check a dataset: layout, cases, modalities, shapes, spacing, labels, problems, split",
+     "  --layout L            auto (default), brats2020, brats2021, brats2023, msd, lgg, generic\n"
+     "  --mask-pattern P      generic: mask name of image stem S with * for S (default *_mask)\n"
+     "  --folds K, --fold F   the k-fold split to show (default 5, 0), by patient\n"
+     "  --seed S              split seed (default 0)\n"
+     "  --split FILE          show a saved split instead; --save-split FILE writes the split as JSON\n"
+     "  --threads N           decoding threads (default: all cores)\n"
+     "  exits 1 if any case is unusable\n",
+     glia_cmd_dataset},
+    {"synth", "-o DIR", "write synthetic brain-MRI phantoms in BraTS (or LGG kaggle_3m) format",
+     "  -o, --output DIR      the dataset folder to write\n"
+     "  --layout L            brats2021 (default), brats2020, brats2023, lgg\n"
+     "  --cases N             cases to write (default 10)\n"
+     "  --seed S              phantom seed (default 0); the same seed writes the same files\n"
+     "  --size WxHxD          grid (default 240x240x155; lgg 256x256x24)\n"
+     "  --unlabelled N        the last N cases get no label file (a validation set)\n"
+     "  --no-tumour P         share of cases without a tumour (default 0.1)\n"
+     "  --skull-strip         zero scalp and skull, as BraTS images are\n"
+     "  --template T1.nii.gz  a real T1 image as the anatomy (e.g. Debian mricron-data's Colin27)\n"
+     "  --threads N           writer threads (default: all cores)\n",
+     glia_cmd_synth},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 

@@ -8,5 +8,6 @@ target_sources(glia PRIVATE
   src/io/nifti.c
   src/io/png.c
   src/io/tiff.c
+  src/io/volume_npy.c
 )
 target_link_libraries(glia PUBLIC ZLIB::ZLIB PNG::PNG TIFF::TIFF)
