@@ -58,6 +58,7 @@ struct glia_device {
     glia_tape tape;
     int grad_enabled;
     int64_t live_tensors;
+    glia_tensor *spare;          /* freed tensor structs, reused so a step does no host malloc */
 };
 
 struct glia_tensor {
@@ -78,6 +79,10 @@ glia_status glia_alloc_block(glia_device *dev, size_t bytes, glia_block **out);
 void glia_block_release(glia_device *dev, glia_block *b);
 void glia_alloc_destroy(glia_device *dev);
 
+/* tensor.c: a tensor struct from the device's spare list (zeroed, refs 1, counted
+ * as live); its storage is the caller's to set. NULL if the host is out of memory. */
+glia_tensor *glia_tensor_struct(glia_device *dev);
+void glia_tensor_spares_free(glia_device *dev);
 /* tensor.c: a new tensor with uninitialised contents (not a leaf if grad flows). */
 glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out);
 /* An uninitialised tensor shaped like t. */

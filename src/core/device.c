@@ -153,6 +153,7 @@ glia_status glia_device_close(glia_device *dev)
                            (long long)dev->live_tensors, dev->info.backend, dev->info.index);
     dev->be->sync(dev->ctx);
     glia_alloc_destroy(dev);
+    glia_tensor_spares_free(dev);
     free(dev->tape.nodes);
     dev->be->close(dev->ctx);
     free(dev);

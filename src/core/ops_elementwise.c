@@ -267,14 +267,15 @@ glia_status glia_mean(glia_tensor *x, glia_tensor **out)
 /* ---- reshape ------------------------------------------------------------- */
 static glia_status make_view(glia_tensor *t, int ndim, const int64_t *shape, glia_tensor **out)
 {
-    glia_tensor *v = calloc(1, sizeof *v);
+    glia_tensor *v = glia_tensor_struct(t->dev);
     if (!v)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "reshape: no host memory");
-    *v = (glia_tensor){.refs = 1, .dev = t->dev, .ndim = ndim, .numel = t->numel,
-                       .storage = t->storage, .off = t->off, .is_leaf = 1};
+    v->ndim = ndim;
+    v->numel = t->numel;
+    v->storage = t->storage;
+    v->off = t->off;
     memcpy(v->shape, shape, (size_t)ndim * sizeof *shape);
     t->storage->refs++;
-    t->dev->live_tensors++;
     *out = v;
     return GLIA_STATUS_OK;
 }

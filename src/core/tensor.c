@@ -117,20 +117,16 @@ glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, 
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: device is NULL");
     if ((s = check_shape(ndim, shape, &numel)) != GLIA_STATUS_OK)
         return s;
-    glia_tensor *t = calloc(1, sizeof *t);
+    glia_tensor *t = glia_tensor_struct(dev);
     if (!t)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "tensor: no host memory");
     if ((s = glia_alloc_block(dev, (size_t)numel * sizeof(float), &t->storage)) != GLIA_STATUS_OK) {
-        free(t);
+        glia_tensor_free(t);
         return s;
     }
-    t->refs = 1;
-    t->dev = dev;
     t->ndim = ndim;
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = numel;
-    t->is_leaf = 1;
-    dev->live_tensors++;
     *out = t;
     return GLIA_STATUS_OK;
 }
@@ -172,6 +168,30 @@ glia_status glia_tensor_from_host(glia_device *dev, int ndim, const int64_t *sha
     return s;
 }
 
+glia_tensor *glia_tensor_struct(glia_device *dev)
+{
+    glia_tensor *t = dev->spare;
+    if (t)
+        dev->spare = t->grad; /* the spare list is linked through .grad */
+    else if (!(t = malloc(sizeof *t)))
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->refs = 1;
+    t->dev = dev;
+    t->is_leaf = 1;
+    dev->live_tensors++;
+    return t;
+}
+
+void glia_tensor_spares_free(glia_device *dev)
+{
+    while (dev->spare) {
+        glia_tensor *t = dev->spare;
+        dev->spare = t->grad;
+        free(t);
+    }
+}
+
 glia_tensor *glia_tensor_retain(glia_tensor *t)
 {
     if (t)
@@ -186,7 +206,8 @@ void glia_tensor_free(glia_tensor *t)
     glia_tensor_free(t->grad);
     glia_block_release(t->dev, t->storage);
     t->dev->live_tensors--;
-    free(t);
+    t->grad = t->dev->spare;
+    t->dev->spare = t;
 }
 
 static glia_status check_count(const glia_tensor *t, const void *p, size_t count, const char *what)
