@@ -122,7 +122,7 @@ static glia_status write_nifti(const char *path, const int64_t *size, glia_dtype
 }
 
 static glia_status write_brats(const char *dir, const glia_synth_options *o, int i, const float *img,
-                               const uint8_t *lab)
+                               uint8_t *lab)
 {
     static const char *const suf20[5] = {"t1", "t1ce", "t2", "flair", "seg"};
     static const char *const suf23[5] = {"t1n", "t1c", "t2w", "t2f", "seg"};
@@ -140,6 +140,10 @@ static glia_status write_brats(const char *dir, const glia_synth_options *o, int
         else
             s = write_nifti(p, o->size, GLIA_DTYPE_UINT8, NULL, lab);
         free(p);
+        if (m == 3 && v23) /* BraTS 2023 numbers enhancing tumour 3, not 4 */
+            for (size_t v = 0; v < n; v++)
+                if (lab[v] == 4)
+                    lab[v] = 3;
     }
     free(sub);
     free(name);
