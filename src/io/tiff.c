@@ -41,8 +41,10 @@ static TIFF *open_tiff(const char *path, const char *mode, tiff_ctx *ctx)
         return NULL;
     TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, ctx);
     TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, ctx);
-    /* no single libtiff allocation beyond 1 GiB, whatever a header claims */
-    TIFFOpenOptionsSetMaxSingleMemAlloc(o, (tmsize_t)1 << 30);
+    /* no single libtiff allocation far beyond what the file can hold, whatever its tags claim */
+    struct stat st;
+    if (mode[0] == 'r' && stat(path, &st) == 0 && st.st_size < ((off_t)1 << 36))
+        TIFFOpenOptionsSetMaxSingleMemAlloc(o, ((tmsize_t)64 << 20) + (tmsize_t)st.st_size * 64);
     TIFF *t = TIFFOpenExt(path, mode, o);
     TIFFOpenOptionsFree(o);
     return t;
