@@ -167,7 +167,6 @@ static void im2col(glia_bctx *ctx, const geom *g, const float *x, int64_t p0, in
                           im2col_task, &j);
 }
 
-
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, int64_t k,
@@ -221,9 +220,10 @@ static void tile_task(void *arg, size_t s0, size_t s1)
         for (int64_t t = (int64_t)s; t < j->count; t += j->slots) {
             int64_t n = t / j->per_sample, p0 = t % j->per_sample * j->pt;
             int64_t m = min64(j->pt, g->P - p0);
-            col_job cj = {g, (float *)j->a + n * g->cin * g->X, col, p0, m, 0};
+            col_job cj = {g, NULL, col, p0, m, 0};
             switch (j->mode) {
             case TILE_FWD:
+                cj.x = (float *)j->a + n * g->cin * g->X;
                 im2col_task(&cj, 0, (size_t)g->K);
                 gemm(CblasNoTrans, CblasNoTrans, g->cout, m, g->K, j->b, g->K, col, m, 0.0f,
                      j->out + n * g->cout * g->P + p0, g->P);
@@ -235,6 +235,7 @@ static void tile_task(void *arg, size_t s0, size_t s1)
                 col2im_task(&cj, 0, (size_t)g->cin);
                 break;
             case TILE_WEIGHT:
+                cj.x = (float *)j->a + n * g->cin * g->X;
                 im2col_task(&cj, 0, (size_t)g->K);
                 gemm(CblasNoTrans, CblasTrans, g->cout, g->K, m, j->b + n * g->cout * g->P + p0,
                      g->P, col, m, beta, dw, g->K);
@@ -270,6 +271,11 @@ typedef struct sum_job {
     int64_t slots;
     size_t stride;
 } sum_job;
+
+static void zero_task(void *arg, size_t b, size_t e)
+{
+    memset((float *)arg + b, 0, (e - b) * sizeof(float));
+}
 
 /* dst = sum of the slots' partial results, in slot order. */
 static void sum_slots_task(void *arg, size_t b, size_t e)
@@ -405,7 +411,8 @@ glia_status glia_cpu_conv_bwd_data(glia_bctx *ctx, const glia_op *op, glia_cpu_p
     }
     int64_t pt = disjoint_windows(&g) ? tile_cols(ctx, &g, 0) : 0;
     if (pt) {
-        memset(dx, 0, (size_t)(g.n * g.cin * g.X) * sizeof(float));   /* for uncovered inputs */
+        /* inputs under no window get no column: clear them all first */
+        glia_cpu_parallel_for(ctx->pool, (size_t)(g.n * g.cin * g.X), 4 * GLIA_CPU_GRAIN, zero_task, dx);
         tile_job j = {.g = &g, .mode = TILE_DATA, .a = dy, .b = w, .out = dx, .pt = pt};
         return run_tiles(ctx, &j, 0);
     }
