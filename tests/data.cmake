@@ -4,3 +4,24 @@ foreach(t nifti data fuzz)
     glia_add_test(test_${t} SOURCES test_${t}.c LABELS cpu TEST_NAME ${t})
   endif()
 endforeach()
+
+# Interop with nibabel (label interop): Debian's python3-nibabel belongs to
+# /usr/bin/python3, which may not be the first python3 on PATH.
+set(GLIA_NIBABEL_PYTHON "")
+find_program(GLIA_PATH_PYTHON3 python3)
+foreach(py /usr/bin/python3 ${GLIA_PATH_PYTHON3})
+  if(NOT GLIA_NIBABEL_PYTHON AND EXISTS ${py})
+    execute_process(COMMAND ${py} -c "import nibabel, numpy" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(GLIA_NIBABEL_PYTHON ${py})
+    endif()
+  endif()
+endforeach()
+if(GLIA_NIBABEL_PYTHON)
+  add_test(NAME interop_nibabel
+           COMMAND ${GLIA_NIBABEL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/nibabel_check.py
+                   $<TARGET_FILE:glia_cli> ${CMAKE_CURRENT_BINARY_DIR}/nibabel-work)
+  set_tests_properties(interop_nibabel PROPERTIES LABELS interop TIMEOUT 300)
+else()
+  message(STATUS "glia: no python3 with nibabel and numpy; the nibabel interop test is not registered")
+endif()
