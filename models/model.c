@@ -92,6 +92,9 @@ glia_status glia_model_create(glia_device *dev, const glia_model_config *cfg, ui
     if (!m)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_model_create: no host memory");
     m->cfg = *cfg;
+    /* canonical: sizes beyond the levels in use are zero, so configurations compare whole */
+    for (int i = cfg->levels; i < GLIA_MODEL_MAX_LEVELS; i++)
+        m->cfg.features[i] = 0;
     m->arch = archs[cfg->arch];
     m->dev = dev;
     glia_rng_init(&m->rng, seed);

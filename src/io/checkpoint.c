@@ -59,6 +59,7 @@ static glia_status config_fields(const cJSON *root, glia_model_config *cfg)
             int n = cJSON_GetArraySize(c);
             ok = cJSON_IsArray(c) && n >= 1 && n <= GLIA_MODEL_MAX_LEVELS;
             cfg->levels = ok ? n : 0;
+            memset(cfg->features, 0, sizeof cfg->features);
             int i = 0;
             for (const cJSON *f = ok ? c->child : NULL; f && ok; f = f->next)
                 ok = json_int(f, 1, 1 << 16, &cfg->features[i++]);
@@ -116,6 +117,7 @@ static glia_status infer_config(const glia_safetensors *st, glia_model_config *c
     int64_t out = dim_of(st, "head.weight", 0);
     cfg->out_channels = (int)(fits_int(out) ? out : 0);
     cfg->levels = 0;
+    memset(cfg->features, 0, sizeof cfg->features);
     for (int i = 0; i < GLIA_MODEL_MAX_LEVELS; i++) {
         snprintf(name, sizeof name, "enc.%d.%s.weight", i, first);
         int64_t f = dim_of(st, name, 0);
@@ -278,12 +280,13 @@ glia_status glia_checkpoint_optim_options(const glia_safetensors *st, glia_optim
               : glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: malformed optimizer metadata", glia_safetensors_path(st));
 }
 
-/* One state tensor: "<param>.<suffix>" must name a trainable parameter of m. */
+/* One state entry: "<param>.<suffix>" names a trainable parameter of m; a
+ * tensor suffix has the parameter's shape (F32), "step" is an I64 count. */
 static glia_status load_state_entry(const glia_safetensors *st, const glia_st_entry *e, glia_model *m,
                                     glia_params *state)
 {
     const char *path = glia_safetensors_path(st), *rest = e->name + strlen(GLIA_CHECKPOINT_OPTIM_PREFIX);
-    const char *dot = strrchr(rest, '.');
+    const char *dot = strrchr(rest, '.'), *suffix = dot ? dot + 1 : "";
     char pname[200];
     glia_tensor *p = NULL, *t = NULL;
     if (dot && (size_t)(dot - rest) < sizeof pname) {
@@ -291,14 +294,26 @@ static glia_status load_state_entry(const glia_safetensors *st, const glia_st_en
         pname[dot - rest] = '\0';
         p = glia_params_find(glia_model_params(m), pname);
     }
-    int nd = p ? glia_tensor_ndim(p) : -1, same = p && e->ndim == nd && strcmp(e->dtype, "F32") == 0;
-    for (int i = 0; same && i < nd; i++)
-        same = e->shape[i] == glia_tensor_dim(p, i);
-    if (!same || !glia_tensor_requires_grad(p) ||
-        (strcmp(dot + 1, "momentum_buffer") && strcmp(dot + 1, "exp_avg") && strcmp(dot + 1, "exp_avg_sq")))
+    int counter = strcmp(suffix, "step") == 0, nd = p ? glia_tensor_ndim(p) : -1;
+    int fits = p && glia_tensor_requires_grad(p);
+    if (counter)
+        fits = fits && e->ndim == 0 && strcmp(e->dtype, "I64") == 0;
+    else
+        fits = fits && e->ndim == nd && strcmp(e->dtype, "F32") == 0 &&
+               (!strcmp(suffix, "momentum_buffer") || !strcmp(suffix, "exp_avg") || !strcmp(suffix, "exp_avg_sq"));
+    for (int i = 0; fits && !counter && i < nd; i++)
+        fits = e->shape[i] == glia_tensor_dim(p, i);
+    if (!fits)
         return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
-                           "%s: optimizer state '%s' matches no trainable parameter of the model (name, shape, F32)",
+                           "%s: optimizer state '%s' fits no trainable parameter of the model (name, shape, dtype)",
                            path, e->name);
+    if (counter) {
+        int64_t v = 0;
+        glia_status s = glia_safetensors_read(st, e, &v, sizeof v);
+        if (s == GLIA_STATUS_OK && (s = glia_params_add(state, rest, GLIA_PARAM_COUNTER, NULL)) == GLIA_STATUS_OK)
+            s = glia_params_set_counter(state, rest, v);
+        return s;
+    }
     int64_t shape[GLIA_MAX_DIMS];
     for (int i = 0; i < nd; i++)
         shape[i] = e->shape[i];

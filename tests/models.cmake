@@ -1,0 +1,34 @@
+# Models, checkpoints and .npy files (included by tests/CMakeLists.txt).
+foreach(b ${GLIA_TEST_BACKENDS})
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_models.c)
+    glia_add_test(test_models SOURCES test_models.c testutil.c LABELS ${b}
+                  ARGS ${b} TEST_NAME models_${b})
+  endif()
+endforeach()
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_io.c)
+  glia_add_test(test_io SOURCES test_io.c testutil.c LABELS cpu TEST_NAME io)
+endif()
+
+# Interop with PyTorch (label interop): needs a python3 that imports torch and
+# numpy. Debian's python3-torch belongs to /usr/bin/python3, which may not be
+# the first python3 on PATH, so that one is tried first.
+add_executable(glia_step interop/glia_step.c)
+target_link_libraries(glia_step PRIVATE glia)
+set(GLIA_TORCH_PYTHON "")
+find_program(GLIA_PATH_PYTHON3 python3)
+foreach(py /usr/bin/python3 ${GLIA_PATH_PYTHON3})
+  if(NOT GLIA_TORCH_PYTHON AND EXISTS ${py})
+    execute_process(COMMAND ${py} -c "import torch, numpy" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(GLIA_TORCH_PYTHON ${py})
+    endif()
+  endif()
+endforeach()
+if(GLIA_TORCH_PYTHON)
+  add_test(NAME interop_torch
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_interop.py
+                   $<TARGET_FILE:glia_cli> $<TARGET_FILE:glia_step> ${CMAKE_CURRENT_BINARY_DIR}/interop-work)
+  set_tests_properties(interop_torch PROPERTIES LABELS interop TIMEOUT 600)
+else()
+  message(STATUS "glia: no python3 with torch and numpy; the PyTorch interop test is not registered")
+endif()
