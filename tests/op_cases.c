@@ -404,7 +404,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_FWD, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
-    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 32, 64, 32, 32, 3, 1, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 8, 5, 193, 192, 2, 2, 0)}},
     {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
     {.name = "3d_chunked", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
@@ -420,8 +420,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_DATA, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_2x2x2_s2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 3, 2, 6, 4, 8, 2, 2, 0)}},
-    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 64, 32, 32, 32, 3, 1, 1)}},
-    {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
+    {.name = "2d_co64", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 64, 32, 32, 3, 1, 1)}},
     {.name = "2d_s2_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 1, 342, 342, 3, 2, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 8, 5, 193, 192, 2, 2, 0)}},
 
@@ -434,7 +433,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_WEIGHT, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
-    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 5, 193, 192, 2, 2, 0)}},
     {.name = "3d_chunked_batch2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
     /* ---- batch norm over [N, C, S] ---- */
