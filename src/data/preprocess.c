@@ -68,7 +68,7 @@ float glia_percentile_nonzero_(const float *x, size_t n, float pct)
 }
 
 /* One axis of a separable resize: src has dims sd, dst gets sd with axis a set to nd. */
-static void resize_axis(const float *src, const int64_t *sd, int a, int64_t nd, float *dst, int nearest)
+static int resize_axis(const float *src, const int64_t *sd, int a, int64_t nd, float *dst, int nearest)
 {
     int64_t inner = 1, outer = 1;
     for (int q = 0; q < a; q++)
@@ -77,34 +77,44 @@ static void resize_axis(const float *src, const int64_t *sd, int a, int64_t nd, 
         outer *= sd[q];
     int64_t len = sd[a];
     double scale = (double)len / (double)nd;
+    int64_t *idx = malloc((size_t)nd * 2 * sizeof *idx);
+    float *wt = malloc((size_t)nd * sizeof *wt);
+    if (!idx || !wt) {
+        free(idx);
+        free(wt);
+        return 0;
+    }
     for (int64_t x = 0; x < nd; x++) {
         /* pixel centres line up (PyTorch's align_corners=False) */
         double s = (x + 0.5) * scale - 0.5;
-        int64_t i0, i1;
-        float w;
+        int64_t i0;
         if (nearest) {
-            i0 = i1 = (int64_t)floor((x + 0.5) * scale);
-            if (i0 >= len)
-                i0 = i1 = len - 1;
-            w = 0;
+            i0 = (int64_t)floor((x + 0.5) * scale);
+            i0 = i0 >= len ? len - 1 : i0;
+            s = (double)i0;
         } else {
-            if (s < 0)
-                s = 0;
+            s = s < 0 ? 0 : s;
             i0 = (int64_t)s;
             if (i0 >= len - 1) {
                 i0 = len - 1;
                 s = (double)i0;
             }
-            i1 = i0 + 1 < len ? i0 + 1 : i0;
-            w = (float)(s - (double)i0);
         }
-        for (int64_t o = 0; o < outer; o++) {
-            const float *r0 = src + (o * len + i0) * inner, *r1 = src + (o * len + i1) * inner;
-            float *d = dst + (o * nd + x) * inner;
+        idx[2 * x] = i0;
+        idx[2 * x + 1] = i0 + 1 < len ? i0 + 1 : i0;
+        wt[x] = (float)(s - (double)i0);
+    }
+    /* rows in memory order: the weights are per x, the data streams */
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t x = 0; x < nd; x++) {
+            const float *r0 = src + (o * len + idx[2 * x]) * inner, *r1 = src + (o * len + idx[2 * x + 1]) * inner;
+            float *d = dst + (o * nd + x) * inner, w = wt[x];
             for (int64_t i = 0; i < inner; i++)
                 d[i] = r0[i] + w * (r1[i] - r0[i]);
         }
-    }
+    free(idx);
+    free(wt);
+    return 1;
 }
 
 /* Resize `channels` volumes of dims sd to dd (separable; linear or nearest). */
@@ -127,7 +137,11 @@ static int resize_volumes(const float *src, const int64_t *sd, int channels, flo
         for (int a = 0; a < 3; a++) {
             if (cur[a] == dd[a])
                 continue;
-            resize_axis(t0, cur, a, dd[a], t1, nearest);
+            if (!resize_axis(t0, cur, a, dd[a], t1, nearest)) {
+                free(t0);
+                free(t1);
+                return 0;
+            }
             cur[a] = dd[a];
             float *t = t0;
             t0 = t1;
