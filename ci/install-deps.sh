@@ -8,7 +8,7 @@ pkgs="build-essential cmake pkg-config gcc clang
   libvulkan-dev mesa-vulkan-drivers glslc glslang-tools vulkan-validationlayers vulkan-tools
   libpng-dev libtiff-dev libcjson-dev python3 python3-numpy"
 if [ "${GLIA_DEPS_NO_INTEROP:-0}" != 1 ]; then
-  pkgs="$pkgs python3-torch python3-nibabel"
+  pkgs="$pkgs python3-torch python3-nibabel mricron-data"
 fi
 missing=""
 for p in $pkgs; do

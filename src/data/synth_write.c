@@ -60,19 +60,29 @@ static glia_status load_template(const char *path, const int64_t *size, float **
         s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: a template must be one 3-D T1 volume", path);
     else
         s = glia_volume_to_float(v, &f);
-    size_t n = (size_t)(size[0] * size[1] * size[2]);
-    float *t = s == GLIA_STATUS_OK ? malloc(n * sizeof *t) : NULL;
-    if (s == GLIA_STATUS_OK && !t)
-        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "template: %zu voxels", n);
+    /* isotropic voxels of 1 mm, or coarser so the head fits a small grid, then
+     * centred on the grid: the anatomy keeps its proportions */
+    glia_case c = {.channels = 1, .image = f};
+    double mm = 1;
+    for (int a = 0; s == GLIA_STATUS_OK && a < 3; a++) {
+        c.dim[a] = a < v->ndim ? v->dim[a] : 1;
+        c.spacing[a] = v->geom.pixdim[a + 1] > 0 ? v->geom.pixdim[a + 1] : 1;
+        double need = (double)c.dim[a] * c.spacing[a] / (double)size[a];
+        mm = need > mm ? need : mm;
+    }
+    glia_preprocess p = {.spacing = {mm, mm, mm}, .crop = {size[0], size[1], size[2]}};
+    if (s == GLIA_STATUS_OK)
+        s = glia_case_preprocess(&c, &p);
+    f = c.image;
     if (s == GLIA_STATUS_OK) {
-        int64_t sd[3] = {v->dim[0], v->ndim > 1 ? v->dim[1] : 1, v->ndim > 2 ? v->dim[2] : 1};
-        glia_resize_linear_(f, sd, 1, t, size);
-        float hi = glia_percentile_nonzero_(t, n, 99.5f);
+        size_t n = (size_t)(size[0] * size[1] * size[2]);
+        float hi = glia_percentile_nonzero_(f, n, 99.5f);
         for (size_t i = 0; i < n; i++) {
-            float x = hi > 0 ? t[i] / hi : 0;
-            t[i] = x < 0.08f ? 0 : x > 1.2f ? 1.2f : x; /* below 8% of the bright end is air */
+            float x = hi > 0 ? f[i] / hi : 0;
+            f[i] = x < 0.08f ? 0 : x > 1.2f ? 1.2f : x; /* below 8% of the bright end is air */
         }
-        *out = t;
+        *out = f;
+        f = NULL;
     }
     free(f);
     glia_volume_free(v);

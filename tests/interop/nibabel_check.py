@@ -86,6 +86,14 @@ def main():
     for mod in ("t1", "t1ce", "t2", "flair"):
         v = nib.load(case + mod + ".nii.gz")
         check(v.shape == seg.shape and np.allclose(v.affine, seg.affine), f"phantom {mod} on the seg's grid")
+    # a real T1 template (Debian's mricron-data ships Colin27) as the anatomy
+    colin = "/usr/share/mricron/templates/ch2better.nii.gz"
+    if os.path.exists(colin):
+        tpl = os.path.join(work, "template")
+        run(cli, "synth", "--cases", "1", "--size", "96x96x60", "--template", colin, "-o", tpl)
+        t1 = nib.load(os.path.join(tpl, "BraTS2021_00000", "BraTS2021_00000_t1.nii.gz")).get_fdata()
+        brain = (t1 > 0).mean()
+        check(0.1 < brain < 0.7, f"template phantom: {brain:.2f} of the grid is brain")
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
 
