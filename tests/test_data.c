@@ -426,7 +426,8 @@ static void test_augment_alignment(void **state)
     free(img);
 }
 
-static int loader_batches(const glia_dataset *ds, int dims, int threads, int nb, float **images, float **targets)
+static int loader_batches(const glia_dataset *ds, int dims, int threads, int nb, float **images, float **targets,
+                          size_t *target_floats)
 {
     int cases[3] = {0, 1, 2};
     glia_augment aug;
@@ -460,6 +461,7 @@ static int loader_batches(const glia_dataset *ds, int dims, int threads, int nb,
             assert_int_not_equal(bt.case_index[i], 2); /* the unlabelled case is never drawn */
     }
     glia_loader_free(l);
+    *target_floats = tper;
     return (int)per;
 }
 
@@ -470,12 +472,16 @@ static void test_loader_determinism(void **state)
     enum { NB = 8 };
     for (int dims = 2; dims <= 3; dims++) {
         float *i1[NB] = {0}, *t1[NB] = {0}, *i3[NB] = {0}, *t3[NB] = {0};
-        int per = loader_batches(ds, dims, 1, NB, i1, t1);
-        loader_batches(ds, dims, 3, NB, i3, t3);
+        size_t tper = 0;
+        int per = loader_batches(ds, dims, 1, NB, i1, t1, &tper);
+        loader_batches(ds, dims, 3, NB, i3, t3, &tper);
         int differ = 0;
         for (int b = 0; b < NB; b++) {
             assert_memory_equal(i1[b], i3[b], (size_t)per * sizeof(float));
+            assert_memory_equal(t1[b], t3[b], tper * sizeof(float));
             differ |= b > 0 && memcmp(i1[b], i1[0], (size_t)per * sizeof(float)) != 0;
+        }
+        for (int b = 0; b < NB; b++) {
             free(i1[b]);
             free(t1[b]);
             free(i3[b]);
