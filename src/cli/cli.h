@@ -38,6 +38,7 @@ int glia_cli_lib_error(const char *what, glia_status s);
 int glia_cli_open_device(const char *spec, long threads, glia_device **dev);
 
 int glia_cmd_devices(int argc, char **argv);
+int glia_cmd_bench(int argc, char **argv);
 int glia_cmd_toy(int argc, char **argv);
 int glia_cmd_init(int argc, char **argv);
 int glia_cmd_info(int argc, char **argv);

@@ -5,6 +5,12 @@
 
 static const glia_cli_cmd commands[] = {
     {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices},
+    {"bench", "[options]", "time GEMM and U-Net-shaped convolutions on a device (GFLOP/s)",
+     "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
+     "  --filter TEXT   only benchmarks whose name contains TEXT\n"
+     "  --repeat N      timed runs per benchmark, after two warm-up runs (default 5); the median is shown\n"
+     "  --threads N     CPU backend threads (default: all cores)\n",
+     glia_cmd_bench},
     {"toy", "[options]", "train a tiny U-Net on synthetic disks and report its held-out Dice",
      "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
      "  --steps N       training steps (default 80)\n"
