@@ -125,7 +125,7 @@ int glia_cmd_dataset(int argc, char **argv)
         printf("problems: %d unusable case%s\n", bad, bad > 1 ? "s" : "");
         for (int i = 0; i < n; i++)
             if (!r[i].ok)
-                printf("  %s: %s\n", glia_dataset_case_id(ds, i), r[i].message);
+                printf("  %s\n", r[i].message); /* messages start with "case ID:" */
     } else {
         printf("problems: none\n");
     }
