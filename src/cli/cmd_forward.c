@@ -24,8 +24,10 @@ static glia_status run(glia_model *m, int train, int ndim, const int64_t *shape,
         *ycount = (size_t)glia_tensor_numel(yt);
         for (int i = 0; i < ndim; i++)
             oshape[i] = glia_tensor_dim(yt, i);
-        if (!(*y = malloc(*ycount * sizeof **y)))
+        if (!(*y = malloc(*ycount * sizeof **y))) {
+            glia_clear_error(); /* the status says it all; no stale message */
             s = GLIA_STATUS_OUT_OF_MEMORY;
+        }
         else
             s = glia_tensor_read(yt, *y, *ycount);
     }
