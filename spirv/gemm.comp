@@ -255,7 +255,7 @@ void main()
     uint z = gl_WorkGroupID.z + pc.p[GM_ZBASE];
     uint nsplit = pc.p[GM_NSPLIT];
     uint batch = z / nsplit, slice = z - batch * nsplit;
-    kbeg = slice * pc.p[GM_KCHUNK];
+    kbeg = pc.p[GM_KBASE] + slice * pc.p[GM_KCHUNK];
     kend = min(K, kbeg + pc.p[GM_KCHUNK]);
     uint abase = 0u, bbase = 0u;
     if (MODE == GM_PLAIN) {

@@ -435,6 +435,25 @@ static void test_vendor_tiles(void **state)
     assert_int_equal(fails, 0);
 }
 
+/* Long K on the device's own tuning: drivers that cap loop iterations
+ * (lavapipe stops a loop nest after 65535) need the K loop cut into passes. */
+static void test_long_k(void **state)
+{
+    need_device();
+    static const glia_op cases[] = {
+        GEMM_OP(0, 0, 12, 20, 150001, 1, 1.0f, 0.5f),
+        GEMM_OP(1, 0, 70, 3, 90000, 1, 1.0f, 0.0f),
+        CONV_OP(GLIA_OP_CONV_BWD_WEIGHT, 3, 2, 2, 3, 40, 41, 42, 3, 3, 3, 1, 1),
+    };
+    glia_bctx *ctx = open0(gt_cache_dir());
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double e = run_vs_ref(ctx, &cases[i], 100 + i);
+        if (!(e <= GT_TOL_MM))
+            fail_msg("long-K case %zu (%s): normalised error %.3g", i, gt_op_name(cases[i].kind), e);
+    }
+    be->close(ctx);
+}
+
 /* Under the validation layer: clean work reports nothing, a deliberate
  * invalid call is reported as an error by the next backend call. */
 static void test_validation(void **state)
@@ -470,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_binding_window),
         cmocka_unit_test(test_pipeline_cache),
         cmocka_unit_test(test_vendor_tiles),
+        cmocka_unit_test(test_long_k),
         cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests_name("vulkan", tests, setup, NULL);

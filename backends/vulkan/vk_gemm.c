@@ -1,17 +1,18 @@
 /* Vulkan backend: GEMM and the convolutions (implicit GEMM, gemm.comp).
  *
- * The planner picks the largest tile of the tuning table that the device can
- * run and that still yields enough work-groups; when even the smallest leaves
- * the device idle and K is long (convolution weight gradients: K = n*spatial),
- * K is split into slices whose raw sums go to a workspace that splitk.comp
- * adds up in a fixed order. Backward data runs once per residue class of the
+ * The planner costs every tile of the tuning table the device can run (padded
+ * work, micro-tile speed, how much of the device it fills) and takes the
+ * cheapest. Where a tile leaves the device idle and K is long (convolution
+ * weight gradients: K = n*spatial), K may be split into slices whose raw sums
+ * go to a workspace that splitk.comp adds up in a fixed order. Backward data runs once per residue class of the
  * strides, so a strided (or transposed) convolution wastes no taps. */
 #include <string.h>
 #include "vk_internal.h"
 
 typedef struct plan {
     const vkb_gemm_cfg *cfg;
-    uint32_t nsplit, kchunk;
+    uint32_t nsplit, kchunk;     /* K slices summed by splitk.comp, and their length */
+    uint32_t kpass;              /* K per sequential pass (passes accumulate into C) */
 } plan;
 
 static uint32_t cfg_wg(const vkb_gemm_cfg *c) { return (uint32_t)(c->bm / c->tm) * (uint32_t)(c->bn / c->tn); }
@@ -44,47 +45,92 @@ static uint64_t tiles(const vkb_gemm_cfg *c, uint64_t m, uint64_t n)
     return ((m + c->bm - 1) / c->bm) * ((n + c->bn - 1) / c->bn);
 }
 
+/* Relative speed per padded FMA: the micro-tile's FMAs per shared-memory
+ * load, scaled down for blocks too small to reuse their global loads. */
+static double tile_speed(const vkb_gemm_cfg *c)
+{
+    double micro = (double)c->tm * c->tn / (c->tm + c->tn);
+    double block = (double)c->bm * c->bn / (16.0 * (c->bm + c->bn));
+    return micro * (block < 1 ? block : 1);
+}
+
+/* What moving one float through memory costs, in padded FMAs at tile_speed 1:
+ * a GPU does some 80 flops per float of DRAM bandwidth, at speed ~4. */
+#define SPLIT_FLOAT_COST 20.0
+
+/* Slices of K that fill the device with work-groups of tile c. */
+static uint32_t split_for(const glia_bctx *ctx, const vkb_gemm_cfg *c, uint64_t m, uint64_t n, uint64_t k,
+                          uint64_t batch)
+{
+    uint64_t threads = tiles(c, m, n) * batch * cfg_wg(c), target = ctx->tune->target_threads;
+    if (threads >= target || k < 8u * c->bk)
+        return 1;
+    uint64_t s = (target + threads - 1) / threads;
+    uint64_t most = k / (4u * c->bk);   /* at least 4 steps per slice */
+    if (s > most)
+        s = most;
+    if (s > 64)
+        s = 64;
+    while (s > 1 && batch * s * m * n * 4 > ctx->max_range)   /* the workspace holds every slice */
+        s /= 2;
+    return s < 1 ? 1 : (uint32_t)s;
+}
+
+static double plan_cost(const glia_bctx *ctx, const vkb_gemm_cfg *c, uint64_t m, uint64_t n, uint64_t k,
+                        uint64_t batch, uint32_t s)
+{
+    double groups = (double)tiles(c, m, n) * (double)batch * s;
+    double util = groups * cfg_wg(c) / ctx->tune->target_threads;
+    double kp = (double)((k + c->bk - 1) / c->bk * c->bk);
+    double work = (double)tiles(c, m, n) * batch * c->bm * c->bn * (kp > 0 ? kp : 1);
+    double cost = work / (tile_speed(c) * (util < 1 ? util : 1));
+    if (s > 1)
+        cost += 2.0 * s * (double)m * (double)n * (double)batch * SPLIT_FLOAT_COST;
+    return cost;
+}
+
 static glia_status make_plan(glia_bctx *ctx, uint64_t m, uint64_t n, uint64_t k, uint64_t batch,
                              int may_split, plan *p)
 {
-    const vkb_gemm_cfg *best = NULL;
-    uint64_t target = ctx->tune->target_groups;
+    p->cfg = NULL;
+    double best = 0;
     for (int i = 0; i < VKB_GEMM_CFGS; i++) {
         const vkb_gemm_cfg *c = &ctx->tune->gemm[i];
         if (!cfg_ok(ctx, c))
             continue;
-        if (!best || tiles(c, m, n) > tiles(best, m, n))
-            best = c;
-        if (tiles(c, m, n) * batch >= target) {
-            best = c;
-            break;
+        uint32_t s = may_split ? split_for(ctx, c, m, n, k, batch) : 1;
+        double cost = plan_cost(ctx, c, m, n, k, batch, s);
+        if (!p->cfg || cost < best) {
+            best = cost;
+            p->cfg = c;
+            p->nsplit = s;
         }
     }
-    if (!best)
+    if (!p->cfg)
         return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: no GEMM tile of the tuning table fits %s "
                            "(shared memory %u bytes, %u invocations)", ctx->props.deviceName,
                            ctx->props.limits.maxComputeSharedMemorySize,
                            ctx->props.limits.maxComputeWorkGroupInvocations);
-    p->cfg = best;
-    p->nsplit = 1;
+    /* a driver that caps loop iterations gets slices or passes short enough */
+    const vkb_gemm_cfg *c = p->cfg;
+    uint64_t steps = UINT64_MAX;
+    if (ctx->tune->loop_limit) {
+        uint32_t wg = cfg_wg(c), per = 2u * c->bk + (c->bm + c->bn) * c->bk / wg + 4u;
+        steps = ctx->tune->loop_limit / per;
+    }
+    uint64_t kmax = steps == UINT64_MAX ? UINT64_MAX : steps * c->bk;
+    if (p->nsplit > 1 && (k + p->nsplit - 1) / p->nsplit > kmax) {
+        uint64_t s = (k + kmax - 1) / kmax;
+        p->nsplit = s <= 64 && batch * s * m * n * 4 <= ctx->max_range ? (uint32_t)s : 1;
+    }
     p->kchunk = (uint32_t)(k ? k : 1);
-    uint64_t groups = tiles(best, m, n) * batch;
-    if (may_split && groups < target && k >= 8u * best->bk) {
-        uint64_t s = (target + groups - 1) / groups;
-        uint64_t most = k / (4u * best->bk);        /* at least 4 steps per slice */
-        if (s > most)
-            s = most;
-        if (s > 64)
-            s = 64;
-        /* the workspace holds every slice of C */
-        while (s > 1 && batch * s * m * n * 4 > ctx->max_range)
-            s /= 2;
-        if (s > 1) {
-            uint64_t chunk = (k + s - 1) / s;
-            chunk = (chunk + best->bk - 1) / best->bk * best->bk;
-            p->kchunk = (uint32_t)chunk;
-            p->nsplit = (uint32_t)((k + chunk - 1) / chunk);
-        }
+    p->kpass = (uint32_t)(k > kmax ? kmax : (k ? k : 1));
+    if (p->nsplit > 1) {
+        uint64_t chunk = (k + p->nsplit - 1) / p->nsplit;
+        chunk = (chunk + c->bk - 1) / c->bk * c->bk;
+        p->kchunk = (uint32_t)chunk;
+        p->nsplit = (uint32_t)((k + chunk - 1) / chunk);
+        p->kpass = (uint32_t)k;
     }
     return GLIA_STATUS_OK;
 }
@@ -102,22 +148,31 @@ static glia_status launch(glia_bctx *ctx, vkb_dispatch *d, const plan *p, uint32
     d->nb = GM_NB;
     d->pc[GM_M] = (uint32_t)m;
     d->pc[GM_N] = (uint32_t)n;
-    d->pc[GM_KCHUNK] = p->kchunk;
     d->pc[GM_NSPLIT] = p->nsplit;
-    uint64_t gx = (n + c->bn - 1) / c->bn, gy = (m + c->bm - 1) / c->bm;
-    for (uint64_t zb = 0; zb < z; zb += ctx->max_groups[2])
-        for (uint64_t yb = 0; yb < gy; yb += ctx->max_groups[1])
-            for (uint64_t xb = 0; xb < gx; xb += ctx->max_groups[0]) {
-                d->pc[GM_XBASE] = (uint32_t)xb;
-                d->pc[GM_YBASE] = (uint32_t)yb;
-                d->pc[GM_ZBASE] = (uint32_t)zb;
-                d->groups[0] = (uint32_t)(gx - xb < ctx->max_groups[0] ? gx - xb : ctx->max_groups[0]);
-                d->groups[1] = (uint32_t)(gy - yb < ctx->max_groups[1] ? gy - yb : ctx->max_groups[1]);
-                d->groups[2] = (uint32_t)(z - zb < ctx->max_groups[2] ? z - zb : ctx->max_groups[2]);
-                glia_status s = glia_vk_dispatch(ctx, d);
-                if (s != GLIA_STATUS_OK)
-                    return s;
-            }
+    uint64_t gx = (n + c->bn - 1) / c->bn, gy = (m + c->bm - 1) / c->bm, k = d->pc[GM_K];
+    uint32_t beta = d->pc[GM_BETA];
+    uint64_t kb = 0;
+    do {
+        /* later passes add to what the earlier ones wrote */
+        d->pc[GM_KBASE] = (uint32_t)kb;
+        uint64_t left = k > kb ? k - kb : 1;
+        d->pc[GM_KCHUNK] = p->nsplit > 1 ? p->kchunk : (uint32_t)(left < p->kpass ? left : p->kpass);
+        d->pc[GM_BETA] = kb ? vkb_f2u(1.0f) : beta;
+        for (uint64_t zb = 0; zb < z; zb += ctx->max_groups[2])
+            for (uint64_t yb = 0; yb < gy; yb += ctx->max_groups[1])
+                for (uint64_t xb = 0; xb < gx; xb += ctx->max_groups[0]) {
+                    d->pc[GM_XBASE] = (uint32_t)xb;
+                    d->pc[GM_YBASE] = (uint32_t)yb;
+                    d->pc[GM_ZBASE] = (uint32_t)zb;
+                    d->groups[0] = (uint32_t)(gx - xb < ctx->max_groups[0] ? gx - xb : ctx->max_groups[0]);
+                    d->groups[1] = (uint32_t)(gy - yb < ctx->max_groups[1] ? gy - yb : ctx->max_groups[1]);
+                    d->groups[2] = (uint32_t)(z - zb < ctx->max_groups[2] ? z - zb : ctx->max_groups[2]);
+                    glia_status s = glia_vk_dispatch(ctx, d);
+                    if (s != GLIA_STATUS_OK)
+                        return s;
+                }
+        kb += p->kpass;
+    } while (kb < k);
     return GLIA_STATUS_OK;
 }
 
@@ -256,7 +311,6 @@ static glia_status conv_bwd_data(glia_bctx *ctx, const glia_op *op, vkb_dispatch
                     return s;
                 d->pc[GM_K] = (uint32_t)k;
                 d->pc[CV_CLS] = (uint32_t)rd | (uint32_t)rh << 10 | (uint32_t)rw << 20;
-                p.kchunk = (uint32_t)(k ? k : 1);
                 if ((s = launch(ctx, d, &p, GM_CONV_BWD_DATA, 0, 0, m, n, 1)) != GLIA_STATUS_OK)
                     return s;
             }

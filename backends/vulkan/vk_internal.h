@@ -67,7 +67,7 @@ typedef struct vkb_gemm_cfg {
     uint8_t bm, bn, bk, tm, tn;  /* tile, depth, per-thread micro-tile (multiples of 4) */
 } vkb_gemm_cfg;
 
-#define VKB_GEMM_CFGS 3
+#define VKB_GEMM_CFGS 6
 enum {
     VKB_WA_NO_PUSH_DESCRIPTORS = 1u << 0,  /* bind descriptor sets from a pool instead */
     VKB_WA_NO_PIPELINE_CACHE = 1u << 1,    /* do not load or save the pipeline cache */
@@ -77,10 +77,11 @@ typedef struct vkb_tuning {
     const char *name;
     uint32_t vendor_id;          /* 0 = any */
     VkDriverId driver_id;        /* 0 = any */
-    vkb_gemm_cfg gemm[VKB_GEMM_CFGS];  /* largest first; unusable ones are skipped */
+    vkb_gemm_cfg gemm[VKB_GEMM_CFGS];  /* candidates (zero = none); ones the device cannot run are skipped */
     uint32_t wg;                 /* work-group size of the 1-D shaders */
     uint32_t submit_every;       /* dispatches per command buffer before a submit */
-    uint32_t target_groups;      /* work-groups that keep the whole device busy */
+    uint32_t target_threads;     /* invocations in flight that keep the whole device busy */
+    uint32_t loop_limit;         /* loop iterations an invocation may run, 0 = unlimited */
     unsigned workarounds;        /* VKB_WA_* */
 } vkb_tuning;
 

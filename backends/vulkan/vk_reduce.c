@@ -75,11 +75,19 @@ static glia_status reduce(glia_bctx *ctx, const red_args *r)
     if (s != GLIA_STATUS_OK || r->b == 0)
         return s;
     /* enough chunks to fill the device, none shorter than 8 elements per invocation */
-    size_t want = (2 * (size_t)ctx->tune->target_groups + r->b - 1) / r->b;
+    size_t groups = 2 * (size_t)ctx->tune->target_threads / ctx->wg;
+    size_t want = (groups + r->b - 1) / r->b;
     size_t most = (per + 8 * (size_t)ctx->wg - 1) / (8 * (size_t)ctx->wg);
     size_t g = want < most ? want : most;
     if (g > 1024)
         g = 1024;
+    if (ctx->tune->loop_limit) {
+        /* keep each invocation's loop well inside the driver's iteration cap */
+        size_t per_loop = (size_t)ctx->wg * (ctx->tune->loop_limit / 4);
+        size_t least = (per + per_loop - 1) / per_loop;
+        if (g < least)
+            g = least;
+    }
     if (g < 1)
         g = 1;
     size_t chunk = (per + g - 1) / g;

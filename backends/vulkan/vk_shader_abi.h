@@ -144,6 +144,7 @@
 #define CV_S 24            /* 3 words */
 #define CV_P 27            /* 3 words */
 #define CV_CLS 30          /* backward data: residue class, 10 bits per axis */
+#define GM_KBASE 31        /* start of this pass's K range (long K runs in passes) */
 #define GM_PLAIN 0
 #define GM_CONV_FWD 1
 #define GM_CONV_BWD_DATA 2
