@@ -444,6 +444,8 @@ static void test_long_k(void **state)
         GEMM_OP(0, 0, 12, 20, 150001, 1, 1.0f, 0.5f),
         GEMM_OP(1, 0, 70, 3, 90000, 1, 1.0f, 0.0f),
         CONV_OP(GLIA_OP_CONV_BWD_WEIGHT, 3, 2, 2, 3, 40, 41, 42, 3, 3, 3, 1, 1),
+        CONV_OP(GLIA_OP_CONV_FWD, 3, 1, 2400, 8, 4, 4, 4, 3, 3, 3, 1, 1),   /* K = 64800, no split */
+        CONV_OP(GLIA_OP_CONV_BWD_DATA, 3, 1, 8, 2400, 4, 4, 4, 3, 3, 3, 1, 1),
     };
     glia_bctx *ctx = open0(gt_cache_dir());
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
