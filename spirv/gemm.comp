@@ -21,6 +21,7 @@
 // SPLIT: C is a workspace [z][M][N] of raw sums; splitk.comp finishes it.
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "vk_shader_abi.h"
 #include "vk_common.glsl"
 
@@ -180,7 +181,7 @@ float rb[BL];
 void load_tiles(uint m0, uint n0, uint k0, uint slot, uint abase, uint bbase)
 {
     uint tid = gl_LocalInvocationIndex;
-    for (uint j = 0u; j < AL; j++) {
+    [[unroll]] for (uint j = 0u; j < AL; j++) {
         uint e = tid + j * WG;
         uint r = A_KFAST ? e / BK : e % BM, kl = A_KFAST ? e % BK : e / BM;
         uint m = m0 + r, k = k0 + kl;
@@ -199,7 +200,7 @@ void load_tiles(uint m0, uint n0, uint k0, uint slot, uint abase, uint bbase)
         }
         ra[j] = v;
     }
-    for (uint j = 0u; j < BL; j++) {
+    [[unroll]] for (uint j = 0u; j < BL; j++) {
         uint e = tid + j * WG;
         uint cl = B_KFAST ? e / BK : e % BN, kl = B_KFAST ? e % BK : e / BN;
         uint n = n0 + cl, k = k0 + kl;
@@ -220,12 +221,12 @@ void load_tiles(uint m0, uint n0, uint k0, uint slot, uint abase, uint bbase)
 void store_tiles(uint stage)
 {
     uint tid = gl_LocalInvocationIndex;
-    for (uint j = 0u; j < AL; j++) {
+    [[unroll]] for (uint j = 0u; j < AL; j++) {
         uint e = tid + j * WG;
         uint r = A_KFAST ? e / BK : e % BM, kl = A_KFAST ? e % BK : e / BM;
         As[(stage * BK + kl) * AP + r / 4u][r % 4u] = ra[j];
     }
-    for (uint j = 0u; j < BL; j++) {
+    [[unroll]] for (uint j = 0u; j < BL; j++) {
         uint e = tid + j * WG;
         uint cl = B_KFAST ? e / BK : e % BN, kl = B_KFAST ? e % BK : e / BN;
         Bs[(stage * BK + kl) * BP + cl / 4u][cl % 4u] = rb[j];
@@ -272,7 +273,7 @@ void main()
     }
 
     vec4 acc[TM * TN / 4u];
-    for (uint i = 0u; i < TM * TN / 4u; i++)
+    [[unroll]] for (uint i = 0u; i < TM * TN / 4u; i++)
         acc[i] = vec4(0.0);
 
     uint nt = kend > kbeg ? (kend - kbeg + BK - 1u) / BK : 0u;
@@ -285,15 +286,15 @@ void main()
         uint st = t & 1u;
         if (t + 1u < nt)
             load_tiles(m0, n0, kbeg + (t + 1u) * BK, (t + 1u) & 1u, abase, bbase);
-        for (uint kk = 0u; kk < BK; kk++) {
+        [[unroll]] for (uint kk = 0u; kk < BK; kk++) {
             vec4 av[TM / 4u], bv[TN / 4u];
-            for (uint g = 0u; g < TM / 4u; g++)
+            [[unroll]] for (uint g = 0u; g < TM / 4u; g++)
                 av[g] = As[(st * BK + kk) * AP + g * WM + ty];
-            for (uint h = 0u; h < TN / 4u; h++)
+            [[unroll]] for (uint h = 0u; h < TN / 4u; h++)
                 bv[h] = Bs[(st * BK + kk) * BP + h * WN + tx];
-            for (uint g = 0u; g < TM / 4u; g++)
-                for (uint i = 0u; i < 4u; i++)
-                    for (uint h = 0u; h < TN / 4u; h++)
+            [[unroll]] for (uint g = 0u; g < TM / 4u; g++)
+                [[unroll]] for (uint i = 0u; i < 4u; i++)
+                    [[unroll]] for (uint h = 0u; h < TN / 4u; h++)
                         acc[(g * 4u + i) * (TN / 4u) + h] += av[g][i] * bv[h];
         }
         if (t + 1u < nt)
@@ -308,14 +309,14 @@ void main()
     float alpha = pf(GM_ALPHA), beta = pf(GM_BETA);
     uint rs = out_row_stride();
     uint cbase = MODE == GM_PLAIN ? batch * pc.p[GM_SC] : 0u;
-    for (uint h = 0u; h < TN / 4u; h++) {
-        for (uint q = 0u; q < 4u; q++) {
+    [[unroll]] for (uint h = 0u; h < TN / 4u; h++) {
+        [[unroll]] for (uint q = 0u; q < 4u; q++) {
             uint n = n0 + (h * WN + tx) * 4u + q;
             if (n >= N)
                 continue;
             uint oc = SPLIT != 0u ? n : out_col(n);
-            for (uint g = 0u; g < TM / 4u; g++) {
-                for (uint i = 0u; i < 4u; i++) {
+            [[unroll]] for (uint g = 0u; g < TM / 4u; g++) {
+                [[unroll]] for (uint i = 0u; i < 4u; i++) {
                     uint m = m0 + (g * WM + ty) * 4u + i;
                     if (m >= M)
                         continue;
