@@ -388,6 +388,8 @@ static double run_vs_ref(glia_bctx *ctx, const glia_op *c, uint64_t seed)
         ref[i] = malloc(s[i].n * sizeof(float));
         assert_true(init[i] && ref[i]);
         gt_fill(init[i], s[i].n, seed * 8 + (uint64_t)i, s[i].lo, s[i].hi);
+        if (s[i].is_index && s[i].role == GT_IN)
+            gt_gen_pool_index(c, (int32_t *)init[i], seed);
         memcpy(ref[i], init[i], s[i].n * sizeof(float));
         ok(be->buf_alloc(ctx, s[i].n * sizeof(float), &buf[i]));
         ok(be->write(ctx, buf[i], 0, init[i], s[i].n * sizeof(float)));
@@ -432,6 +434,29 @@ static void test_vendor_tiles(void **state)
         }
         be->close(ctx);
     }
+    assert_int_equal(fails, 0);
+}
+
+/* Drivers without VK_KHR_push_descriptor get descriptor sets from per-batch
+ * pools: one case of every op kind through that path. */
+static void test_descriptor_sets(void **state)
+{
+    need_device();
+    glia_bctx *ctx = open0(gt_cache_dir());
+    ok(glia_vk_testing_use_descriptor_sets(ctx));
+    int seen[GLIA_OP_COUNT_] = {0}, fails = 0;
+    for (size_t i = 0; i < gt_op_case_count; i++) {
+        const gt_op_case *c = &gt_op_cases[i];
+        if (seen[c->op.kind] || c->big || c->alias_out || c->omit)
+            continue;
+        seen[c->op.kind] = 1;
+        double e = run_vs_ref(ctx, &c->op, 200 + i);
+        if (!(e <= c->tol)) {
+            printf("%s/%s with descriptor sets: normalised error %.3g\n", gt_op_name(c->op.kind), c->name, e);
+            fails++;
+        }
+    }
+    be->close(ctx);
     assert_int_equal(fails, 0);
 }
 
@@ -492,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_cache),
         cmocka_unit_test(test_vendor_tiles),
         cmocka_unit_test(test_long_k),
+        cmocka_unit_test(test_descriptor_sets),
         cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests_name("vulkan", tests, setup, NULL);

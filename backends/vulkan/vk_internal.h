@@ -247,6 +247,8 @@ glia_status glia_vk_pipeline(glia_bctx *ctx, const vkb_pipe_key *key, VkPipeline
 /* vk_stream.c */
 glia_status glia_vk_stream_init(glia_bctx *ctx);
 void glia_vk_stream_destroy(glia_bctx *ctx);
+/* Descriptor pools of the batches, when push descriptors are not used. */
+glia_status glia_vk_descriptor_pools(glia_bctx *ctx);
 /* Submit what is recorded and wait for all of it; retire finished batches. */
 glia_status glia_vk_finish(glia_bctx *ctx);
 /* Make sure lost devices and validation messages are reported. */

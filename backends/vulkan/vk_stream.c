@@ -45,18 +45,26 @@ glia_status glia_vk_stream_init(glia_bctx *ctx)
         r = ctx->vi.fn.vkCreateFence(ctx->dev, &fci, NULL, &b->fence);
         if (r != VK_SUCCESS)
             return glia_vk_error(r, "vkCreateFence");
-        if (!ctx->push_desc) {
-            VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 8 * VKB_DSETS};
-            VkDescriptorPoolCreateInfo dci = {
-                .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                .maxSets = VKB_DSETS,
-                .poolSizeCount = 1,
-                .pPoolSizes = &ps,
-            };
-            r = ctx->vi.fn.vkCreateDescriptorPool(ctx->dev, &dci, NULL, &b->dpool);
-            if (r != VK_SUCCESS)
-                return glia_vk_error(r, "vkCreateDescriptorPool");
-        }
+    }
+    return glia_vk_descriptor_pools(ctx);
+}
+
+glia_status glia_vk_descriptor_pools(glia_bctx *ctx)
+{
+    for (int i = 0; i < VKB_BATCHES && !ctx->push_desc; i++) {
+        vkb_batch *b = &ctx->batch[i];
+        if (b->dpool)
+            continue;
+        VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 8 * VKB_DSETS};
+        VkDescriptorPoolCreateInfo dci = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+            .maxSets = VKB_DSETS,
+            .poolSizeCount = 1,
+            .pPoolSizes = &ps,
+        };
+        VkResult r = ctx->vi.fn.vkCreateDescriptorPool(ctx->dev, &dci, NULL, &b->dpool);
+        if (r != VK_SUCCESS)
+            return glia_vk_error(r, "vkCreateDescriptorPool");
     }
     return GLIA_STATUS_OK;
 }

@@ -62,3 +62,15 @@ void glia_vk_testing_invalid_call(glia_bctx *ctx)
 void glia_vk_testing_magic(uint32_t d, uint32_t *magic, uint32_t *shifts) { glia_vk_magic(d, magic, shifts); }
 
 int glia_vk_testing_pipelines(const glia_bctx *ctx) { return (int)ctx->npipes; }
+
+glia_status glia_vk_testing_use_descriptor_sets(glia_bctx *ctx)
+{
+    glia_status s = glia_vk_finish(ctx);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    glia_vk_pipelines_destroy(ctx);
+    ctx->bound = VK_NULL_HANDLE;
+    ctx->push_desc = 0;
+    s = glia_vk_pipelines_init(ctx, NULL);
+    return s != GLIA_STATUS_OK ? s : glia_vk_descriptor_pools(ctx);
+}

@@ -22,6 +22,9 @@ int glia_vk_testing_layer_available(const char *name);
 void glia_vk_testing_invalid_call(glia_bctx *ctx);
 /* The magic numbers of the shaders' fast division (see vk_common.glsl). */
 void glia_vk_testing_magic(uint32_t d, uint32_t *magic, uint32_t *shifts);
+/* Bind descriptor sets from per-batch pools from now on, as on drivers
+ * without VK_KHR_push_descriptor (the pipeline layout is rebuilt). */
+glia_status glia_vk_testing_use_descriptor_sets(glia_bctx *ctx);
 /* Pipelines created so far, and whether the pipeline cache will be written at close. */
 int glia_vk_testing_pipelines(const glia_bctx *ctx);
 
