@@ -16,6 +16,9 @@
 #include "io.h"
 #include "image.h"
 #include "data.h"
+#include "infer.h"
+#include "eval.h"
+#include "train.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -46,5 +46,9 @@ int glia_cmd_forward(int argc, char **argv);
 int glia_cmd_convert(int argc, char **argv);
 int glia_cmd_dataset(int argc, char **argv);
 int glia_cmd_synth(int argc, char **argv);
+int glia_cmd_train(int argc, char **argv);
+int glia_cmd_eval(int argc, char **argv);
+int glia_cmd_infer(int argc, char **argv);
+int glia_cmd_demo(int argc, char **argv);
 
 #endif

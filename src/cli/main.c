@@ -5,11 +5,19 @@
 
 static const glia_cli_cmd commands[] = {
     {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices},
-    {"bench", "[options]", "time GEMM and U-Net-shaped convolutions on a device (GFLOP/s)",
-     "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
-     "  --filter TEXT   only benchmarks whose name contains TEXT\n"
-     "  --repeat N      timed runs per benchmark, after two warm-up runs (default 5); the median is shown\n"
-     "  --threads N     CPU backend threads (default: all cores)\n",
+    {"bench", "[options]", "benchmark ops and models on a device (time, GFLOP/s, GB/s, fraction of peak)",
+     "  --device SPEC         cpu, opencl:N, vulkan:N, auto (default) or all (every device in turn)\n"
+     "  --suite S             ops, models or all (default all)\n"
+     "  --filter P,...        only benchmarks whose name contains P (or matches P, a glob with * ?)\n"
+     "  --repeat N            timed runs per benchmark (default 5); median and minimum are shown\n"
+     "  --warmup N            untimed runs first (default 1)\n"
+     "  --threads N           CPU backend threads (default: all cores)\n"
+     "  --batch N, --size N   model batch and spatial side (default: unet2d/r2unet 4 x 256^2, unet3d 1 x 128^3)\n"
+     "  --json FILE           write the report (format: include/glia/bench.h); --list: names only\n"
+     "  --no-peak             skip measuring the device's peak FLOP/s and bandwidth\n"
+     "  --compare A.json B.json ... [--markdown FILE] [--png FILE]\n"
+     "                        merge reports (glia's, tools/bench_torch.py's) into one Markdown table\n"
+     "                        (times as multiples of the first report's) and a bar chart\n",
      glia_cmd_bench},
     {"toy", "[options]", "train a tiny U-Net on synthetic disks and report its held-out Dice",
      "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
@@ -63,6 +71,27 @@ static const glia_cli_cmd commands[] = {
      "  --template T1.nii.gz  a real T1 image as the anatomy (e.g. Debian mricron-data's Colin27)\n"
      "  --threads N           writer threads (default: all cores)\n",
      glia_cmd_synth},
+    {"train", "--data D --out R", "train a model; logs, curves, best/last checkpoints in the run folder R",
+     "  --data DIR            dataset folder (BraTS 2020/2021/2023, Decathlon, LGG kaggle_3m, image/mask pairs)\n"
+     "  --out RUNDIR          the run folder (config.json, split.json, last/best.safetensors, log.csv/json, curves.png)\n"
+     "  --resume RUNDIR       continue a run exactly where it stopped (with --epochs N to extend it)\n"
+     "  --preset NAME         brats-unet2d, brats-unet3d, lgg-unet, lgg-r2unet (the studies' recipes)\n"
+     "  --config FILE.json    options as JSON (keys as below, '_' for '-'); flags given too win\n"
+     "  --model M             unet2d, r2unet, unet3d; --features 8,16,32,64  --no-batchnorm  --t N\n"
+     "  --init CKPT           start from trained weights (transfer)\n"
+     "  --target T            regions (WT/TC/ET), wt, labels; --layout L\n"
+     "  --epochs N --batch N --steps-per-epoch N (0 = one pass)\n"
+     "  --size I,J[,K]        2-D crop or 3-D patch; --resize, --crop I,J,K; --spacing; --clip LO,HI; --crop-nonzero\n"
+     "  --optimizer O         sgd, adam, adamw; --lr --momentum --nesterov --weight-decay --beta1 --beta2 --eps\n"
+     "  --schedule S          constant, step, cosine, poly; --t-max --eta-min --step-size --gamma --total --power\n"
+     "                        --warmup N --warmup-start F --schedule-unit epoch|step\n"
+     "  --loss L              bce, dice, penalty-dice, dice+bce, ce, dice+ce; --penalty P\n"
+     "                        --then-loss L --switch-epoch E (e.g. Dice, then penalty-Dice)\n"
+     "  --folds K --fold F    validation fold of a patient split (--folds 0: no validation); --split FILE\n"
+     "  --drop-empty P --fg-fraction F --augment --tta --seed S\n"
+     "  --device SPEC --threads N --loader-threads N --val-batch N\n"
+     "  Ctrl-C saves last.safetensors and exits (status 130); a NaN loss stops the run, keeping the last checkpoint\n",
+     glia_cmd_train},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 

@@ -1,0 +1,131 @@
+/* glia — inference: slice-wise prediction for 2-D models, sliding-window
+ * prediction with Gaussian blending for 3-D models (bounded memory), flip
+ * test-time augmentation, ensembles of checkpoints, and the per-case outputs
+ * (mask in the input's geometry, probability maps, overlays, volume report).
+ *
+ * Volumes are host arrays in NIfTI index order (i fastest), channels
+ * outermost: channels x k x j x i, as glia_case holds them. */
+#ifndef GLIA_INFER_H
+#define GLIA_INFER_H
+
+#include "data.h"
+#include "io.h"
+#include "loss.h"
+#include "metrics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef GLIA_PATH_MAX
+#define GLIA_PATH_MAX 1024   /* the longest path glia's fixed-size path fields hold */
+#endif
+
+/* ---- what the output channels mean ----------------------------------------- */
+typedef struct glia_label_info {
+    glia_target target;
+    int channels;                                    /* model output channels */
+    unsigned region_classes[GLIA_METRICS_MAX_CHANNELS]; /* bitmask over classes of each channel */
+    char names[GLIA_METRICS_MAX_CHANNELS][16];       /* "WT", "TC", "ET", "tumour", ... */
+    int classes;                                     /* label classes incl. background */
+    int label_values[GLIA_METRICS_MAX_CHANNELS];     /* file value of each class (BraTS 2021: 0 1 2 4) */
+    int modalities;
+    char modality[4][16];                            /* input channel names ("t1", "t1ce", "t2", "flair") */
+} glia_label_info;
+
+/* The label info of a dataset for a target. */
+glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, glia_label_info *out);
+/* As JSON (malloc'd; free() it) and back. */
+glia_status glia_label_info_to_json(const glia_label_info *li, char **json);
+glia_status glia_label_info_from_json(const char *json, glia_label_info *out);
+/* Class index map from probabilities (channels x n): softmax targets take the
+ * arg-max; region targets (nested, e.g. WT > TC > ET) label a voxel with the
+ * class of the innermost region above threshold; a single region gets its
+ * lowest class. */
+void glia_label_info_classes(const glia_label_info *li, const float *prob, size_t n, float threshold,
+                             uint8_t *classes);
+
+/* ---- prediction ------------------------------------------------------------- */
+typedef enum glia_blend { GLIA_BLEND_GAUSSIAN = 0, GLIA_BLEND_CONSTANT } glia_blend;
+
+typedef struct glia_predict_options {
+    glia_dice_activation activation; /* SIGMOID (default) or SOFTMAX; NONE = raw logits */
+    int batch;                       /* 2-D: slices per forward; 3-D: windows per forward; 0 = 4 */
+    int64_t window[3];               /* 3-D window (i, j, k); 0 = the whole padded axis */
+    float overlap;                   /* 3-D: share of the window neighbours overlap, [0, 1); 0 = 0.5 */
+    glia_blend blend;                /* 3-D: how overlapping windows are weighted */
+    float sigma_scale;               /* GAUSSIAN: sigma = window * this; 0 = 1/8 (nnU-Net) */
+    int tta;                         /* 1: average over the flips of every spatial axis */
+} glia_predict_options;
+
+/* Probabilities (out_channels x k x j x i) of models[0..n-1] (an ensemble:
+ * their probabilities averaged), all built for one input with the same output
+ * channels. 2-D models run slice by slice along k, 3-D models by sliding
+ * windows. Sides are zero-padded to what the models need and the padding cut
+ * off again. Device memory is bounded by one batch of slices or windows; host
+ * memory by the output and a weight volume. */
+glia_status glia_predict(glia_model *const *models, int n, const float *image, int channels, const int64_t dim[3],
+                         const glia_predict_options *o, float *prob);
+
+/* ---- inputs ------------------------------------------------------------------ */
+/* A case from explicit files: NIfTI volumes (one per modality, in the model's
+ * modality order, on one grid), or one 2-D image (PNG/TIFF; colour planes
+ * become channels). The first file gives the geometry. */
+glia_status glia_case_from_files(const char *const *paths, int n, glia_case **out);
+/* A case folder of any BraTS naming: the modality files are found by their
+ * suffixes (_t1, _t1ce, _t2, _flair; -t1n, -t1c, -t2w, -t2f). modality gives
+ * the wanted order (NULL: t1, t1ce, t2, flair). */
+glia_status glia_case_from_folder(const char *dir, const glia_label_info *li, glia_case **out);
+
+/* ---- a predictor: checkpoints with what their training recorded ---------------- */
+typedef struct glia_predictor glia_predictor;
+
+typedef struct glia_predictor_info {
+    glia_label_info labels;
+    glia_preprocess pre;             /* the training's preprocessing, applied to inputs */
+    int64_t size[3];                 /* the training crop or patch: 3-D models' default window */
+    int spatial_dims;                /* 2 or 3 */
+    int models;                      /* checkpoints in the ensemble */
+} glia_predictor_info;
+
+/* Load checkpoints (an ensemble when n > 1: same architecture family, target
+ * and preprocessing). A checkpoint without glia's training metadata (a PyTorch
+ * export) is taken as a sigmoid model on raw, z-scored inputs. */
+glia_status glia_predictor_open(glia_device *dev, const char *const *paths, int n, glia_predictor **out);
+void glia_predictor_free(glia_predictor *p);
+const glia_predictor_info *glia_predictor_get_info(const glia_predictor *p);
+/* Predict a decoded case (as glia_dataset_load or glia_case_from_* give it):
+ * the case is preprocessed in place and the probabilities are mapped back to
+ * its original grid. *prob (channels x original grid, malloc'd) gets them.
+ * o may be NULL (window from the training patch, Gaussian blending). */
+glia_status glia_predictor_run(glia_predictor *p, glia_case *c, const glia_predict_options *o, float **prob);
+
+/* ---- outputs ------------------------------------------------------------------- */
+typedef struct glia_infer_outputs {
+    int probabilities;               /* 1: write <id>_prob.nii.gz (channels as a 4th axis) */
+    int overlays;                    /* PNG overlays of the most informative slices; 0 = none */
+    float threshold;                 /* 0 = 0.5 */
+    const char *compare;             /* a prior mask (same grid, label values) to report the change against */
+} glia_infer_outputs;
+
+typedef struct glia_volume_report {
+    int regions;
+    char names[GLIA_METRICS_MAX_CHANNELS][16];
+    double ml[GLIA_METRICS_MAX_CHANNELS];        /* tumour volume per region in mL */
+    double prior_ml[GLIA_METRICS_MAX_CHANNELS];  /* the --compare mask's volumes (NaN without one) */
+    int overlays;
+    char mask_path[GLIA_PATH_MAX + 64];
+} glia_volume_report;
+
+/* Write a case's outputs into dir: <id>_seg.nii.gz (label values, the input's
+ * geometry; PNG for 2-D image inputs), optional probability maps and overlays
+ * (<id>_overlay_<k>.png on FLAIR or T1ce), and the report (<id>_report.json,
+ * <id>_report.txt). c must be the case prob was predicted from (its ref
+ * header gives the geometry); prob is channels x its original grid. */
+glia_status glia_infer_write(const glia_predictor *p, const glia_case *c, const float *prob, const char *dir,
+                             const char *id, const glia_infer_outputs *o, glia_volume_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,204 @@
+/* glia train: a training run from flags, a preset and/or a JSON config; resume; Ctrl-C saves and exits. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+    /* a second Ctrl-C ends the process at once */
+    signal(SIGINT, SIG_DFL);
+}
+
+typedef struct reporter {
+    int tty;
+    int bar_shown;
+} reporter;
+
+static void clock_text(double s, char *buf, size_t len)
+{
+    int t = s > 0 && s < 3.6e7 ? (int)(s + 0.5) : 0;
+    if (t >= 3600)
+        snprintf(buf, len, "%d:%02d:%02d", t / 3600 % 10000, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%02d:%02d", t / 60 % 60, t % 60);
+}
+
+static void on_progress(void *user, const glia_train_progress *p)
+{
+    reporter *r = user;
+    if (!r->tty)
+        return;
+    enum { WIDTH = 24 };
+    int fill = p->steps > 0 ? (int)(WIDTH * p->step / p->steps) : 0;
+    char bar[WIDTH + 1], eta[32];
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[WIDTH] = '\0';
+    clock_text(p->eta, eta, sizeof eta);
+    if (p->validating)
+        fprintf(stderr, "\r\033[Kepoch %d/%d validating [%s] %lld/%lld cases  loss %.4f  ETA %s", p->epoch, p->epochs,
+                bar, (long long)p->step, (long long)p->steps, p->mean_loss, eta);
+    else
+        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s", p->epoch,
+                p->epochs, bar, (long long)p->step, (long long)p->steps, p->mean_loss, p->lr, p->images_per_s, eta);
+    r->bar_shown = 1;
+}
+
+static void on_epoch(void *user, const glia_epoch_log *e)
+{
+    reporter *r = user;
+    if (r->bar_shown)
+        fputs("\r\033[K", stderr);
+    r->bar_shown = 0;
+    printf("epoch %3d  train %.4f  val %.4f  dice", e->epoch, e->train_loss, e->val_loss);
+    for (int i = 0; i < e->regions; i++)
+        printf(" %s %.4f", e->region[i], e->dice[i]);
+    if (e->regions > 1)
+        printf(" mean %.4f", e->mean_dice);
+    printf("  lr %.3g  %.1f img/s  %.1f s\n", e->lr, e->images_per_s, e->seconds);
+    fflush(stdout);
+}
+
+/* Preset and --config first (whatever their place), then the other flags in order. */
+static int apply_args(glia_train_config *cfg, int argc, char **argv, const char **out, const char **resume,
+                      int *epochs_given)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--preset") == 0 && has_val) {
+            if (glia_train_preset(argv[++i], cfg) != GLIA_STATUS_OK)
+                return glia_cli_usage_error("train: %s", glia_last_error());
+        }
+    }
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc &&
+            glia_train_config_load(cfg, argv[++i]) != GLIA_STATUS_OK)
+            return glia_cli_usage_error("train: --config %s", glia_last_error());
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 && strcmp(a, "-o") != 0)
+            return glia_cli_usage_error("train: unexpected argument '%s' (see 'glia help train')", a);
+        int is_bool = 0, known = 0;
+        const char *name = a + 2;
+        int negated = strncmp(name, "no-", 3) == 0;
+        for (int k = 0; glia_train_config_key(k, NULL, NULL); k++) {
+            const char *key = glia_train_config_key(k, &is_bool, NULL);
+            char flag[64];
+            snprintf(flag, sizeof flag, "%s", key);
+            for (char *c = flag; *c; c++)
+                *c = *c == '_' ? '-' : *c;
+            if (strcmp(flag, negated ? name + 3 : name) == 0 && (!negated || is_bool)) {
+                known = 1;
+                break;
+            }
+        }
+        if (known && is_bool) {
+            if (glia_train_config_set(cfg, negated ? name + 3 : name, negated ? "false" : "true") != GLIA_STATUS_OK)
+                return glia_cli_usage_error("train: %s", glia_last_error());
+            continue;
+        }
+        if (i + 1 >= argc)
+            return glia_cli_usage_error("train: option %s needs a value", a);
+        const char *v = argv[++i];
+        if (strcmp(a, "--out") == 0 || strcmp(a, "-o") == 0)
+            *out = v;
+        else if (strcmp(a, "--resume") == 0)
+            *resume = v;
+        else if (strcmp(a, "--preset") == 0 || strcmp(a, "--config") == 0)
+            continue;
+        else if (!known)
+            return glia_cli_usage_error("train: unknown option '%s' (see 'glia help train')", a);
+        else if (glia_train_config_set(cfg, name, v) != GLIA_STATUS_OK)
+            return glia_cli_usage_error("train: %s", glia_last_error());
+        if (strcmp(a, "--epochs") == 0)
+            *epochs_given = 1;
+    }
+    return 0;
+}
+
+/* With --resume only --epochs, --device and --threads may accompany it: config.json holds the rest. */
+static int resume_args_ok(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i += 2)
+        if (strcmp(argv[i], "--resume") && strcmp(argv[i], "--epochs") && strcmp(argv[i], "--device") &&
+            strcmp(argv[i], "--threads"))
+            return glia_cli_usage_error("train: with --resume only --epochs, --device and --threads may be given "
+                                        "(the run's config.json holds the rest), not %s",
+                                        argv[i]);
+    return 0;
+}
+
+int glia_cmd_train(int argc, char **argv)
+{
+    glia_train_config cfg;
+    glia_train_config_default(&cfg);
+    const char *out = NULL, *resume = NULL;
+    int epochs_given = 0;
+    int rc = apply_args(&cfg, argc, argv, &out, &resume, &epochs_given);
+    if (rc)
+        return rc;
+    if (resume && (rc = resume_args_ok(argc, argv)))
+        return rc;
+    if (!resume && !out)
+        return glia_cli_usage_error("train: name the run folder with --out RUNDIR (or continue one with --resume RUNDIR)");
+    if (!resume && glia_train_config_check(&cfg) != GLIA_STATUS_OK)
+        return glia_cli_usage_error("train: %s", glia_last_error());
+    const char *device = cfg.device;
+    int device_given = 0;
+    for (int i = 0; i + 1 < argc; i++)
+        device_given |= strcmp(argv[i], "--device") == 0;
+    if (resume && !device_given) { /* the run's own device, as config.json names it */
+        glia_train_config saved;
+        glia_train_config_default(&saved);
+        char path[GLIA_PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/config.json", resume);
+        if (glia_train_config_load(&saved, path) != GLIA_STATUS_OK)
+            return glia_cli_lib_error("train: --resume", GLIA_STATUS_IO_ERROR);
+        snprintf(cfg.device, sizeof cfg.device, "%s", saved.device);
+        cfg.threads = saved.threads;
+    }
+    glia_device *dev = NULL;
+    if (!glia_cli_open_device(device, cfg.threads, &dev))
+        return 1;
+    const glia_device_info *di = glia_device_get_info(dev);
+    reporter rep = {.tty = isatty(2)};
+    glia_train_options o = {.device = dev, .on_progress = on_progress, .on_epoch = on_epoch, .user = &rep,
+                            .stop = &stop_flag};
+    struct sigaction sa = {.sa_handler = on_sigint}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    glia_train_result res;
+    glia_status s;
+    if (resume) {
+        fprintf(stderr, "resuming %s on %s:%d (%s)\n", resume, di->backend, di->index, di->name);
+        s = glia_train_resume(resume, epochs_given ? cfg.epochs : 0, device, &o, &res);
+        out = resume;
+    } else {
+        fprintf(stderr, "training %s on %s:%d (%s) into %s\n", glia_model_arch_name(cfg.model.arch), di->backend,
+                di->index, di->name, out);
+        s = glia_train_run(&cfg, out, &o, &res);
+    }
+    sigaction(SIGINT, &old, NULL);
+    if (rep.bar_shown)
+        fputs("\r\033[K", stderr);
+    glia_device_close(dev);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_lib_error("train", s);
+    if (res.interrupted) {
+        fprintf(stderr, "interrupted: %s saved after %d complete epochs; continue with: glia train --resume %s\n",
+                res.last_path, res.epochs_done, out);
+        return 130;
+    }
+    if (res.best_epoch > 0)
+        printf("best: epoch %d, validation Dice %.4f -> %s\n", res.best_epoch, res.best_dice, res.best_path);
+    printf("run folder: %s (last.safetensors, best.safetensors, log.csv, log.json, curves.png)\n", out);
+    return 0;
+}

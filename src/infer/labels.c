@@ -1,0 +1,164 @@
+/* What a model's output channels mean: regions or classes, their names, the
+ * label values files use; saved with a training checkpoint so inference needs
+ * no dataset. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "eval/util_priv.h"
+
+static const char *const target_names[] = {"regions", "wt", "labels"};
+
+const char *glia_target_name_(glia_target t)
+{
+    return (unsigned)t < sizeof target_names / sizeof *target_names ? target_names[t] : "unknown";
+}
+
+glia_status glia_target_parse_(const char *name, glia_target *out)
+{
+    for (int i = 0; name && i < 3; i++)
+        if (strcmp(name, target_names[i]) == 0) {
+            *out = (glia_target)i;
+            return GLIA_STATUS_OK;
+        }
+    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown target '%s' (known: regions, wt, labels)",
+                       name ? name : "(null)");
+}
+
+glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, glia_label_info *out)
+{
+    if (!ds || !out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_label_info_from_dataset: NULL argument");
+    memset(out, 0, sizeof *out);
+    int ch = glia_dataset_target_channels(ds, t);
+    if (ch <= 0)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s", glia_last_error());
+    if (ch > GLIA_METRICS_MAX_CHANNELS || glia_dataset_classes(ds) > GLIA_METRICS_MAX_CHANNELS)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "at most %d classes and channels", GLIA_METRICS_MAX_CHANNELS);
+    out->target = t;
+    out->channels = ch;
+    out->classes = glia_dataset_classes(ds);
+    for (int c = 0; c < out->classes; c++)
+        out->label_values[c] = glia_dataset_label_value(ds, c);
+    out->modalities = glia_dataset_channels(ds) < 4 ? glia_dataset_channels(ds) : 4;
+    for (int m = 0; m < out->modalities; m++)
+        snprintf(out->modality[m], sizeof out->modality[m], "%s", glia_dataset_modality(ds, m));
+    int brats = out->classes == 4, msd = glia_dataset_layout(ds) == GLIA_LAYOUT_DECATHLON;
+    static const char *const regions[3] = {"WT", "TC", "ET"};
+    static const char *const brats_classes[4] = {"BG", "NCR", "ED", "ET"}, *const msd_classes[4] = {"BG", "ED", "NET", "ET"};
+    for (int c = 0; c < ch; c++) {
+        out->region_classes[c] = glia_dataset_region_classes(ds, t, c);
+        const char *name = NULL;
+        char buf[16];
+        if (t == GLIA_TARGET_LABELS)
+            name = brats ? (msd ? msd_classes[c] : brats_classes[c]) : c == 0 ? "BG" : out->classes == 2 ? "tumour" : NULL;
+        else
+            name = brats ? regions[c] : "tumour";
+        if (!name) {
+            snprintf(buf, sizeof buf, "class%d", c);
+            name = buf;
+        }
+        snprintf(out->names[c], sizeof out->names[c], "%s", name);
+    }
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_label_info_to_json(const glia_label_info *li, char **json)
+{
+    if (!li || !json)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_label_info_to_json: NULL argument");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "target", glia_target_name_(li->target));
+    cJSON *rc = cJSON_AddArrayToObject(o, "region_classes"), *names = cJSON_AddArrayToObject(o, "names");
+    for (int c = 0; rc && names && c < li->channels; c++) {
+        cJSON_AddItemToArray(rc, cJSON_CreateNumber(li->region_classes[c]));
+        cJSON_AddItemToArray(names, cJSON_CreateString(li->names[c]));
+    }
+    cJSON *lv = cJSON_AddArrayToObject(o, "label_values"), *mod = cJSON_AddArrayToObject(o, "modalities");
+    for (int c = 0; lv && c < li->classes; c++)
+        cJSON_AddItemToArray(lv, cJSON_CreateNumber(li->label_values[c]));
+    for (int m = 0; mod && m < li->modalities; m++)
+        cJSON_AddItemToArray(mod, cJSON_CreateString(li->modality[m]));
+    *json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return *json ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_label_info_to_json");
+}
+
+/* Entries of a JSON array into out (numbers) or names (strings); the count, or -1 if malformed. */
+static int json_list(const cJSON *a, int max, int *nums, char (*names)[16])
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > max)
+        return -1;
+    int n = 0;
+    for (const cJSON *e = a->child; e; e = e->next, n++) {
+        if (nums && cJSON_IsNumber(e) && e->valuedouble >= 0 && e->valuedouble <= 65535)
+            nums[n] = (int)e->valuedouble;
+        else if (names && cJSON_IsString(e))
+            snprintf(names[n], sizeof names[n], "%s", e->valuestring);
+        else
+            return -1;
+    }
+    return n;
+}
+
+glia_status glia_label_info_from_json(const char *json, glia_label_info *out)
+{
+    if (!json || !out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_label_info_from_json: NULL argument");
+    memset(out, 0, sizeof *out);
+    cJSON *o = cJSON_Parse(json);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "target");
+    int rc[GLIA_METRICS_MAX_CHANNELS];
+    int ok = cJSON_IsString(t) && glia_target_parse_(t->valuestring, &out->target) == GLIA_STATUS_OK;
+    int n = ok ? json_list(cJSON_GetObjectItemCaseSensitive(o, "region_classes"), GLIA_METRICS_MAX_CHANNELS, rc, NULL)
+               : -1;
+    int nn = json_list(cJSON_GetObjectItemCaseSensitive(o, "names"), GLIA_METRICS_MAX_CHANNELS, NULL, out->names);
+    out->classes = json_list(cJSON_GetObjectItemCaseSensitive(o, "label_values"), GLIA_METRICS_MAX_CHANNELS,
+                             out->label_values, NULL);
+    out->modalities = json_list(cJSON_GetObjectItemCaseSensitive(o, "modalities"), 4, NULL, out->modality);
+    cJSON_Delete(o);
+    ok = ok && n >= 1 && nn == n && out->classes >= 2 && out->modalities >= 0;
+    for (int c = 0; ok && c < n; c++) {
+        out->region_classes[c] = (unsigned)rc[c];
+        ok = rc[c] > 0 && rc[c] < (1 << out->classes);
+    }
+    out->channels = ok ? n : 0;
+    return ok ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_FORMAT_ERROR, "malformed label metadata: %.80s", json);
+}
+
+static int lowest_bit(unsigned m)
+{
+    for (int b = 0; b < 32; b++)
+        if (m >> b & 1u)
+            return b;
+    return 0;
+}
+
+void glia_label_info_classes(const glia_label_info *li, const float *prob, size_t n, float threshold,
+                             uint8_t *classes)
+{
+    int C = li->channels;
+    if (li->target == GLIA_TARGET_LABELS) {
+        for (size_t v = 0; v < n; v++) {
+            int best = 0;
+            for (int c = 1; c < C; c++)
+                if (prob[(size_t)c * n + v] > prob[(size_t)best * n + v])
+                    best = c;
+            classes[v] = (uint8_t)lowest_bit(li->region_classes[best]);
+        }
+        return;
+    }
+    /* nested regions, outermost first: a region's own class is what it holds beyond the next one */
+    uint8_t own[GLIA_METRICS_MAX_CHANNELS];
+    for (int c = 0; c < C; c++) {
+        unsigned m = li->region_classes[c], rest = c + 1 < C ? m & ~li->region_classes[c + 1] : m;
+        own[c] = (uint8_t)lowest_bit(rest ? rest : m);
+    }
+    for (size_t v = 0; v < n; v++) {
+        uint8_t k = 0;
+        for (int c = 0; c < C; c++)
+            if (prob[(size_t)c * n + v] > threshold)
+                k = own[c];
+        classes[v] = k;
+    }
+}

@@ -1,0 +1,10 @@
+# Inference (slice-wise and sliding-window prediction, inputs, outputs, overlays) and the PNG raster.
+if(NOT TARGET PkgConfig::CJSON)
+  pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+endif()
+target_sources(glia PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/labels.c
+  ${CMAKE_CURRENT_LIST_DIR}/predict.c
+  ${CMAKE_CURRENT_LIST_DIR}/../plot/canvas.c
+)
+target_link_libraries(glia PRIVATE PkgConfig::CJSON)

@@ -1,0 +1,138 @@
+/* A run's checkpoints. last.safetensors holds the weights, the optimizer
+ * state and, as metadata, everything an exact resume needs: the configuration,
+ * the progress counters (epoch, step, global step, the epoch's running loss),
+ * the best Dice so far and the epoch records. Batches need no saved state:
+ * batch b of epoch e is a pure function of (seed, e, b). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "train/train_priv.h"
+
+/* Metadata every checkpoint of a run carries: how it was trained and what its outputs mean. */
+static glia_status common_meta(const glia_run_ *r, glia_meta **out)
+{
+    char *cfg = NULL, *labels = NULL;
+    glia_status s = glia_meta_create(out);
+    if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&r->cfg, &cfg)) == GLIA_STATUS_OK &&
+        (s = glia_label_info_to_json(&r->li, &labels)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, "glia_train", cfg)) == GLIA_STATUS_OK)
+        s = glia_meta_set(*out, "labels", labels);
+    free(cfg);
+    free(labels);
+    return s;
+}
+
+static char *progress_json(const glia_run_ *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "epoch", r->epoch);
+    cJSON_AddNumberToObject(o, "step", (double)r->step);
+    cJSON_AddNumberToObject(o, "global_step", (double)r->global_step);
+    cJSON_AddNumberToObject(o, "steps_per_epoch", r->spe);
+    cJSON_AddNumberToObject(o, "samples", (double)r->samples);
+    cJSON_AddNumberToObject(o, "loss_sum", r->loss_sum);
+    cJSON_AddNumberToObject(o, "seconds", r->seconds);
+    cJSON_AddNumberToObject(o, "lr", r->lr);
+    cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
+    cJSON_AddNumberToObject(o, "best_dice", isfinite(r->best_dice) ? r->best_dice : -1.0);
+    char *t = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return t;
+}
+
+static char *run_path(const glia_run_ *r, const char *name) { return glia_strfmt_("%s/%s", r->dir, name); }
+
+glia_status glia_run_save_last_(glia_run_ *r)
+{
+    glia_meta *meta = NULL;
+    char *prog = progress_json(r), *hist = glia_history_to_json_(&r->hist), *path = run_path(r, "last.safetensors");
+    glia_status s = prog && hist && path ? common_meta(r, &meta)
+                                         : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "checkpoint metadata");
+    if (s == GLIA_STATUS_OK && (s = glia_meta_set(meta, "progress", prog)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(meta, "history", hist)) == GLIA_STATUS_OK)
+        s = glia_checkpoint_save(path, r->m, r->opt, &r->cfg.optim, meta);
+    if (s != GLIA_STATUS_OK && s != GLIA_STATUS_OUT_OF_MEMORY)
+        s = glia_seterr(s, "saving %s: %s", path ? path : "last.safetensors", glia_last_error());
+    glia_meta_free(meta);
+    free(prog);
+    free(hist);
+    free(path);
+    return s;
+}
+
+glia_status glia_run_save_best_(glia_run_ *r)
+{
+    glia_meta *meta = NULL;
+    char buf[64], *path = run_path(r, "best.safetensors");
+    glia_status s = path ? common_meta(r, &meta) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "best checkpoint");
+    snprintf(buf, sizeof buf, "%d", r->best_epoch);
+    if (s == GLIA_STATUS_OK && (s = glia_meta_set(meta, "epoch", buf)) == GLIA_STATUS_OK) {
+        snprintf(buf, sizeof buf, "%.6f", r->best_dice);
+        s = glia_meta_set(meta, "val_dice", buf);
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_save(r->m, path, meta);
+    glia_meta_free(meta);
+    free(path);
+    return s;
+}
+
+static int get_num(const cJSON *o, const char *k, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v))
+        return 0;
+    *out = v->valuedouble;
+    return 1;
+}
+
+static glia_status parse_progress(glia_run_ *r, const char *text, const char *path)
+{
+    cJSON *o = cJSON_Parse(text ? text : "");
+    double v[10];
+    int ok = o && get_num(o, "epoch", &v[0]) && get_num(o, "step", &v[1]) && get_num(o, "global_step", &v[2]) &&
+             get_num(o, "steps_per_epoch", &v[3]) && get_num(o, "samples", &v[4]) && get_num(o, "loss_sum", &v[5]) &&
+             get_num(o, "seconds", &v[6]) && get_num(o, "lr", &v[7]) && get_num(o, "best_epoch", &v[8]) &&
+             get_num(o, "best_dice", &v[9]);
+    cJSON_Delete(o);
+    if (!ok || v[0] < 0 || v[1] < 0 || v[3] < 1 || v[1] > v[3])
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: missing or malformed training progress metadata", path);
+    r->epoch = (int)v[0];
+    r->step = (int64_t)v[1];
+    r->global_step = (int64_t)v[2];
+    r->spe = (int)v[3];
+    r->samples = (int64_t)v[4];
+    r->loss_sum = v[5];
+    r->seconds = v[6];
+    r->lr = v[7];
+    r->best_epoch = (int)v[8];
+    r->best_dice = v[9] < 0 ? NAN : v[9];
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_run_load_last_(glia_run_ *r)
+{
+    char *path = run_path(r, "last.safetensors");
+    glia_safetensors *st = NULL;
+    glia_status s = path ? glia_safetensors_open(path, &st) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "resume");
+    const glia_meta *meta = st ? glia_safetensors_meta(st) : NULL;
+    if (s == GLIA_STATUS_OK)
+        s = parse_progress(r, glia_meta_get(meta, "progress"), path);
+    if (s == GLIA_STATUS_OK)
+        s = glia_history_from_json_(glia_meta_get(meta, "history") ? glia_meta_get(meta, "history") : "[]", &r->hist);
+    if (s == GLIA_STATUS_OK && (s = glia_model_load(st, r->dev, &r->m)) == GLIA_STATUS_OK) {
+        const glia_model_config *mc = glia_model_get_config(r->m);
+        if (mc->in_channels != r->cfg.model.in_channels || mc->out_channels != r->cfg.model.out_channels)
+            s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                            "%s: the run's model takes %d channels and gives %d; the dataset now needs %d and %d",
+                            path, mc->in_channels, mc->out_channels, r->cfg.model.in_channels,
+                            r->cfg.model.out_channels);
+    }
+    if (s == GLIA_STATUS_OK && (s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt)) == GLIA_STATUS_OK)
+        s = glia_checkpoint_load_optim(st, r->m, r->opt);
+    glia_safetensors_close(st);
+    free(path);
+    return s;
+}

@@ -1,0 +1,64 @@
+/* Private parts of the trainer (src/train). */
+#ifndef GLIA_TRAIN_PRIV_H
+#define GLIA_TRAIN_PRIV_H
+
+#include "eval/util_priv.h"
+
+/* The epoch records of a run: kept in the checkpoint (so a resumed run's logs
+ * are whole) and written as log.csv, log.json and curves.png. */
+typedef struct glia_history {
+    int n, cap;
+    glia_epoch_log *e;
+} glia_history;
+
+glia_status glia_history_push_(glia_history *h, const glia_epoch_log *e);
+void glia_history_free_(glia_history *h);
+/* The records as a JSON array (malloc'd) and back. */
+char *glia_history_to_json_(const glia_history *h);
+glia_status glia_history_from_json_(const char *json, glia_history *h);
+/* log.csv, log.json and curves.png in dir. */
+glia_status glia_history_write_(const glia_history *h, const char *dir);
+
+/* One training run: what setup builds and the loop advances. */
+typedef struct glia_run_ {
+    glia_train_config cfg;
+    glia_train_options o;
+    char dir[GLIA_PATH_MAX];
+    glia_device *dev;
+    int own_dev;
+    glia_dataset *ds;
+    glia_split split;
+    int have_split;
+    glia_label_info li;
+    glia_model *m;
+    glia_optimizer *opt;
+    glia_augment aug;
+    int nsp, spe;                 /* spatial axes; steps per epoch */
+    /* progress: epochs complete, steps into the next one */
+    int epoch;
+    int64_t step, global_step, samples;
+    double loss_sum, seconds, lr;
+    int best_epoch;
+    double best_dice;
+    glia_history hist;
+    /* preprocessed validation cases kept between epochs (NULL: reload) */
+    glia_case **val;
+} glia_run_;
+
+/* The loss of a configuration's kind on logits against targets. */
+glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *logits, glia_tensor *target,
+                           glia_tensor **out);
+/* Validate on the split's validation cases: loss, Dice per region into e.
+ * Sets *stopped (and returns OK) when the stop flag interrupts it. */
+glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e, int *stopped);
+void glia_run_free_val_(glia_run_ *r);
+/* last.safetensors with everything resume needs; best.safetensors (weights). */
+glia_status glia_run_save_last_(glia_run_ *r);
+glia_status glia_run_save_best_(glia_run_ *r);
+/* Restore model, optimizer state and progress from last.safetensors. */
+glia_status glia_run_load_last_(glia_run_ *r);
+
+/* Loss and Dice curves of the records as a PNG. */
+glia_status glia_plot_curves_(const glia_history *h, const char *path);
+
+#endif

@@ -1,0 +1,413 @@
+/* The training loop: setup (device, dataset, split, model, optimizer), then
+ * per epoch a loader seeded by (seed, epoch), one optimizer step per batch,
+ * validation, logs and checkpoints. An interruption (the stop flag) saves the
+ * exact position; a non-finite loss stops before anything is saved. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <unistd.h>
+#include "train/train_priv.h"
+
+glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *logits, glia_tensor *target,
+                           glia_tensor **out)
+{
+    glia_dice_options d = {.activation = r->li.target == GLIA_TARGET_LABELS ? GLIA_DICE_SOFTMAX : GLIA_DICE_SIGMOID,
+                           .penalty = k == GLIA_LOSS_PENALTY_DICE ? r->cfg.penalty : 1.0f};
+    switch (k) {
+    case GLIA_LOSS_BCE: return glia_loss_bce_logits(logits, target, out);
+    case GLIA_LOSS_DICE:
+    case GLIA_LOSS_PENALTY_DICE: return glia_loss_dice(logits, target, &d, out);
+    case GLIA_LOSS_DICE_BCE: return glia_loss_dice_bce(logits, target, &d, 1.0f, 1.0f, out);
+    case GLIA_LOSS_CE: return glia_loss_softmax_ce(logits, target, out);
+    case GLIA_LOSS_DICE_CE: return glia_loss_dice_ce(logits, target, &d, 1.0f, 1.0f, out);
+    default: return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown loss kind %d", (int)k);
+    }
+}
+
+static void run_free(glia_run_ *r)
+{
+    glia_run_free_val_(r);
+    glia_optim_free(r->opt);
+    glia_model_free(r->m);
+    if (r->have_split)
+        glia_split_free(&r->split);
+    glia_dataset_free(r->ds);
+    glia_history_free_(&r->hist);
+    if (r->own_dev)
+        glia_device_close(r->dev);
+}
+
+static char *run_path(const glia_run_ *r, const char *name) { return glia_strfmt_("%s/%s", r->dir, name); }
+
+/* Every labelled case for training, none for validation (folds = 0). */
+static glia_status split_all(glia_run_ *r)
+{
+    int n = glia_dataset_count(r->ds);
+    glia_split *s = &r->split;
+    memset(s, 0, sizeof *s);
+    s->train = malloc((size_t)n * sizeof(int) + 1);
+    s->val = malloc(1);
+    if (!s->train || !s->val)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "split of %d cases", n);
+    for (int i = 0; i < n; i++)
+        if (glia_dataset_case_labelled(r->ds, i))
+            s->train[s->ntrain++] = i;
+    return GLIA_STATUS_OK;
+}
+
+static glia_status make_split(glia_run_ *r, int resume)
+{
+    char *saved = run_path(r, "split.json");
+    glia_status s;
+    if (!saved)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "split");
+    if (resume)
+        s = glia_split_load(r->ds, saved, &r->split);
+    else if (r->cfg.split[0])
+        s = glia_split_load(r->ds, r->cfg.split, &r->split);
+    else if (r->cfg.folds >= 2)
+        s = glia_split_make(r->ds, r->cfg.folds, r->cfg.fold, r->cfg.seed, &r->split);
+    else
+        s = split_all(r);
+    r->have_split = s == GLIA_STATUS_OK;
+    if (s == GLIA_STATUS_OK && r->split.ntrain == 0)
+        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: no labelled case to train on", r->cfg.data);
+    if (s == GLIA_STATUS_OK && !resume)
+        s = glia_split_save(r->ds, &r->split, saved);
+    free(saved);
+    return s;
+}
+
+/* One pass over the training data: slices (2-D, from the first case's depth) or cases (3-D), per batch. */
+static glia_status steps_per_epoch(glia_run_ *r)
+{
+    if (r->cfg.steps_per_epoch > 0) {
+        r->spe = r->cfg.steps_per_epoch;
+        return GLIA_STATUS_OK;
+    }
+    int64_t samples = r->split.ntrain;
+    if (r->nsp == 2) {
+        glia_case *c = NULL;
+        glia_status s = glia_dataset_load(r->ds, r->split.train[0], &c);
+        if (s == GLIA_STATUS_OK)
+            s = glia_case_preprocess(c, &r->cfg.pre);
+        if (s == GLIA_STATUS_OK)
+            samples *= c->dim[2];
+        glia_case_free(c);
+        if (s != GLIA_STATUS_OK)
+            return s;
+    }
+    int64_t spe = (samples + r->cfg.batch - 1) / r->cfg.batch;
+    r->spe = (int)(spe < 1 ? 1 : spe > 1000000000 ? 1000000000 : spe);
+    return GLIA_STATUS_OK;
+}
+
+/* Device, dataset, label info, channels, split: what a new and a resumed run share. */
+static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_options *opts, int resume)
+{
+    if (opts)
+        r->o = *opts;
+    r->best_dice = NAN;
+    if (strlen(rundir) >= sizeof r->dir)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "run folder name longer than %zu bytes", sizeof r->dir - 1);
+    snprintf(r->dir, sizeof r->dir, "%s", rundir);
+    glia_status s = glia_train_config_check(&r->cfg);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    glia_augment_defaults(&r->aug);
+    r->nsp = glia_model_config_spatial_dims(&r->cfg.model);
+    if (r->o.device) {
+        r->dev = r->o.device;
+    } else {
+        glia_device_options dopt = {.threads = r->cfg.threads};
+        if ((s = glia_device_open(r->cfg.device, &dopt, &r->dev)) != GLIA_STATUS_OK)
+            return s;
+        r->own_dev = 1;
+    }
+    glia_dataset_options dso = {.layout = r->cfg.layout};
+    if ((s = glia_dataset_open(r->cfg.data, &dso, &r->ds)) != GLIA_STATUS_OK ||
+        (s = glia_label_info_from_dataset(r->ds, r->cfg.target, &r->li)) != GLIA_STATUS_OK)
+        return s;
+    /* the channels come from the data (a resumed run's checkpoint is checked against them) */
+    r->cfg.model.in_channels = glia_dataset_channels(r->ds);
+    r->cfg.model.out_channels = r->li.channels;
+    if ((s = glia_model_config_check(&r->cfg.model)) != GLIA_STATUS_OK)
+        return s;
+    return make_split(r, resume);
+}
+
+/* A new run: the model (seeded, or --init weights), the optimizer, config.json. */
+static glia_status start(glia_run_ *r)
+{
+    glia_status s = glia_model_create(r->dev, &r->cfg.model, r->cfg.seed, &r->m);
+    if (s == GLIA_STATUS_OK && r->cfg.init[0]) {
+        glia_safetensors *st = NULL;
+        char report[1024] = "";
+        glia_st_load_options lo = {.strict = 1, .exclude = GLIA_CHECKPOINT_OPTIM_PREFIX, .report = report,
+                                   .report_len = sizeof report};
+        if ((s = glia_safetensors_open(r->cfg.init, &st)) == GLIA_STATUS_OK)
+            s = glia_safetensors_load(st, glia_model_params(r->m), &lo);
+        glia_safetensors_close(st);
+        if (s != GLIA_STATUS_OK)
+            s = glia_seterr(s, "--init %s: %s", r->cfg.init, glia_last_error());
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt);
+    char *json = NULL, *path = run_path(r, "config.json");
+    if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
+        s = path ? glia_write_text_(path, json) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
+    free(json);
+    free(path);
+    if (s == GLIA_STATUS_OK)
+        s = steps_per_epoch(r);
+    return s;
+}
+
+static glia_status train_step(glia_run_ *r, const glia_batch *b, glia_loss_kind k, float *loss)
+{
+    int64_t shape[5] = {b->n, b->channels, b->shape[0], b->shape[1], b->shape[2]};
+    int64_t tshape[5] = {b->n, b->targets, b->shape[0], b->shape[1], b->shape[2]};
+    if (r->nsp == 2) { /* d = 1: N, C, H, W */
+        shape[2] = tshape[2] = b->shape[1];
+        shape[3] = tshape[3] = b->shape[2];
+    }
+    int nd = r->nsp + 2;
+    glia_tensor *x = NULL, *y = NULL, *logits = NULL, *l = NULL;
+    glia_params_zero_grad(glia_model_params(r->m));
+    glia_status s = glia_tensor_from_host(r->dev, nd, shape, b->image, &x);
+    if (s == GLIA_STATUS_OK)
+        s = glia_tensor_from_host(r->dev, nd, tshape, b->target, &y);
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_forward(r->m, x, 1, &logits);
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_loss_(r, k, logits, y, &l);
+    if (s == GLIA_STATUS_OK)
+        s = glia_backward(l);
+    if (s == GLIA_STATUS_OK)
+        s = glia_tensor_read(l, loss, 1);
+    if (s == GLIA_STATUS_OK && isfinite(*loss))
+        s = glia_optim_step(r->opt);
+    if (s != GLIA_STATUS_OK) {
+        glia_tape_clear(r->dev);
+        s = glia_seterr(s, "training step %lld (batch %lld x %lld x %lldx%lldx%lld, %s): %s",
+                        (long long)r->global_step + 1, (long long)shape[0], (long long)shape[1], (long long)b->shape[0],
+                        (long long)b->shape[1], (long long)b->shape[2], glia_model_arch_name(r->cfg.model.arch),
+                        glia_last_error());
+    }
+    glia_tensor *all[] = {x, y, logits, l};
+    for (int i = 0; i < 4; i++)
+        glia_tensor_free(all[i]);
+    return s;
+}
+
+static glia_status epoch_loader(glia_run_ *r, glia_loader **l)
+{
+    glia_loader_options lo = {.dims = r->nsp, .batch = r->cfg.batch, .drop_empty = r->cfg.drop_empty,
+                              .fg_fraction = r->cfg.fg_fraction, .target = r->cfg.target, .pre = r->cfg.pre,
+                              .aug = r->cfg.augment ? &r->aug : NULL,
+                              .seed = glia_mix_seed_(r->cfg.seed, 0x6c6f61646572 /* "loader" */, (uint64_t)r->epoch),
+                              .threads = r->cfg.loader_threads};
+    lo.patch[0] = r->cfg.size[0];
+    lo.patch[1] = r->cfg.size[1];
+    lo.patch[2] = r->nsp == 3 ? r->cfg.size[2] : 0;
+    glia_status s = glia_loader_new(r->ds, r->split.train, r->split.ntrain, &lo, l);
+    glia_batch b;
+    /* a resumed epoch: the batches already trained on, skipped */
+    for (int64_t i = 0; i < r->step && s == GLIA_STATUS_OK; i++)
+        s = glia_loader_next(*l, &b);
+    return s;
+}
+
+static double schedule_lr(const glia_run_ *r)
+{
+    glia_schedule sc = r->cfg.sched;
+    sc.base_lr = r->cfg.optim.lr;
+    return glia_schedule_lr(&sc, r->cfg.sched_per_step ? r->global_step : r->epoch);
+}
+
+/* The rest of the current epoch's steps. *stopped: interrupted. */
+static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
+{
+    if (r->step >= r->spe)
+        return GLIA_STATUS_OK; /* stopped while validating: only validation is left */
+    glia_loader *l = NULL;
+    glia_status s = epoch_loader(r, &l);
+    double t0 = glia_now_(), base_seconds = r->seconds;
+    int64_t first = r->step, session_samples = 0;
+    while (s == GLIA_STATUS_OK && r->step < r->spe) {
+        glia_batch b;
+        if ((s = glia_loader_next(l, &b)) != GLIA_STATUS_OK)
+            break;
+        r->lr = schedule_lr(r);
+        glia_optim_set_lr(r->opt, (float)r->lr);
+        float loss = NAN;
+        if ((s = train_step(r, &b, k, &loss)) != GLIA_STATUS_OK)
+            break;
+        if (!isfinite(loss)) {
+            char kept[64] = "stopped before the first checkpoint";
+            if (r->epoch > 0)
+                snprintf(kept, sizeof kept, "last.safetensors keeps epoch %d", r->epoch);
+            s = glia_seterr(GLIA_STATUS_NUMERIC_ERROR,
+                            "the training loss is %s at epoch %d, step %lld (lr %.3g): %s (try a lower --lr; check "
+                            "the data and any --init weights)",
+                            isnan(loss) ? "NaN" : "infinite", r->epoch + 1, (long long)r->step + 1, r->lr, kept);
+            break;
+        }
+        r->step++;
+        r->global_step++;
+        r->loss_sum += loss;
+        r->samples += b.n;
+        session_samples += b.n;
+        double el = glia_now_() - t0;
+        r->seconds = base_seconds + el;
+        if (r->o.on_progress) {
+            int64_t done = r->step - first;
+            glia_train_progress p = {.epoch = r->epoch + 1, .epochs = r->cfg.epochs, .step = r->step, .steps = r->spe,
+                                     .loss = loss, .mean_loss = r->loss_sum / (double)r->step, .lr = r->lr,
+                                     .images_per_s = el > 0 ? (double)session_samples / el : 0, .elapsed = r->seconds,
+                                     .eta = el / (double)done * (double)(r->spe - r->step)};
+            r->o.on_progress(r->o.user, &p);
+        }
+        if (r->o.stop && *r->o.stop && r->step < r->spe) {
+            *stopped = 1;
+            break;
+        }
+    }
+    glia_loader_free(l);
+    return s;
+}
+
+static glia_status end_epoch(glia_run_ *r, glia_loss_kind k, glia_train_result *res, int *stopped)
+{
+    double t0 = glia_now_();
+    glia_epoch_log e = {.epoch = r->epoch + 1, .train_loss = r->loss_sum / (double)(r->spe ? r->spe : 1), .lr = r->lr};
+    double train_seconds = r->seconds;
+    e.images_per_s = train_seconds > 0 ? (double)r->samples / train_seconds : 0;
+    glia_status s = glia_run_validate_(r, k, &e, stopped);
+    if (s != GLIA_STATUS_OK || *stopped)
+        return s;
+    e.seconds = train_seconds + (glia_now_() - t0);
+    if ((s = glia_history_push_(&r->hist, &e)) != GLIA_STATUS_OK)
+        return s;
+    int improved = r->split.nval > 0 ? !(e.mean_dice <= r->best_dice) && isfinite(e.mean_dice) : 1;
+    if (improved) {
+        r->best_dice = e.mean_dice;
+        r->best_epoch = e.epoch;
+    }
+    r->epoch++;
+    r->step = 0;
+    r->samples = 0;
+    r->loss_sum = 0;
+    r->seconds = 0;
+    if ((s = glia_run_save_last_(r)) != GLIA_STATUS_OK)
+        return s;
+    if (improved && (s = glia_run_save_best_(r)) != GLIA_STATUS_OK)
+        return s;
+    if ((s = glia_history_write_(&r->hist, r->dir)) != GLIA_STATUS_OK)
+        return s;
+    res->last = e;
+    if (r->o.on_epoch)
+        r->o.on_epoch(r->o.user, &e);
+    return GLIA_STATUS_OK;
+}
+
+static glia_status loop(glia_run_ *r, glia_train_result *res)
+{
+    glia_status s = GLIA_STATUS_OK;
+    int stopped = 0;
+    while (s == GLIA_STATUS_OK && r->epoch < r->cfg.epochs && !stopped) {
+        int switched = r->cfg.switch_epoch > 0 && r->epoch + 1 >= r->cfg.switch_epoch;
+        glia_loss_kind k = switched ? r->cfg.then_loss : r->cfg.loss;
+        s = train_epoch(r, k, &stopped);
+        if (s == GLIA_STATUS_OK && !stopped)
+            s = end_epoch(r, k, res, &stopped);
+    }
+    if (s == GLIA_STATUS_OK && stopped) {
+        res->interrupted = 1;
+        s = glia_run_save_last_(r);
+    }
+    if (s == GLIA_STATUS_DEVICE_OOM) {
+        const glia_device_info *di = glia_device_get_info(r->dev);
+        s = glia_seterr(s, "%s (device %s:%d, %s, %llu MiB)", glia_last_error(), di->backend, di->index, di->name,
+                        (unsigned long long)(di->memory_bytes >> 20));
+    }
+    res->epochs_done = r->epoch;
+    res->best_epoch = r->best_epoch;
+    res->best_dice = r->best_dice;
+    snprintf(res->last_path, sizeof res->last_path, "%s/last.safetensors", r->dir);
+    snprintf(res->best_path, sizeof res->best_path, "%s/best.safetensors", r->dir);
+    return s;
+}
+
+glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, const glia_train_options *opts,
+                           glia_train_result *result)
+{
+    if (!cfg || !rundir || !result)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_run: NULL configuration, folder or result");
+    memset(result, 0, sizeof *result);
+    glia_run_ *r = calloc(1, sizeof *r);
+    if (!r)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_run");
+    r->cfg = *cfg;
+    char *cfg_path = glia_strfmt_("%s/config.json", rundir);
+    glia_status s = GLIA_STATUS_OK;
+    if (cfg_path && access(cfg_path, F_OK) == 0)
+        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                        "%s holds a run already: continue it with --resume %s, or choose another --out", rundir, rundir);
+    free(cfg_path);
+    if (s == GLIA_STATUS_OK)
+        s = glia_train_config_check(cfg);
+    if (s == GLIA_STATUS_OK)
+        s = glia_mkdirs_(rundir);
+    /* config.json names files absolutely, so a run resumes from any working folder */
+    char *paths[] = {r->cfg.data, r->cfg.init, r->cfg.split}, abs[4096];
+    for (int i = 0; s == GLIA_STATUS_OK && i < 3; i++)
+        if (paths[i][0] && realpath(paths[i], abs) && strlen(abs) < sizeof r->cfg.data)
+            memcpy(paths[i], abs, strlen(abs) + 1);
+    if (s == GLIA_STATUS_OK)
+        s = setup(r, rundir, opts, 0);
+    if (s == GLIA_STATUS_OK)
+        s = start(r);
+    if (s == GLIA_STATUS_OK)
+        s = loop(r, result);
+    run_free(r);
+    free(r);
+    return s;
+}
+
+glia_status glia_train_resume(const char *rundir, int epochs, const char *device, const glia_train_options *opts,
+                              glia_train_result *result)
+{
+    if (!rundir || !result || epochs < 0)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_resume: NULL folder or result, or epochs < 0");
+    memset(result, 0, sizeof *result);
+    glia_run_ *r = calloc(1, sizeof *r);
+    if (!r)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
+    glia_train_config_default(&r->cfg);
+    char *cfg_path = glia_strfmt_("%s/config.json", rundir);
+    glia_status s = cfg_path ? glia_train_config_load(&r->cfg, cfg_path)
+                             : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
+    if (s == GLIA_STATUS_IO_ERROR)
+        s = glia_seterr(s, "%s holds no run to resume (no config.json)", rundir);
+    free(cfg_path);
+    if (s == GLIA_STATUS_OK && epochs > 0)
+        r->cfg.epochs = epochs;
+    if (s == GLIA_STATUS_OK && device) {
+        if (strlen(device) >= sizeof r->cfg.device)
+            s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "device spec '%s' is too long", device);
+        else
+            snprintf(r->cfg.device, sizeof r->cfg.device, "%s", device);
+    }
+    if (s == GLIA_STATUS_OK)
+        s = setup(r, rundir, opts, 1);
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_load_last_(r);
+    if (s == GLIA_STATUS_OK)
+        s = loop(r, result);
+    run_free(r);
+    free(r);
+    return s;
+}
