@@ -1,151 +1,202 @@
-/* glia bench: times GEMM and U-Net-shaped convolutions on a device through the
- * public API and reports GFLOP/s. Each figure is the median of --repeat timed
- * runs after warm-up runs, every run ended by a device sync. */
+/* glia bench: run the benchmark suites on one device or all of them, print a
+ * table, write the JSON report; or merge reports with --compare. The work is
+ * in the library (glia/bench.h); this file maps flags and prints. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cli.h"
 
-typedef struct bench_case {
-    const char *name;
-    int kind;                 /* 0 gemm M=N=K=a; 1 conv fwd; 2 conv fwd+bwd (data and weight) */
-    int64_t a;                /* gemm size */
-    int64_t n, c, k, d, h, w; /* conv: batch, in channels, out channels, D (1 = 2D), H, W; 3x3(x3), pad 1 */
-} bench_case;
+enum { MAX_DEVICES = 32, MAX_FILES = 64 };
 
-static const bench_case cases[] = {
-    {"op.gemm.1024x1024x1024", 0, 1024, 0, 0, 0, 0, 0, 0},
-    {"op.gemm.2048x2048x2048", 0, 2048, 0, 0, 0, 0, 0, 0},
-    {"op.gemm.4096x4096x4096", 0, 4096, 0, 0, 0, 0, 0, 0},
-    {"op.conv2d.fwd.n4c64k64.256x256", 1, 0, 4, 64, 64, 1, 256, 256},
-    {"op.conv2d.fwdbwd.n4c64k64.256x256", 2, 0, 4, 64, 64, 1, 256, 256},
-    {"op.conv2d.fwd.n4c512k512.32x32", 1, 0, 4, 512, 512, 1, 32, 32},
-    {"op.conv3d.fwd.n1c32k32.64x64x64", 1, 0, 1, 32, 32, 64, 64, 64},
-    {"op.conv3d.fwdbwd.n1c32k32.64x64x64", 2, 0, 1, 32, 32, 64, 64, 64},
-};
-
-static double now(void)
+static void on_start(void *user, const glia_bench_report *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    const glia_device_info *d = &r->device;
+    *(glia_bench_peak *)user = r->peak;
+    printf("device %s:%d  %s  (%s)", d->backend, d->index, d->name, d->driver);
+    if (r->threads)
+        printf(", %d threads", r->threads);
+    printf("\n");
+    if (r->peak.flops_per_s > 0)
+        printf("peak   %.1f GFLOP/s (%s)\n", r->peak.flops_per_s * 1e-9, r->peak.flops_method);
+    if (r->peak.bytes_per_s > 0)
+        printf("peak   %.1f GB/s (%s)\n", r->peak.bytes_per_s * 1e-9, r->peak.bytes_method);
+    printf("%-46s %10s %10s %4s %9s %5s %8s %5s %9s %9s\n", "name", "median_s", "min_s", "runs", "GFLOP/s", "%pk",
+           "GB/s", "%pk", "items/s", "peak_MB");
+    fflush(stdout);
 }
 
-static int cmp_double(const void *a, const void *b)
+static void on_result(void *user, const glia_bench_result *r)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* One timed run of a case on prepared inputs; the result is freed before returning. */
-static glia_status run_once(const bench_case *bc, glia_tensor **in, glia_device *dev)
-{
-    glia_tensor *y = NULL, *s = NULL;
-    glia_conv_params p = {.padding = {1, 1, 1}};
-    glia_status st = bc->kind == 0 ? glia_matmul(in[0], in[1], 0, 0, &y) : glia_conv(in[0], in[1], in[2], &p, &y);
-    if (st == GLIA_STATUS_OK && bc->kind == 2 && (st = glia_sum(y, &s)) == GLIA_STATUS_OK) {
-        st = glia_backward(s);
-        glia_tensor_zero_grad(in[0]);
-        glia_tensor_zero_grad(in[1]);
+    const glia_bench_peak *p = user;
+    double t = r->median_s, pf = p->flops_per_s, pb = p->bytes_per_s;
+    if (r->error[0]) {
+        printf("%-46s failed: %s\n", r->name, r->error);
+        fflush(stdout);
+        return;
     }
-    if (st == GLIA_STATUS_OK)
-        st = glia_device_sync(dev);
-    glia_tensor_free(y);
-    glia_tensor_free(s);
-    return st;
+    double gf = r->flops > 0 ? r->flops / t : 0, gb = r->bytes > 0 ? r->bytes / t : 0;
+    printf("%-46s %10.6f %10.6f %4d", r->name, t, r->min_s, r->runs);
+    if (gf > 0)
+        printf(" %9.1f %5.1f", gf * 1e-9, pf > 0 ? 100 * gf / pf : 0);
+    else
+        printf(" %9s %5s", "-", "-");
+    if (gb > 0)
+        printf(" %8.1f %5.1f", gb * 1e-9, pb > 0 ? 100 * gb / pb : 0);
+    else
+        printf(" %8s %5s", "-", "-");
+    if (r->items > 0)
+        printf(" %9.3f", r->items / t);
+    else
+        printf(" %9s", "-");
+    printf(" %9.0f\n", (double)r->peak_mem_bytes / 1e6);
+    fflush(stdout);
 }
 
-/* A tensor of U(-1, 1) values. */
-static glia_status rand_tensor(glia_device *dev, int nd, const int64_t *shape, glia_rng *rng,
-                                         glia_tensor **out)
+/* The command line as given, for the report. */
+static char *command_line(int argc, char **argv)
 {
-    glia_status s = glia_tensor_zeros(dev, nd, shape, out);
-    if (s == GLIA_STATUS_OK && (s = glia_tensor_uniform(*out, rng, -1.0f, 1.0f)) != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
+    size_t n = strlen("glia bench") + 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    strcpy(s, "glia bench");
+    for (int i = 0; i < argc; i++) {
+        strcat(s, " ");
+        strcat(s, argv[i]);
     }
     return s;
 }
 
-static glia_status bench_one(glia_device *dev, const bench_case *bc, glia_rng *rng, int repeat, double *median,
-                             double *flops)
+static int compare(const char **files, int n, const char *md_path, const char *png)
 {
-    glia_tensor *in[3] = {NULL, NULL, NULL};
-    glia_status st;
-    int sp = bc->d > 1 ? 3 : 2;
-    if (bc->kind == 0) {
-        int64_t sh[2] = {bc->a, bc->a};
-        *flops = 2.0 * bc->a * bc->a * bc->a;
-        if ((st = rand_tensor(dev, 2, sh, rng, &in[0])) == GLIA_STATUS_OK)
-            st = rand_tensor(dev, 2, sh, rng, &in[1]);
-    } else {
-        int64_t xs[5] = {bc->n, bc->c, bc->d, bc->h, bc->w}, ws[5] = {bc->k, bc->c, 3, 3, 3}, bs = bc->k;
-        if (sp == 2) {
-            xs[2] = bc->h, xs[3] = bc->w;
-        }
-        double macs = (double)bc->n * bc->k * bc->c * bc->d * bc->h * bc->w * (sp == 3 ? 27 : 9);
-        *flops = 2.0 * macs * (bc->kind == 2 ? 3 : 1);
-        if ((st = rand_tensor(dev, 2 + sp, xs, rng, &in[0])) == GLIA_STATUS_OK &&
-            (st = rand_tensor(dev, 2 + sp, ws, rng, &in[1])) == GLIA_STATUS_OK)
-            st = rand_tensor(dev, 1, &bs, rng, &in[2]);
-        for (int i = 0; i < 2 && st == GLIA_STATUS_OK && bc->kind == 2; i++)
-            st = glia_tensor_set_requires_grad(in[i], 1);
+    if (n < 1)
+        return glia_cli_usage_error("bench: --compare needs one or more JSON reports");
+    FILE *md = md_path ? fopen(md_path, "w") : stdout;
+    if (!md) {
+        fprintf(stderr, "glia: bench: cannot create %s\n", md_path);
+        return 1;
     }
-    double *t = calloc((size_t)repeat, sizeof *t);
-    if (!t)
-        st = GLIA_STATUS_OUT_OF_MEMORY;
-    for (int r = -2; r < repeat && st == GLIA_STATUS_OK; r++) { /* two warm-up runs */
-        double t0 = now();
-        st = run_once(bc, in, dev);
-        if (r >= 0)
-            t[r] = now() - t0;
+    glia_status s = glia_bench_compare(files, n, md, png);
+    if (md != stdout && fclose(md) != 0 && s == GLIA_STATUS_OK)
+        s = GLIA_STATUS_IO_ERROR;
+    return s == GLIA_STATUS_OK ? 0 : glia_cli_lib_error("bench --compare", s);
+}
+
+static int list(const glia_bench_options *o)
+{
+    int n = 0;
+    if (glia_bench_list(o, NULL, 0, &n) != GLIA_STATUS_OK)
+        return glia_cli_lib_error("bench", GLIA_STATUS_OUT_OF_MEMORY);
+    const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
+    if (!names || glia_bench_list(o, names, n, &n) != GLIA_STATUS_OK) {
+        free(names);
+        return glia_cli_lib_error("bench", GLIA_STATUS_OUT_OF_MEMORY);
     }
-    if (st == GLIA_STATUS_OK) {
-        qsort(t, (size_t)repeat, sizeof *t, cmp_double);
-        *median = t[repeat / 2];
+    for (int i = 0; i < n; i++)
+        printf("%s\n", names[i]);
+    free(names);
+    return 0;
+}
+
+/* The specs --device names: one, or every device ("all"). */
+static int specs(const char *spec, char (*out)[32], int *n)
+{
+    if (strcmp(spec, "all") != 0) {
+        snprintf(out[0], sizeof out[0], "%s", spec);
+        *n = 1;
+        return 0;
     }
-    free(t);
-    for (int i = 0; i < 3; i++)
-        glia_tensor_free(in[i]);
-    return st;
+    glia_device_info info[MAX_DEVICES];
+    int count = 0;
+    glia_status s = glia_devices_list(info, MAX_DEVICES, &count);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_lib_error("devices", s);
+    *n = count < MAX_DEVICES ? count : MAX_DEVICES;
+    for (int i = 0; i < *n; i++)
+        snprintf(out[i], sizeof out[i], "%.15s:%d", info[i].backend, info[i].index);
+    return 0;
 }
 
 int glia_cmd_bench(int argc, char **argv)
 {
-    const char *spec = "auto", *filter = "";
-    long threads = 0, repeat = 5;
+    const char *spec = "auto", *filter = "", *suite = "all", *json = NULL, *md = NULL, *png = NULL;
+    long threads = 0, repeat = 5, warmup = 1, batch = 0, size = 0;
+    int do_compare = 0, do_list = 0, no_peak = 0, npos = 0;
+    const char *files[MAX_FILES];
     const glia_cli_opt opts[] = {
         {"--device", GLIA_CLI_STR, &spec, 0, 0},
         {"--filter", GLIA_CLI_STR, &filter, 0, 0},
+        {"--suite", GLIA_CLI_STR, &suite, 0, 0},
         {"--repeat", GLIA_CLI_INT, &repeat, 1, 1000},
+        {"--warmup", GLIA_CLI_INT, &warmup, 0, 1000},
         {"--threads", GLIA_CLI_INT, &threads, 0, 4096},
+        {"--batch", GLIA_CLI_INT, &batch, 0, 4096},
+        {"--size", GLIA_CLI_INT, &size, 0, 65536},
+        {"--json", GLIA_CLI_STR, &json, 0, 0},
+        {"--list", GLIA_CLI_FLAG, &do_list, 0, 0},
+        {"--no-peak", GLIA_CLI_FLAG, &no_peak, 0, 0},
+        {"--compare", GLIA_CLI_FLAG, &do_compare, 0, 0},
+        {"--markdown", GLIA_CLI_STR, &md, 0, 0},
+        {"--png", GLIA_CLI_STR, &png, 0, 0},
     };
-    if (glia_cli_parse("bench", opts, sizeof opts / sizeof *opts, argc, argv, NULL, 0, NULL))
+    if (glia_cli_parse("bench", opts, sizeof opts / sizeof *opts, argc, argv, files, MAX_FILES, &npos))
         return 2;
-    glia_device *dev = NULL;
-    if (!glia_cli_open_device(spec, threads, &dev))
-        return 1;
-    const glia_device_info *info = glia_device_get_info(dev);
-    printf("device %s:%d  %s  (%s)\n%-40s %12s %12s\n", info->backend, info->index, info->name, info->driver,
-           "name", "median_s", "GFLOP/s");
-    glia_rng rng;
-    glia_rng_init(&rng, 1);
-    int rc = 0, matched = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof *cases && rc == 0; i++) {
-        if (!strstr(cases[i].name, filter))
-            continue;
-        matched++;
-        double med = 0, flops = 0;
-        glia_status s = bench_one(dev, &cases[i], &rng, (int)repeat, &med, &flops);
-        if (s != GLIA_STATUS_OK)
-            rc = glia_cli_lib_error(cases[i].name, s);
-        else
-            printf("%-40s %12.6f %12.1f\n", cases[i].name, med, flops / med * 1e-9);
-        fflush(stdout);
-    }
-    glia_device_close(dev);
-    if (!matched && rc == 0)
+    if (do_compare)
+        return compare(files, npos, md, png);
+    if (npos)
+        return glia_cli_usage_error("bench: unexpected argument '%s' (reports to merge need --compare)", files[0]);
+    glia_bench_options o = {.filter = filter, .repeat = (int)repeat, .warmup = warmup ? (int)warmup : -1,
+                            .batch = (int)batch, .size = (int)size, .no_peak = no_peak};
+    if (strcmp(suite, "ops") == 0)
+        o.suites = GLIA_BENCH_SUITE_OPS;
+    else if (strcmp(suite, "models") == 0)
+        o.suites = GLIA_BENCH_SUITE_MODELS;
+    else if (strcmp(suite, "all") == 0)
+        o.suites = GLIA_BENCH_SUITE_ALL;
+    else
+        return glia_cli_usage_error("bench: --suite is ops, models or all, not '%s'", suite);
+    int matched = 0;
+    if (glia_bench_list(&o, NULL, 0, &matched) != GLIA_STATUS_OK)
+        return glia_cli_lib_error("bench", GLIA_STATUS_OUT_OF_MEMORY);
+    if (!matched)
         return glia_cli_usage_error("bench: no benchmark matches '%s'", filter);
+    if (do_list)
+        return list(&o);
+
+    char devs[MAX_DEVICES][32];
+    int ndev = 0, rc = specs(spec, devs, &ndev);
+    if (rc)
+        return rc;
+    glia_bench_report *reps[MAX_DEVICES] = {0};
+    glia_device_options dopts = {.threads = (int)threads};
+    glia_bench_peak peak;
+    o.on_start = on_start;
+    o.on_result = on_result;
+    o.user = &peak;
+    int nrep = 0;
+    for (int i = 0; i < ndev; i++) {
+        if (i)
+            printf("\n");
+        glia_bench_report *r = NULL;
+        glia_status s = glia_bench_run(devs[i], &dopts, &o, &r);
+        if (s != GLIA_STATUS_OK)
+            rc = glia_cli_lib_error(devs[i], s);   /* a device that fails does not stop the others */
+        if (r)
+            reps[nrep++] = r;
+    }
+    if (json && nrep) {
+        char *cmd = command_line(argc, argv);
+        glia_bench_meta meta = {.command = cmd};
+        glia_status s = glia_bench_write_json((const glia_bench_report *const *)reps, nrep, &meta, json);
+        if (s != GLIA_STATUS_OK)
+            rc = glia_cli_lib_error("bench --json", s);
+        free(cmd);
+    }
+    for (int i = 0; i < nrep; i++)
+        glia_bench_report_free(reps[i]);
+    if (!ndev)
+        return glia_cli_usage_error("bench: no device found");
     return rc;
 }

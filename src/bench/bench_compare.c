@@ -1,0 +1,328 @@
+/* glia bench --compare: reports from different machines, vendors, backends and
+ * PyTorch side by side, as a Markdown table (and a PNG bar chart). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bench_priv.h"
+
+enum { MAX_RUNS = 64, MAX_FILE = 64 << 20 };
+
+typedef struct run {
+    const glia_jval *obj;
+    const glia_jval *results;
+    const char *file;
+    char label[200];
+} run;
+
+typedef struct cmp {
+    glia_jval *docs[MAX_RUNS];
+    int ndocs;
+    run runs[MAX_RUNS];
+    int nruns;
+    const char **rows;
+    int nrows;
+} cmp;
+
+static glia_status read_file(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return glia_seterr(GLIA_STATUS_IO_ERROR, "cannot open %s", path);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    glia_status s = GLIA_STATUS_OK;
+    while (buf && s == GLIA_STATUS_OK) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *nb = cap < MAX_FILE ? realloc(buf, cap * 2) : NULL;
+        if (!nb)
+            s = glia_seterr(cap < MAX_FILE ? GLIA_STATUS_OUT_OF_MEMORY : GLIA_STATUS_FORMAT_ERROR,
+                            "%s: larger than %d MiB, not a benchmark report", path, MAX_FILE >> 20);
+        else
+            buf = nb, cap *= 2;
+    }
+    if (!buf)
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory", path);
+    if (s == GLIA_STATUS_OK && ferror(f))
+        s = glia_seterr(GLIA_STATUS_IO_ERROR, "reading %s failed", path);
+    fclose(f);
+    if (s != GLIA_STATUS_OK) {
+        free(buf);
+        return s;
+    }
+    *text = buf;
+    *len = n;
+    return GLIA_STATUS_OK;
+}
+
+static glia_status add_run(cmp *c, const glia_jval *obj, const char *file)
+{
+    const glia_jval *res = glia_json_get(obj, "results");
+    if (obj->type != GLIA_J_OBJ || !res || res->type != GLIA_J_ARR)
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not a benchmark report (no \"results\" list)", file);
+    if (c->nruns == MAX_RUNS)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench compare: more than %d reports", MAX_RUNS);
+    run *r = &c->runs[c->nruns++];
+    r->obj = obj;
+    r->results = res;
+    r->file = file;
+    double threads = glia_json_num(obj, "threads", 0);
+    char thr[32] = "";
+    if (threads > 0)
+        snprintf(thr, sizeof thr, ", %g threads", threads);
+    snprintf(r->label, sizeof r->label, "%s %s%s", glia_json_str(obj, "backend", "?"),
+             glia_json_str(obj, "device", "?"), thr);
+    return GLIA_STATUS_OK;
+}
+
+static glia_status load(cmp *c, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    glia_jval *root = NULL;
+    glia_status s = read_file(path, &text, &len);
+    if (s == GLIA_STATUS_OK)
+        s = glia_json_parse(text, len, path, &root);
+    free(text);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    c->docs[c->ndocs++] = root;
+    if (root->type == GLIA_J_ARR) {
+        for (int i = 0; i < root->nkids && s == GLIA_STATUS_OK; i++)
+            s = add_run(c, &root->kids[i], path);
+        return s;
+    }
+    return add_run(c, root, path);
+}
+
+static const glia_jval *find(const run *r, const char *name)
+{
+    for (int i = 0; i < r->results->nkids; i++) {
+        const char *n = glia_json_str(&r->results->kids[i], "name", NULL);
+        if (n && strcmp(n, name) == 0)
+            return &r->results->kids[i];
+    }
+    return NULL;
+}
+
+static glia_status collect_rows(cmp *c)
+{
+    int cap = 0;
+    for (int k = 0; k < c->nruns; k++)
+        cap += c->runs[k].results->nkids;
+    c->rows = malloc((size_t)(cap ? cap : 1) * sizeof *c->rows);
+    if (!c->rows)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench compare: no host memory");
+    for (int k = 0; k < c->nruns; k++)
+        for (int i = 0; i < c->runs[k].results->nkids; i++) {
+            const char *n = glia_json_str(&c->runs[k].results->kids[i], "name", NULL);
+            int seen = !n;
+            for (int j = 0; j < c->nrows && !seen; j++)
+                seen = strcmp(c->rows[j], n) == 0;
+            if (!seen)
+                c->rows[c->nrows++] = n;
+        }
+    return GLIA_STATUS_OK;
+}
+
+/* ---- Markdown ----------------------------------------------------------------------- */
+
+static void md_text(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void fmt_time(char *b, size_t n, double t)
+{
+    if (t >= 1)
+        snprintf(b, n, "%.2f s", t);
+    else if (t >= 1e-3)
+        snprintf(b, n, "%.2f ms", t * 1e3);
+    else
+        snprintf(b, n, "%.1f us", t * 1e6);
+}
+
+static void fmt_bytes(char *b, size_t n, double x)
+{
+    if (x >= 1e9)
+        snprintf(b, n, "%.2f GB", x / 1e9);
+    else
+        snprintf(b, n, "%.0f MB", x / 1e6);
+}
+
+static double median(const glia_jval *res)
+{
+    if (!res || glia_json_get(res, "error"))
+        return NAN;
+    double t = glia_json_num(res, "median_s", NAN);
+    return t > 0 ? t : NAN;
+}
+
+static char letter(int k) { return (char)(k < 26 ? 'A' + k : 'a' + (k - 26) % 26); }
+
+static void header(FILE *md, const cmp *c)
+{
+    fputs("| | report | backend | device | driver | threads | machine | load | command |\n"
+          "|---|---|---|---|---|---:|---|---:|---|\n", md);
+    for (int k = 0; k < c->nruns; k++) {
+        const run *r = &c->runs[k];
+        const glia_jval *m = glia_json_get(r->obj, "machine"), *load = glia_json_get(m, "loadavg");
+        fprintf(md, "| %c | ", letter(k));
+        md_text(md, r->file);
+        fputs(" | ", md);
+        md_text(md, glia_json_str(r->obj, "backend", ""));
+        fputs(" | ", md);
+        md_text(md, glia_json_str(r->obj, "device", ""));
+        fputs(" | ", md);
+        md_text(md, glia_json_str(r->obj, "driver", ""));
+        fprintf(md, " | %g | ", glia_json_num(r->obj, "threads", 0));
+        md_text(md, glia_json_str(m, "hostname", ""));
+        fputs(", ", md);
+        md_text(md, glia_json_str(m, "cpu", ""));
+        fprintf(md, ", %g cores | ", glia_json_num(m, "cores", 0));
+        if (load && load->type == GLIA_J_ARR && load->nkids > 0 && load->kids[0].type == GLIA_J_NUM)
+            fprintf(md, "%.2f", load->kids[0].num);
+        fputs(" | `", md);
+        md_text(md, glia_json_str(r->obj, "command", ""));
+        fputs("` |\n", md);
+    }
+}
+
+static void times(FILE *md, const cmp *c)
+{
+    fputs("\nMedian times; xR is the time as a multiple of A's (below 1 = faster than A).\n\n| benchmark |", md);
+    for (int k = 0; k < c->nruns; k++)
+        fprintf(md, " %c |", letter(k));
+    fputs("\n|---|", md);
+    for (int k = 0; k < c->nruns; k++)
+        fputs("---:|", md);
+    fputc('\n', md);
+    char b[48];
+    for (int i = 0; i < c->nrows; i++) {
+        fputs("| ", md);
+        md_text(md, c->rows[i]);
+        fputs(" |", md);
+        double t0 = median(find(&c->runs[0], c->rows[i]));
+        for (int k = 0; k < c->nruns; k++) {
+            const glia_jval *res = find(&c->runs[k], c->rows[i]);
+            double t = median(res);
+            if (!res)
+                fputs(" - |", md);
+            else if (isnan(t))
+                fputs(" failed |", md);
+            else {
+                fmt_time(b, sizeof b, t);
+                fprintf(md, " %s", b);
+                if (k > 0 && !isnan(t0))
+                    fprintf(md, " x%.2f", t / t0);
+                fputs(" |", md);
+            }
+        }
+        fputc('\n', md);
+    }
+}
+
+/* Peak memory of the model benchmarks: glia's allocator peak and the process's RSS. */
+static void memory(FILE *md, const cmp *c)
+{
+    int any = 0;
+    char a[32], r[32];
+    for (int i = 0; i < c->nrows; i++) {
+        if (strncmp(c->rows[i], "model.", 6) != 0)
+            continue;
+        if (!any++) {
+            fputs("\nPeak memory per model benchmark: device allocator peak / process peak RSS.\n\n| benchmark |", md);
+            for (int k = 0; k < c->nruns; k++)
+                fprintf(md, " %c |", letter(k));
+            fputs("\n|---|", md);
+            for (int k = 0; k < c->nruns; k++)
+                fputs("---:|", md);
+            fputc('\n', md);
+        }
+        fputs("| ", md);
+        md_text(md, c->rows[i]);
+        fputs(" |", md);
+        for (int k = 0; k < c->nruns; k++) {
+            const glia_jval *res = find(&c->runs[k], c->rows[i]);
+            double pm = glia_json_num(res, "peak_mem_bytes", 0), pr = glia_json_num(res, "peak_rss_bytes", 0);
+            fmt_bytes(a, sizeof a, pm);
+            fmt_bytes(r, sizeof r, pr);
+            fprintf(md, " %s / %s |", pm > 0 ? a : "-", pr > 0 ? r : "-");
+        }
+        fputc('\n', md);
+    }
+}
+
+/* ---- chart -------------------------------------------------------------------------- */
+
+static glia_status chart(const cmp *c, const char *png)
+{
+    double *v = malloc((size_t)c->nrows * (size_t)c->nruns * sizeof *v);
+    const char **rows = malloc((size_t)c->nrows * sizeof *rows), *series[MAX_RUNS];
+    char labels[MAX_RUNS][220];
+    glia_status s = GLIA_STATUS_OK;
+    if (!v || !rows)
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench compare: no host memory for the chart");
+    int n = 0;
+    for (int i = 0; i < c->nrows && s == GLIA_STATUS_OK; i++) {
+        double t0 = median(find(&c->runs[0], c->rows[i]));
+        int others = 0;
+        for (int k = 1; k < c->nruns; k++)
+            others += !isnan(median(find(&c->runs[k], c->rows[i])));
+        if (isnan(t0) || (c->nruns > 1 && !others))
+            continue;
+        for (int k = 0; k < c->nruns; k++)
+            v[n * c->nruns + k] = t0 / median(find(&c->runs[k], c->rows[i]));
+        rows[n++] = c->rows[i];
+    }
+    for (int k = 0; k < c->nruns; k++) {
+        snprintf(labels[k], sizeof labels[k], "%c: %s", letter(k), c->runs[k].label);
+        series[k] = labels[k];
+    }
+    if (s == GLIA_STATUS_OK && n == 0)
+        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench compare: no benchmark has a time in A and another report");
+    if (s == GLIA_STATUS_OK)
+        s = glia_bench_chart_png(png, "speed relative to A (higher is faster)", rows, n, series, c->nruns, v);
+    free(v);
+    free(rows);
+    return s;
+}
+
+glia_status glia_bench_compare(const char *const *paths, int n, FILE *md, const char *png_path)
+{
+    if (!paths || n < 1 || !md)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_bench_compare: no reports or no output");
+    cmp *c = calloc(1, sizeof *c);
+    if (!c)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench compare: no host memory");
+    glia_status s = GLIA_STATUS_OK;
+    for (int i = 0; i < n && s == GLIA_STATUS_OK; i++)
+        s = c->ndocs < MAX_RUNS ? load(c, paths[i])
+                                : glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench compare: more than %d files", MAX_RUNS);
+    if (s == GLIA_STATUS_OK && c->nruns == 0)
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "bench compare: the files hold no reports");
+    if (s == GLIA_STATUS_OK)
+        s = collect_rows(c);
+    if (s == GLIA_STATUS_OK) {
+        header(md, c);
+        times(md, c);
+        memory(md, c);
+        if (ferror(md))
+            s = glia_seterr(GLIA_STATUS_IO_ERROR, "bench compare: writing the table failed");
+    }
+    if (s == GLIA_STATUS_OK && png_path)
+        s = chart(c, png_path);
+    for (int i = 0; i < c->ndocs; i++)
+        glia_json_free(c->docs[i]);
+    free(c->rows);
+    free(c);
+    return s;
+}

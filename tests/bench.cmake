@@ -1,0 +1,40 @@
+# glia bench: the library's case list, runs, JSON and comparison (test_bench.c),
+# and the command line end to end. Smoke tests only: no timing is asserted.
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_bench.c)
+  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/bench-work)
+  glia_add_test(test_bench SOURCES test_bench.c testutil.c LABELS cpu
+                ARGS ${CMAKE_CURRENT_BINARY_DIR}/bench-work TEST_NAME bench)
+endif()
+
+set(GLIA_BENCH_DIR ${CMAKE_CURRENT_BINARY_DIR}/bench-work)
+add_test(NAME cli_bench_json
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "op\\.gemm\\.1024x1024x1024 +[0-9.]+"
+                 $<TARGET_FILE:glia_cli> bench --device cpu --filter op.gemm.1024x1024x1024,model.unet3d.infer
+                 --size 16 --repeat 1 --no-peak --json ${GLIA_BENCH_DIR}/cli.json)
+add_test(NAME cli_bench_compare
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0
+                 "\\| model\\.unet3d\\.infer \\| [0-9.]+ m?s \\| [0-9.]+ m?s x1\\.00 \\|"
+                 $<TARGET_FILE:glia_cli> bench --compare ${GLIA_BENCH_DIR}/cli.json ${GLIA_BENCH_DIR}/cli.json
+                 --png ${GLIA_BENCH_DIR}/cli.png)
+add_test(NAME cli_bench_bad_suite
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 2 "--suite is ops, models or all"
+                 $<TARGET_FILE:glia_cli> bench --suite fast)
+add_test(NAME cli_bench_list
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "op\\.conv3d\\.bwd_weight\\.n1c8k16\\.128x128x128\\.k2s2"
+                 $<TARGET_FILE:glia_cli> bench --list --suite ops --filter conv3d)
+set_tests_properties(cli_bench_json PROPERTIES FIXTURES_SETUP bench_json LABELS cpu)
+set_tests_properties(cli_bench_compare PROPERTIES FIXTURES_REQUIRED bench_json LABELS cpu)
+set_tests_properties(cli_bench_bad_suite cli_bench_list PROPERTIES LABELS cpu)
+
+# tools/bench_torch.py writes a report glia --compare reads (label interop: needs torch).
+if(GLIA_TORCH_PYTHON)
+  add_test(NAME interop_bench_torch
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_SOURCE_DIR}/tools/bench_torch.py --threads 1 --size 32 --batch 1
+                   --filter model.unet2d --repeat 1 --warmup 0 --no-peak --json ${GLIA_BENCH_DIR}/torch.json)
+  add_test(NAME interop_bench_torch_compare
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "\\| model\\.unet2d\\.train_step \\| [0-9.]+ m?s \\|"
+                   $<TARGET_FILE:glia_cli> bench --compare ${GLIA_BENCH_DIR}/torch.json ${GLIA_BENCH_DIR}/cli.json)
+  set_tests_properties(interop_bench_torch PROPERTIES FIXTURES_SETUP bench_torch LABELS interop)
+  set_tests_properties(interop_bench_torch_compare PROPERTIES FIXTURES_REQUIRED "bench_torch;bench_json"
+                       LABELS interop)
+endif()

@@ -1,0 +1,310 @@
+/* Benchmark module: the case list against the real models, a short run on the
+ * CPU, the JSON report read back, --compare's table and chart, and the
+ * rejection of bad reports. No timing is asserted: only structure and
+ * arithmetic the test can check independently. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "bench/bench_priv.h"
+#include "glia/glia.h"
+
+static char dir[512];
+
+static const char *tmp(const char *name)
+{
+    static char buf[4][640];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static int listed(const char *name)
+{
+    glia_bench_options o = {.suites = GLIA_BENCH_SUITE_OPS};
+    int n = 0;
+    assert_int_equal(glia_bench_list(&o, NULL, 0, &n), GLIA_STATUS_OK);
+    const char **names = malloc((size_t)n * sizeof *names);
+    assert_non_null(names);
+    assert_int_equal(glia_bench_list(&o, names, n, &n), GLIA_STATUS_OK);
+    int found = 0;
+    for (int i = 0; i < n && !found; i++)
+        found = strcmp(names[i], name) == 0;
+    free(names);
+    return found;
+}
+
+/* Every convolution weight of the default unet2d and unet3d, read from the
+ * built model's parameters, has its forward benchmark at the resolution its
+ * layer runs at (level i: side / 2^i), named from the primitive's side. */
+static void check_model_convs(glia_model_arch arch, int batch, int size)
+{
+    glia_device *dev = NULL;
+    assert_int_equal(glia_device_open("cpu", NULL, &dev), GLIA_STATUS_OK);
+    glia_model_config cfg;
+    glia_model_config_default(arch, &cfg);
+    glia_model *m = NULL;
+    assert_int_equal(glia_model_create(dev, &cfg, 0, &m), GLIA_STATUS_OK);
+    glia_params *p = glia_model_params(m);
+    int nd = glia_model_config_spatial_dims(&cfg), checked = 0;
+    for (int i = 0; i < glia_params_count(p); i++) {
+        const char *name;
+        glia_param_kind kind;
+        glia_tensor *t;
+        assert_int_equal(glia_params_get(p, i, &name, &kind, &t), GLIA_STATUS_OK);
+        size_t len = strlen(name);
+        if (len < 7 || strcmp(name + len - 7, ".weight") != 0 || glia_tensor_ndim(t) != 2 + nd)
+            continue;
+        int level = 0, up = strncmp(name, "up.", 3) == 0;
+        if (strncmp(name, "enc.", 4) == 0)
+            level = atoi(name + 4);
+        else if (strncmp(name, "bottleneck", 10) == 0)
+            level = cfg.levels;
+        else if (up || strncmp(name, "dec.", 4) == 0)
+            level = cfg.levels - 1 - atoi(name + (up ? 3 : 4));
+        int64_t d0 = glia_tensor_dim(t, 0), d1 = glia_tensor_dim(t, 1), k = glia_tensor_dim(t, 2);
+        /* PyTorch layouts: conv [cout, cin, k...], transposed [cin, cout, k...]; the
+         * primitive of a transposed conv runs from its output (cout) to its input (cin) */
+        int64_t cin = up ? glia_tensor_dim(t, 1) : d1, cout = up ? glia_tensor_dim(t, 0) : d0;
+        int64_t side = size >> level;
+        char want[128], dims[32];
+        if (nd == 3)
+            snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)side, (long long)side, (long long)side);
+        else
+            snprintf(dims, sizeof dims, "%lldx%lld", (long long)side, (long long)side);
+        snprintf(want, sizeof want, "op.conv%dd.fwd.n%dc%lldk%lld.%s.k%lld%s", nd, batch, (long long)cin,
+                 (long long)cout, dims, (long long)k, up ? "s2" : "");
+        if (!listed(want))
+            fail_msg("%s (%s) has no benchmark %s", name, glia_tensor_ndim(t) == 4 ? "2D" : "3D", want);
+        checked++;
+    }
+    assert_true(checked > 10);
+    glia_model_free(m);
+    assert_int_equal(glia_device_close(dev), GLIA_STATUS_OK);
+}
+
+static void test_list_matches_models(void **state)
+{
+    (void)state;
+    check_model_convs(GLIA_MODEL_UNET2D, 4, 256);
+    check_model_convs(GLIA_MODEL_UNET3D, 1, 128);
+}
+
+static void test_list_filters(void **state)
+{
+    (void)state;
+    int all = 0, ops = 0, models = 0, n = 0;
+    glia_bench_options o = {0};
+    assert_int_equal(glia_bench_list(&o, NULL, 0, &all), GLIA_STATUS_OK);
+    o.suites = GLIA_BENCH_SUITE_OPS;
+    assert_int_equal(glia_bench_list(&o, NULL, 0, &ops), GLIA_STATUS_OK);
+    o.suites = GLIA_BENCH_SUITE_MODELS;
+    assert_int_equal(glia_bench_list(&o, NULL, 0, &models), GLIA_STATUS_OK);
+    assert_int_equal(models, 6);   /* three models, training step and inference */
+    assert_int_equal(ops + models, all);
+    const char *names[8];
+    o.filter = "model.*.infer";
+    assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "model.unet2d.infer");
+    o.suites = 0;
+    o.filter = "op.gemm.1024x1024x1024,train_step";
+    assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
+    assert_int_equal(n, 4);
+    o.filter = "no-such-benchmark";
+    assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(glia_bench_list(&o, NULL, 1, &n), GLIA_STATUS_INVALID_ARGUMENT);
+}
+
+static int results_seen;
+static void count_result(void *user, const glia_bench_result *r)
+{
+    (void)user;
+    (void)r;
+    results_seen++;
+}
+
+/* A short CPU run: structure of the results and the JSON written from them. */
+static void test_run_and_json(void **state)
+{
+    (void)state;
+    glia_bench_options o = {.filter = "op.gemm.1024x1024x1024,op.add.,model.unet2d.infer", .repeat = 3, .warmup = -1,
+                            .batch = 1, .size = 32, .no_peak = 1, .on_result = count_result};
+    glia_device_options d = {.threads = 2};
+    glia_bench_report *r = NULL;
+    results_seen = 0;
+    assert_int_equal(glia_bench_run("cpu", &d, &o, &r), GLIA_STATUS_OK);
+    assert_int_equal(r->count, 3);
+    assert_int_equal(results_seen, 3);
+    assert_string_equal(r->device.backend, "cpu");
+    assert_int_equal(r->threads, 2);
+    for (int i = 0; i < r->count; i++) {
+        const glia_bench_result *x = &r->results[i];
+        assert_int_equal(x->runs, 3);
+        assert_true(x->min_s > 0 && x->min_s <= x->median_s);
+        assert_string_equal(x->error, "");
+    }
+    const glia_bench_result *inf = &r->results[0], *g = &r->results[1], *add = &r->results[2];
+    assert_string_equal(inf->name, "model.unet2d.infer");
+    assert_true(inf->items == 1 && strcmp(inf->unit, "images") == 0);
+    assert_true(inf->peak_mem_bytes > 0);
+    assert_string_equal(g->name, "op.gemm.1024x1024x1024");
+    assert_true(g->flops == 2.0 * 1024 * 1024 * 1024 && g->bytes == 3.0 * 4 * 1024 * 1024);
+    assert_true(g->peak_mem_bytes >= 3u * 4 * 1024 * 1024);
+    assert_true(strncmp(add->name, "op.add.", 7) == 0 && add->flops == 0 && add->bytes > 0);
+
+    glia_bench_meta meta = {.command = "glia bench \"quoted\""};
+    const glia_bench_report *reps[2] = {r, r};
+    assert_int_equal(glia_bench_write_json(reps, 1, &meta, tmp("one.json")), GLIA_STATUS_OK);
+    assert_int_equal(glia_bench_write_json(reps, 2, &meta, tmp("two.json")), GLIA_STATUS_OK);
+    char *text = read_text(tmp("one.json"));
+    glia_jval *root = NULL;
+    assert_int_equal(glia_json_parse(text, strlen(text), "one.json", &root), GLIA_STATUS_OK);
+    free(text);
+    static const char *const top[] = {"schema", "glia_version", "command", "machine", "device", "backend",
+                                      "driver", "threads", "peak", "results"};
+    for (size_t i = 0; i < sizeof top / sizeof *top; i++)
+        if (!glia_json_get(root, top[i]))
+            fail_msg("the report lacks \"%s\"", top[i]);
+    assert_string_equal(glia_json_str(root, "command", ""), "glia bench \"quoted\"");
+    assert_string_equal(glia_json_str(root, "glia_version", ""), glia_version());
+    const glia_jval *res = glia_json_get(root, "results");
+    assert_int_equal(res->nkids, 3);
+    const glia_jval *gj = &res->kids[1];
+    assert_string_equal(glia_json_str(gj, "name", ""), "op.gemm.1024x1024x1024");
+    assert_true(fabs(glia_json_num(gj, "median_s", 0) - g->median_s) <= 1e-8 * g->median_s);
+    assert_int_equal((int)glia_json_num(gj, "runs", 0), 3);
+    double fps = glia_json_num(gj, "flops_per_s", 0);
+    assert_true(fabs(fps - g->flops / g->median_s) <= 1e-6 * fps);
+    static const char *const fields[] = {"min_s", "flops", "bytes", "peak_mem_bytes", "peak_rss_bytes", "items",
+                                         "items_per_s", "bytes_per_s", "frac_peak_flops", "frac_peak_bytes"};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!glia_json_get(gj, fields[i]))
+            fail_msg("a result lacks \"%s\"", fields[i]);
+    glia_json_free(root);
+    text = read_text(tmp("two.json"));
+    assert_int_equal(glia_json_parse(text, strlen(text), "two.json", &root), GLIA_STATUS_OK);
+    assert_int_equal(root->type, GLIA_J_ARR);
+    assert_int_equal(root->nkids, 2);
+    glia_json_free(root);
+    free(text);
+    glia_bench_report_free(r);
+
+    o.filter = "nothing-matches";
+    assert_int_equal(glia_bench_run("cpu", &d, &o, &r), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_null(r);
+    assert_int_equal(glia_bench_run("cpu", &d, &o, NULL), GLIA_STATUS_INVALID_ARGUMENT);
+}
+
+/* Two hand-written reports: the table's ratios are B's time over A's. */
+static void test_compare(void **state)
+{
+    (void)state;
+    write_text(tmp("a.json"),
+               "{\"backend\": \"torch-cpu\", \"device\": \"X\", \"threads\": 2, \"command\": \"python3 | x\","
+               " \"machine\": {\"hostname\": \"h\", \"loadavg\": [1.5, 1, 1]},"
+               " \"results\": [{\"name\": \"model.unet2d.train_step\", \"median_s\": 2.0, \"peak_rss_bytes\": 2.4e9},"
+               " {\"name\": \"op.only.in.a\", \"median_s\": 0.004}]}");
+    write_text(tmp("b.json"),
+               "[{\"backend\": \"cpu\", \"device\": \"X\", \"threads\": 2, \"results\": ["
+               "{\"name\": \"model.unet2d.train_step\", \"median_s\": 1.5, \"peak_mem_bytes\": 1.2e9},"
+               "{\"name\": \"op.only.in.b\", \"median_s\": 2e-6}]},"
+               " {\"backend\": \"vulkan\", \"device\": \"G\\u00e9\", \"results\": ["
+               "{\"name\": \"model.unet2d.train_step\", \"median_s\": 0, \"error\": \"device out of memory\"}]}]");
+    const char *files[2] = {tmp("a.json"), tmp("b.json")};
+    FILE *md = fopen(tmp("cmp.md"), "w");
+    assert_non_null(md);
+    assert_int_equal(glia_bench_compare(files, 2, md, tmp("cmp.png")), GLIA_STATUS_OK);
+    fclose(md);
+    char *t = read_text(tmp("cmp.md"));
+    assert_non_null(strstr(t, "| model.unet2d.train_step | 2.00 s | 1.50 s x0.75 | failed |"));
+    assert_non_null(strstr(t, "| op.only.in.a | 4.00 ms | - | - |"));
+    assert_non_null(strstr(t, "| op.only.in.b | - | 2.0 us | - |"));
+    assert_non_null(strstr(t, "python3 \\| x"));          /* cells are escaped */
+    assert_non_null(strstr(t, "G\xc3\xa9"));               /* \u00e9 decoded to UTF-8 */
+    assert_non_null(strstr(t, "| model.unet2d.train_step | - / 2.40 GB | 1.20 GB / - | - / - |"));
+    free(t);
+
+    /* the chart: a PNG with one bar group (the only row timed in A and another) */
+    glia_volume *img = NULL;
+    assert_int_equal(glia_volume_read(tmp("cmp.png"), &img), GLIA_STATUS_OK);
+    assert_int_equal(img->ndim, 3);
+    assert_int_equal(img->dim[2], 3);
+    assert_true(img->dim[0] > 600 && img->dim[1] > 50);
+    glia_volume_free(img);
+}
+
+static void expect_bad(const char *text, glia_status want)
+{
+    write_text(tmp("bad.json"), text);
+    const char *files[1] = {tmp("bad.json")};
+    FILE *md = fopen(tmp("bad.md"), "w");
+    assert_non_null(md);
+    glia_status s = glia_bench_compare(files, 1, md, NULL);
+    fclose(md);
+    if (s != want)
+        fail_msg("'%.40s': status %d, want %d (%s)", text, (int)s, (int)want, glia_last_error());
+    assert_non_null(strstr(glia_last_error(), "bad.json"));
+}
+
+static void test_compare_rejects(void **state)
+{
+    (void)state;
+    expect_bad("", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("{\"results\": [1, 2,]}", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("{\"results\": \"none\"}", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("{\"results\": []} trailing", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("{\"a\": \"unterminated}", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("{\"a\": \"bad \\q escape\"}", GLIA_STATUS_FORMAT_ERROR);
+    expect_bad("[1e999]", GLIA_STATUS_FORMAT_ERROR);
+    char deep[4096];
+    memset(deep, '[', 2000);
+    memset(deep + 2000, ']', 2000);
+    deep[4000] = '\0';
+    expect_bad(deep, GLIA_STATUS_FORMAT_ERROR);    /* nesting bounded, no stack overflow */
+    const char *missing[1] = {tmp("does-not-exist.json")};
+    assert_int_equal(glia_bench_compare(missing, 1, stdout, NULL), GLIA_STATUS_IO_ERROR);
+    assert_int_equal(glia_bench_compare(missing, 0, stdout, NULL), GLIA_STATUS_INVALID_ARGUMENT);
+}
+
+int main(int argc, char **argv)
+{
+    snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : ".");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_list_filters),
+        cmocka_unit_test(test_list_matches_models),
+        cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_compare_rejects),
+        cmocka_unit_test(test_run_and_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
