@@ -69,6 +69,22 @@ void glia_eval_table_print(const glia_eval_table *t, FILE *f);
 glia_status glia_eval_table_write_csv(const glia_eval_table *t, const char *path);
 glia_status glia_eval_table_write_json(const glia_eval_table *t, const char *path);
 
+/* ---- a dataset ------------------------------------------------------------------ */
+typedef struct glia_eval_options {
+    const char *pred_dir;            /* predicted masks <id>_seg.nii.gz or <id>.nii[.gz] (PNG/TIFF for 2-D), or */
+    glia_predictor *predictor;       /* a predictor run on each case */
+    const glia_predict_options *predict; /* its options; NULL = defaults */
+    int with_hd95;
+    float threshold;                 /* probabilities above it are inside; 0 = 0.5 */
+    void (*on_case)(void *user, int i, int n, const char *id); /* after each case; may be NULL */
+    void *user;
+} glia_eval_options;
+
+/* Evaluate cases[0..n-1] of ds (labelled ones; unlabelled cases are an error)
+ * over the regions of li (for predictions from files: their label values). */
+glia_status glia_eval_dataset(const glia_dataset *ds, const int *cases, int n, const glia_label_info *li,
+                              const glia_eval_options *o, glia_eval_table **out);
+
 #ifdef __cplusplus
 }
 #endif

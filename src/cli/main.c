@@ -92,6 +92,18 @@ static const glia_cli_cmd commands[] = {
      "  --device SPEC --threads N --loader-threads N --val-batch N\n"
      "  Ctrl-C saves last.safetensors and exits (status 130); a NaN loss stops the run, keeping the last checkpoint\n",
      glia_cmd_train},
+    {"eval", "--data D ...", "evaluate predictions: Dice, IoU, sensitivity, specificity, HD95 (mm), volumes per region",
+     "  --data DIR            the dataset with reference labels\n"
+     "  --pred DIR            predicted masks (<case>_seg.nii.gz or <case>.nii.gz, label values), or\n"
+     "  --weights A [B ...]   checkpoints to run (several: an ensemble), or\n"
+     "  --run RUNDIR          a training run: its data, validation cases and best.safetensors\n"
+     "  --cases all|val|train which cases (default: val with --run or --split, else all labelled)\n"
+     "  --split FILE          a saved split (JSON)\n"
+     "  --target T            regions (default for BraTS), wt or labels: what --pred masks are scored on\n"
+     "  --out DIR             where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
+     "  --no-hd95             skip the Hausdorff distance (faster)\n"
+     "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n",
+     glia_cmd_eval},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 
