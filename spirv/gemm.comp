@@ -34,10 +34,13 @@ layout(constant_id = 6) const uint MODE = 0;
 layout(constant_id = 7) const uint TA = 0;
 layout(constant_id = 8) const uint TB = 0;
 layout(constant_id = 9) const uint SPLIT = 0;
+layout(constant_id = 10) const uint VEC = 0;   // A and B rows 16-byte aligned: vec4 loads in full tiles
 
 layout(std430, binding = 0) readonly buffer BufA { float a[]; };
 layout(std430, binding = 1) readonly buffer BufB { float b[]; };
 layout(std430, binding = 2) buffer BufC { float c[]; };
+layout(std430, binding = 0) readonly buffer BufA4 { vec4 a4[]; };   // the same buffers, by vec4
+layout(std430, binding = 1) readonly buffer BufB4 { vec4 b4[]; };
 
 const uint WM = BM / TM;             // invocations along M
 const uint WN = BN / TN;             // invocations along N
@@ -177,10 +180,68 @@ uint out_row_stride()
 
 float ra[AL];
 float rb[BL];
+bool full;                           // the tile being loaded took the vec4 path
+
+// A full tile of 16-byte aligned rows: each invocation loads AL/4 and BL/4
+// vec4s along the contiguous axis of A and B.
+void load_tiles_vec(uint m0, uint n0, uint k0, uint abase, uint bbase)
+{
+    uint tid = gl_LocalInvocationIndex;
+    [[unroll]] for (uint j = 0u; j < AL / 4u; j++) {
+        uint e = tid + j * WG, at;
+        if (A_KFAST)
+            at = abase + (m0 + e / (BK / 4u)) * pc.p[GM_LDA] + k0 + 4u * (e % (BK / 4u));
+        else
+            at = abase + (k0 + e / (BM / 4u)) * pc.p[GM_LDA] + m0 + 4u * (e % (BM / 4u));
+        vec4 v = a4[(offA + at) / 4u];
+        ra[4u * j] = v.x; ra[4u * j + 1u] = v.y; ra[4u * j + 2u] = v.z; ra[4u * j + 3u] = v.w;
+    }
+    [[unroll]] for (uint j = 0u; j < BL / 4u; j++) {
+        uint e = tid + j * WG, at;
+        if (B_KFAST)
+            at = bbase + (n0 + e / (BK / 4u)) * pc.p[GM_LDB] + k0 + 4u * (e % (BK / 4u));
+        else
+            at = bbase + (k0 + e / (BN / 4u)) * pc.p[GM_LDB] + n0 + 4u * (e % (BN / 4u));
+        vec4 v = b4[(offB + at) / 4u];
+        rb[4u * j] = v.x; rb[4u * j + 1u] = v.y; rb[4u * j + 2u] = v.z; rb[4u * j + 3u] = v.w;
+    }
+}
+
+void store_tiles_vec(uint stage)
+{
+    uint tid = gl_LocalInvocationIndex;
+    [[unroll]] for (uint j = 0u; j < AL / 4u; j++) {
+        uint e = tid + j * WG;
+        if (A_KFAST) {
+            uint r = e / (BK / 4u), k4 = 4u * (e % (BK / 4u));
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                As[(stage * BK + k4 + q) * AP + r / 4u][r % 4u] = ra[4u * j + q];
+        } else {
+            As[(stage * BK + e / (BM / 4u)) * AP + e % (BM / 4u)] =
+                vec4(ra[4u * j], ra[4u * j + 1u], ra[4u * j + 2u], ra[4u * j + 3u]);
+        }
+    }
+    [[unroll]] for (uint j = 0u; j < BL / 4u; j++) {
+        uint e = tid + j * WG;
+        if (B_KFAST) {
+            uint cl = e / (BK / 4u), k4 = 4u * (e % (BK / 4u));
+            [[unroll]] for (uint q = 0u; q < 4u; q++)
+                Bs[(stage * BK + k4 + q) * BP + cl / 4u][cl % 4u] = rb[4u * j + q];
+        } else {
+            Bs[(stage * BK + e / (BN / 4u)) * BP + e % (BN / 4u)] =
+                vec4(rb[4u * j], rb[4u * j + 1u], rb[4u * j + 2u], rb[4u * j + 3u]);
+        }
+    }
+}
 
 void load_tiles(uint m0, uint n0, uint k0, uint slot, uint abase, uint bbase)
 {
     uint tid = gl_LocalInvocationIndex;
+    full = VEC != 0u && m0 + BM <= M && n0 + BN <= N && k0 + BK <= kend;
+    if (full) {
+        load_tiles_vec(m0, n0, k0, abase, bbase);
+        return;
+    }
     [[unroll]] for (uint j = 0u; j < AL; j++) {
         uint e = tid + j * WG;
         uint r = A_KFAST ? e / BK : e % BM, kl = A_KFAST ? e % BK : e / BM;
@@ -220,6 +281,10 @@ void load_tiles(uint m0, uint n0, uint k0, uint slot, uint abase, uint bbase)
 
 void store_tiles(uint stage)
 {
+    if (full) {
+        store_tiles_vec(stage);
+        return;
+    }
     uint tid = gl_LocalInvocationIndex;
     [[unroll]] for (uint j = 0u; j < AL; j++) {
         uint e = tid + j * WG;

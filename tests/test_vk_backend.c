@@ -364,6 +364,12 @@ static const glia_op tile_cases[] = {
     GEMM_OP(1, 1, 33, 47, 129, 3, -1.0f, 0.0f),
     GEMM_OP(0, 0, 40, 24, 3000, 1, 1.0f, 0.5f),       /* split-K on GPU targets */
     GEMM_OP(1, 1, 17, 9, 2049, 2, 2.0f, 0.0f),
+    /* 16-byte aligned rows: vec4 loads inside, scalar loads at the edges */
+    GEMM_OP(0, 0, 136, 264, 72, 1, 1.0f, 0.0f),
+    GEMM_OP(0, 1, 200, 132, 64, 2, 1.0f, 0.5f),
+    GEMM_OP(1, 0, 132, 200, 48, 1, -0.5f, 0.0f),
+    GEMM_OP(1, 1, 260, 136, 40, 2, 1.0f, 1.0f),
+    GEMM_OP(0, 0, 32, 48, 4000, 1, 1.0f, 0.0f),      /* aligned split-K */
     CONV_OP(GLIA_OP_CONV_FWD, 2, 2, 9, 20, 1, 19, 21, 1, 3, 3, 1, 1),
     CONV_OP(GLIA_OP_CONV_BWD_DATA, 2, 2, 20, 9, 1, 19, 21, 1, 3, 3, 1, 1),
     CONV_OP(GLIA_OP_CONV_BWD_WEIGHT, 2, 2, 9, 20, 1, 37, 41, 1, 3, 3, 1, 1),

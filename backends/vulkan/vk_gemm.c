@@ -13,6 +13,7 @@ typedef struct plan {
     const vkb_gemm_cfg *cfg;
     uint32_t nsplit, kchunk;     /* K slices summed by splitk.comp, and their length */
     uint32_t kpass;              /* K per sequential pass (passes accumulate into C) */
+    int vec;                     /* vec4 loads of A and B in full tiles */
 } plan;
 
 static uint32_t cfg_wg(const vkb_gemm_cfg *c) { return (uint32_t)(c->bm / c->tm) * (uint32_t)(c->bn / c->tn); }
@@ -93,6 +94,7 @@ static glia_status make_plan(glia_bctx *ctx, uint64_t m, uint64_t n, uint64_t k,
                              int may_split, plan *p)
 {
     p->cfg = NULL;
+    p->vec = 0;
     double best = 0;
     for (int i = 0; i < VKB_GEMM_CFGS; i++) {
         const vkb_gemm_cfg *c = &ctx->tune->gemm[i];
@@ -141,9 +143,9 @@ static glia_status launch(glia_bctx *ctx, vkb_dispatch *d, const plan *p, uint32
 {
     const vkb_gemm_cfg *c = p->cfg;
     d->shader = GLIA_VK_SHADER_GEMM;
-    d->nspec = 10;
-    uint32_t spec[10] = {cfg_wg(c), c->bm, c->bn, c->bk, c->tm, c->tn, mode, (uint32_t)ta, (uint32_t)tb,
-                         p->nsplit > 1};
+    d->nspec = 11;
+    uint32_t spec[11] = {cfg_wg(c), c->bm, c->bn, c->bk, c->tm, c->tn, mode, (uint32_t)ta, (uint32_t)tb,
+                         p->nsplit > 1, (uint32_t)p->vec};
     memcpy(d->spec, spec, sizeof spec);
     d->nb = GM_NB;
     d->pc[GM_M] = (uint32_t)m;
@@ -228,6 +230,12 @@ glia_status glia_vk_gemm_kernel(glia_bctx *ctx, const glia_gemm_desc *g, glia_bv
     plan p;
     if ((s = make_plan(ctx, m, n, k, batch, 1, &p)) != GLIA_STATUS_OK)
         return s;
+    /* vec4 loads need 16-byte aligned rows and a whole number of vec4s per invocation */
+    const vkb_gemm_cfg *cf = p.cfg;
+    uint32_t wg = cfg_wg(cf);
+    p.vec = g->lda % 4 == 0 && g->ldb % 4 == 0 && a.off % 4 == 0 && b.off % 4 == 0 &&
+            (batch == 1 || (g->stride_a % 4 == 0 && g->stride_b % 4 == 0)) &&
+            cf->bk % 4 == 0 && (cf->bm * cf->bk / 4u) % wg == 0 && (cf->bn * cf->bk / 4u) % wg == 0;
     vkb_dispatch d;
     memset(&d, 0, sizeof d);
     d.v[0] = a;

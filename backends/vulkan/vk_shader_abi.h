@@ -118,7 +118,8 @@
 #define PL_BWD 1
 
 /* gemm.comp: b0 = A, b1 = B, b2 = C. spec 1..5 = BM BN BK TM TN, 6 = mode,
- * 7 = trans A, 8 = trans B, 9 = split (C is a workspace of raw sums) */
+ * 7 = trans A, 8 = trans B, 9 = split (C is a workspace of raw sums),
+ * 10 = vec4 loads (A, B offsets, leading dimensions and strides multiples of 4) */
 #define GM_NB 3
 #define GM_M 3
 #define GM_N 4
