@@ -100,12 +100,16 @@ static glia_status make_plan(glia_bctx *ctx, uint64_t m, uint64_t n, uint64_t k,
         const vkb_gemm_cfg *c = &ctx->tune->gemm[i];
         if (!cfg_ok(ctx, c))
             continue;
-        uint32_t s = may_split ? split_for(ctx, c, m, n, k, batch) : 1;
-        double cost = plan_cost(ctx, c, m, n, k, batch, s);
-        if (!p->cfg || cost < best) {
-            best = cost;
-            p->cfg = c;
-            p->nsplit = s;
+        uint32_t split = may_split ? split_for(ctx, c, m, n, k, batch) : 1;
+        for (uint32_t s = 1;; s = split) {
+            double cost = plan_cost(ctx, c, m, n, k, batch, s);
+            if (!p->cfg || cost < best) {
+                best = cost;
+                p->cfg = c;
+                p->nsplit = s;
+            }
+            if (s == split)
+                break;
         }
     }
     if (!p->cfg)

@@ -28,7 +28,9 @@ static const vkb_tuning table[] = {
         .gemm = {GPU_TILES},
         .wg = 256,
         .submit_every = 64,
-        .target_threads = 132 * 1024,   /* H100: 132 SMs, half of the 2048 threads each */
+        /* H100: 132 SMs, each holding two 256-invocation groups of the
+         * ~128-register GEMM */
+        .target_threads = 132 * 512,
     },
     {
         .name = "amd",
@@ -36,7 +38,7 @@ static const vkb_tuning table[] = {
         .gemm = {GPU_TILES},
         .wg = 256,
         .submit_every = 64,
-        .target_threads = 96 * 1024,
+        .target_threads = 96 * 512,
     },
     {
         /* Intel Xe: smaller register files favour 64x64 tiles */
