@@ -54,7 +54,8 @@ typedef struct glia_predict_options {
     int64_t window[3];               /* 3-D window (i, j, k); 0 = the whole padded axis */
     float overlap;                   /* 3-D: share of the window neighbours overlap, [0, 1); 0 = 0.5 */
     glia_blend blend;                /* 3-D: how overlapping windows are weighted */
-    float sigma_scale;               /* GAUSSIAN: sigma = window * this; 0 = 1/8 (nnU-Net) */
+    float sigma_scale;               /* GAUSSIAN: exp(-d^2 / 2 sigma^2) from the window's centre (side / 2),
+                                        sigma = side * this (0 = 1/8, nnU-Net's), floored at 1e-8 */
     int tta;                         /* 1: average over the flips of every spatial axis */
 } glia_predict_options;
 
@@ -109,7 +110,8 @@ typedef struct glia_infer_outputs {
 } glia_infer_outputs;
 
 typedef struct glia_volume_report {
-    int regions;
+    int regions;                                 /* output channels that are regions (not background) */
+    int channel[GLIA_METRICS_MAX_CHANNELS];      /* the output channel of each */
     char names[GLIA_METRICS_MAX_CHANNELS][16];
     double ml[GLIA_METRICS_MAX_CHANNELS];        /* tumour volume per region in mL */
     double prior_ml[GLIA_METRICS_MAX_CHANNELS];  /* the --compare mask's volumes (NaN without one) */

@@ -6,8 +6,14 @@
 #include <string.h>
 #include "cli.h"
 
-int glia_cli_take_list(const char *cmd, const char *flag, int argc, char **argv, const char ***list, int *nlist,
-                       char **rest, int *nrest)
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = suffix ? strlen(suffix) : 0;
+    return a >= b && strcmp(s + a - b, suffix ? suffix : "") == 0;
+}
+
+int glia_cli_take_list(const char *cmd, const char *flag, const char *suffix, int argc, char **argv,
+                       const char ***list, int *nlist, char **rest, int *nrest)
 {
     *nlist = 0;
     *nrest = 0;
@@ -20,10 +26,11 @@ int glia_cli_take_list(const char *cmd, const char *flag, int argc, char **argv,
             continue;
         }
         int before = *nlist;
-        while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+        while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 && has_suffix(argv[i + 1], suffix))
             (*list)[(*nlist)++] = argv[++i];
         if (*nlist == before)
-            return glia_cli_usage_error("%s: option %s needs at least one value", cmd, flag);
+            return glia_cli_usage_error("%s: option %s needs at least one value%s%s", cmd, flag,
+                                        suffix ? " ending in " : "", suffix ? suffix : "");
     }
     return 0;
 }

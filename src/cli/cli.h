@@ -37,11 +37,12 @@ int glia_cli_lib_error(const char *what, glia_status s);
 /* Open a device by spec with the CLI's common options; prints the error itself. */
 int glia_cli_open_device(const char *spec, long threads, glia_device **dev);
 
-/* Take "FLAG v1 v2 ..." (values up to the next --option, repeatable) out of
- * argv: values into *list (malloc'd; free it), the other arguments into rest
- * (argc entries). Prints one line and returns 2 when FLAG has no value. */
-int glia_cli_take_list(const char *cmd, const char *flag, int argc, char **argv, const char ***list, int *nlist,
-                       char **rest, int *nrest);
+/* Take "FLAG v1 v2 ..." (repeatable) out of argv: the values that follow,
+ * up to the next --option or the first not ending in suffix (NULL: any),
+ * into *list (malloc'd; free it), the other arguments into rest (argc
+ * entries). Prints one line and returns 2 when FLAG has no value. */
+int glia_cli_take_list(const char *cmd, const char *flag, const char *suffix, int argc, char **argv,
+                       const char ***list, int *nlist, char **rest, int *nrest);
 
 /* mkdir -p; prints one line and returns 1 on failure, 0 on success. */
 int glia_cli_mkdir(const char *cmd, const char *path);

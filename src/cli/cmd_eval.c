@@ -75,7 +75,7 @@ int glia_cmd_eval(int argc, char **argv)
     char **rest = malloc(((size_t)argc + 1) * sizeof *rest);
     if (!rest)
         return glia_cli_usage_error("eval: out of memory");
-    int rc = glia_cli_take_list("eval", "--weights", argc, argv, &weights, &nweights, rest, &nrest);
+    int rc = glia_cli_take_list("eval", "--weights", ".safetensors", argc, argv, &weights, &nweights, rest, &nrest);
     const glia_cli_opt opts[] = {
         {"--data", GLIA_CLI_STR, &a.data, 0, 0},       {"--pred", GLIA_CLI_STR, &a.pred, 0, 0},
         {"--run", GLIA_CLI_STR, &a.run, 0, 0},         {"--split", GLIA_CLI_STR, &a.split, 0, 0},

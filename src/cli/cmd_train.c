@@ -160,8 +160,13 @@ int glia_cmd_train(int argc, char **argv)
         glia_train_config_default(&saved);
         char path[GLIA_PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/config.json", resume);
-        if (glia_train_config_load(&saved, path) != GLIA_STATUS_OK)
-            return glia_cli_lib_error("train: --resume", GLIA_STATUS_IO_ERROR);
+        glia_status ls = glia_train_config_load(&saved, path);
+        if (ls == GLIA_STATUS_IO_ERROR) {
+            fprintf(stderr, "glia: train: %s holds no run to resume (no readable config.json)\n", resume);
+            return 1;
+        }
+        if (ls != GLIA_STATUS_OK)
+            return glia_cli_lib_error("train: --resume", ls);
         snprintf(cfg.device, sizeof cfg.device, "%s", saved.device);
         cfg.threads = saved.threads;
     }

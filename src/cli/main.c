@@ -104,6 +104,19 @@ static const glia_cli_cmd commands[] = {
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
      "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n",
      glia_cmd_eval},
+    {"infer", "--weights W... IN...", "segment cases: mask (NIfTI, input geometry), overlays, volume report",
+     "  --weights A [B ...]   checkpoints; several are an ensemble (probabilities averaged)\n"
+     "  IN                    a case folder (any layout), a dataset folder (every case), NIfTI modality files\n"
+     "                        of one case in the model's order, or 2-D images (PNG/TIFF, one case each)\n"
+     "  --t1 F --t1ce F --t2 F --flair F   one case's modalities by name\n"
+     "  -o, --out DIR         output folder (default ./glia-infer): <case>_seg.nii.gz, <case>_report.json/.txt\n"
+     "  --prob                also <case>_prob.nii.gz (probabilities, channels on the 4th axis)\n"
+     "  --overlays N          PNG overlays of the N most informative slices (default 3); --no-overlays\n"
+     "  --compare PRIOR       a prior mask (label values, same grid): report the change in volume per region\n"
+     "  --tta                 average over flips; --threshold T (default 0.5)\n"
+     "  --overlap F --blend gaussian|constant --batch N   3-D sliding windows (window = the training patch)\n"
+     "  --device SPEC --threads N\n",
+     glia_cmd_infer},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 

@@ -7,6 +7,8 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/predict.c
   ${CMAKE_CURRENT_LIST_DIR}/predictor.c
   ${CMAKE_CURRENT_LIST_DIR}/input.c
+  ${CMAKE_CURRENT_LIST_DIR}/output.c
+  ${CMAKE_CURRENT_LIST_DIR}/overlay.c
   ${CMAKE_CURRENT_LIST_DIR}/../plot/canvas.c
 )
 target_link_libraries(glia PRIVATE PkgConfig::CJSON)

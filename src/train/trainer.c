@@ -359,6 +359,8 @@ glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, con
     free(cfg_path);
     if (s == GLIA_STATUS_OK)
         s = glia_train_config_check(cfg);
+    if (s == GLIA_STATUS_OK && !glia_is_dir_(cfg->data)) /* before the run folder is made */
+        s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: no such dataset folder", cfg->data);
     if (s == GLIA_STATUS_OK)
         s = glia_mkdirs_(rundir);
     /* config.json names files absolutely, so a run resumes from any working folder */

@@ -1,0 +1,408 @@
+/* glia infer: slice-wise prediction equals a forward pass per slice,
+ * sliding windows equal a whole-volume pass where the window covers it and an
+ * independent blending of window passes otherwise, flip TTA commutes with
+ * flips, ensembles average, outputs keep the input's shape and affine, the
+ * volume report and --compare agree with direct counts, case folders load. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "product_util.h"
+
+static glia_device *dev;
+static char *root;
+
+static void check(glia_status s)
+{
+    if (s != GLIA_STATUS_OK)
+        fail_msg("%s: %s", glia_status_str(s), glia_last_error());
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    root = pu_tempdir("infer");
+    glia_device_options o = {.threads = 2};
+    return glia_device_open("cpu", &o, &dev) == GLIA_STATUS_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pu_rmtree(root);
+    free(root);
+    return glia_device_close(dev) == GLIA_STATUS_OK ? 0 : -1;
+}
+
+static glia_model *tiny(glia_model_arch arch, int in, int out, uint64_t seed)
+{
+    glia_model_config c;
+    check(glia_model_config_default(arch, &c));
+    c.in_channels = in;
+    c.out_channels = out;
+    c.levels = 2;
+    c.features[0] = 4;
+    c.features[1] = 8;
+    glia_model *m = NULL;
+    check(glia_model_create(dev, &c, seed, &m));
+    /* batch norm in eval mode with non-trivial statistics: one training-mode pass */
+    int64_t shape[5] = {2, in, 8, 8, 8};
+    int nd = arch == GLIA_MODEL_UNET3D ? 5 : 4;
+    size_t n = (size_t)(2 * in * 8 * 8 * (nd == 5 ? 8 : 1));
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = sinf((float)i * 0.37f + (float)seed);
+    glia_tensor *t = NULL, *y = NULL;
+    int mode = glia_grad_mode(dev, 0);
+    check(glia_tensor_from_host(dev, nd, shape, x, &t));
+    check(glia_model_forward(m, t, 1, &y));
+    glia_grad_mode(dev, mode);
+    glia_tensor_free(t);
+    glia_tensor_free(y);
+    free(x);
+    return m;
+}
+
+static float *volume(int c, const int64_t *d, float phase)
+{
+    size_t n = (size_t)(c * d[0] * d[1] * d[2]);
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = sinf((float)i * 0.11f + phase) + 0.3f * cosf((float)(i % 17) + phase);
+    return x;
+}
+
+/* Sigmoid of the logits of one forward pass on a host block (ndim 4 or 5). */
+static float *forward_probs(glia_model *m, const float *x, int nd, const int64_t *shape)
+{
+    glia_tensor *t = NULL, *y = NULL;
+    int mode = glia_grad_mode(dev, 0);
+    check(glia_tensor_from_host(dev, nd, shape, x, &t));
+    check(glia_model_forward(m, t, 0, &y));
+    glia_grad_mode(dev, mode);
+    size_t n = (size_t)glia_tensor_numel(y);
+    float *p = malloc(n * sizeof *p);
+    check(glia_tensor_read(y, p, n));
+    for (size_t i = 0; i < n; i++)
+        p[i] = 1.0f / (1.0f + expf(-p[i]));
+    glia_tensor_free(t);
+    glia_tensor_free(y);
+    return p;
+}
+
+static void slicewise_equals_per_slice_forward(void **state)
+{
+    (void)state;
+    glia_model *m = tiny(GLIA_MODEL_UNET2D, 2, 3, 1);
+    int64_t d[3] = {11, 9, 5}; /* not multiples of 4: padded to 12 x 12 and cut back */
+    float *x = volume(2, d, 0.5f), *prob = malloc(3 * 11 * 9 * 5 * sizeof *prob);
+    glia_predict_options o = {.activation = GLIA_DICE_SIGMOID, .batch = 2};
+    check(glia_predict(&m, 1, x, 2, d, &o, prob));
+    size_t n = (size_t)(d[0] * d[1] * d[2]);
+    for (int64_t k = 0; k < d[2]; k++) {
+        float slice[2 * 12 * 12] = {0};
+        for (int c = 0; c < 2; c++)
+            for (int64_t j = 0; j < d[1]; j++)
+                for (int64_t i = 0; i < d[0]; i++)
+                    slice[(c * 12 + j) * 12 + i] = x[c * n + (k * d[1] + j) * d[0] + i];
+        int64_t shape[4] = {1, 2, 12, 12};
+        float *p = forward_probs(m, slice, 4, shape);
+        for (int c = 0; c < 3; c++)
+            for (int64_t j = 0; j < d[1]; j++)
+                for (int64_t i = 0; i < d[0]; i++)
+                    assert_true(p[(c * 12 + j) * 12 + i] == prob[c * n + (k * d[1] + j) * d[0] + i]);
+        free(p);
+    }
+    free(x);
+    free(prob);
+    glia_model_free(m);
+}
+
+static void window_covering_volume_equals_whole_pass(void **state)
+{
+    (void)state;
+    glia_model *m = tiny(GLIA_MODEL_UNET3D, 2, 2, 2);
+    int64_t d[3] = {16, 12, 8};
+    size_t n = 16 * 12 * 8;
+    float *x = volume(2, d, 1.0f), *a = malloc(2 * n * sizeof *a), *b = malloc(2 * n * sizeof *b);
+    int64_t shape[5] = {1, 2, 8, 12, 16};
+    float *whole = forward_probs(m, x, 5, shape);
+    glia_predict_options o = {.activation = GLIA_DICE_SIGMOID};
+    check(glia_predict(&m, 1, x, 2, d, &o, a)); /* window 0: the whole padded volume */
+    memcpy(o.window, d, sizeof o.window);
+    o.blend = GLIA_BLEND_GAUSSIAN;
+    check(glia_predict(&m, 1, x, 2, d, &o, b));
+    assert_memory_equal(a, whole, 2 * n * sizeof *a);
+    assert_memory_equal(b, whole, 2 * n * sizeof *b);
+    free(whole);
+    free(x);
+    free(a);
+    free(b);
+    glia_model_free(m);
+}
+
+/* Windows of 8^3 with half overlap over 16 x 12 x 8, blended with nnU-Net's
+ * Gaussian, recomputed here window by window. */
+static void sliding_windows_blend(void **state)
+{
+    (void)state;
+    glia_model *m = tiny(GLIA_MODEL_UNET3D, 1, 1, 3);
+    int64_t d[3] = {16, 12, 8}, w = 8;
+    size_t n = 16 * 12 * 8;
+    float *x = volume(1, d, 2.0f), *got = malloc(n * sizeof *got);
+    glia_predict_options o = {.activation = GLIA_DICE_SIGMOID, .window = {8, 8, 8}, .overlap = 0.5f, .batch = 3};
+    check(glia_predict(&m, 1, x, 1, d, &o, got));
+    double *acc = calloc(n, sizeof *acc), *wsum = calloc(n, sizeof *wsum), g[512];
+    for (int z = 0; z < 8; z++)
+        for (int y = 0; y < 8; y++)
+            for (int xx = 0; xx < 8; xx++) {
+                double s = 8 * 0.125, e = ((xx - 4) * (xx - 4) + (y - 4) * (y - 4) + (z - 4) * (z - 4)) / (2 * s * s);
+                g[(z * 8 + y) * 8 + xx] = fmax(exp(-e), 1e-8); /* the documented floor */
+            }
+    /* starts: i 0,4,8; j 0,4; k 0 (step 4, spread evenly to size - window) */
+    const int64_t si[] = {0, 4, 8}, sj[] = {0, 4};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 2; b++) {
+            float win[512];
+            for (int z = 0; z < 8; z++)
+                for (int y = 0; y < 8; y++)
+                    for (int xx = 0; xx < 8; xx++)
+                        win[(z * 8 + y) * 8 + xx] = x[(z * d[1] + sj[b] + y) * d[0] + si[a] + xx];
+            int64_t shape[5] = {1, 1, w, w, w};
+            float *p = forward_probs(m, win, 5, shape);
+            for (int z = 0; z < 8; z++)
+                for (int y = 0; y < 8; y++)
+                    for (int xx = 0; xx < 8; xx++) {
+                        size_t v = (size_t)((z * d[1] + sj[b] + y) * d[0] + si[a] + xx);
+                        acc[v] += (double)p[(z * 8 + y) * 8 + xx] * g[(z * 8 + y) * 8 + xx];
+                        wsum[v] += g[(z * 8 + y) * 8 + xx];
+                    }
+            free(p);
+        }
+    for (size_t v = 0; v < n; v++)
+        assert_true(fabs(got[v] - acc[v] / wsum[v]) < 1e-6);
+    free(acc);
+    free(wsum);
+    free(x);
+    free(got);
+    glia_model_free(m);
+}
+
+static void flip_all(const float *src, float *dst, int c, const int64_t *d)
+{
+    size_t n = (size_t)(d[0] * d[1] * d[2]);
+    for (int ch = 0; ch < c; ch++)
+        for (int64_t k = 0; k < d[2]; k++)
+            for (int64_t j = 0; j < d[1]; j++)
+                for (int64_t i = 0; i < d[0]; i++)
+                    dst[ch * n + (k * d[1] + j) * d[0] + i] =
+                        src[ch * n + ((d[2] - 1 - k) * d[1] + d[1] - 1 - j) * d[0] + d[0] - 1 - i];
+}
+
+static void tta_commutes_with_flips_and_ensembles_average(void **state)
+{
+    (void)state;
+    glia_model *m[2] = {tiny(GLIA_MODEL_UNET3D, 1, 1, 4), tiny(GLIA_MODEL_UNET3D, 1, 1, 5)};
+    int64_t d[3] = {8, 8, 8};
+    size_t n = 512;
+    float *x = volume(1, d, 3.0f), *fx = malloc(n * sizeof *fx), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    float *fb = malloc(n * sizeof *fb);
+    glia_predict_options o = {.activation = GLIA_DICE_SIGMOID, .tta = 1};
+    flip_all(x, fx, 1, d);
+    check(glia_predict(m, 1, x, 1, d, &o, a));
+    check(glia_predict(m, 1, fx, 1, d, &o, b));
+    flip_all(b, fb, 1, d);
+    for (size_t v = 0; v < n; v++)
+        assert_true(fabs(a[v] - fb[v]) < 1e-6);
+    /* without TTA the flip of the input is not the flip of the output: TTA did something */
+    o.tta = 0;
+    check(glia_predict(m, 1, fx, 1, d, &o, b));
+    flip_all(b, fb, 1, d);
+    double diff = 0;
+    for (size_t v = 0; v < n; v++)
+        diff += fabs(a[v] - fb[v]);
+    assert_true(diff > 1e-3);
+    /* an ensemble of two is the mean of the two */
+    float *p0 = malloc(n * sizeof *p0), *p1 = malloc(n * sizeof *p1);
+    check(glia_predict(&m[0], 1, x, 1, d, &o, p0));
+    check(glia_predict(&m[1], 1, x, 1, d, &o, p1));
+    check(glia_predict(m, 2, x, 1, d, &o, a));
+    for (size_t v = 0; v < n; v++)
+        assert_true(fabs(a[v] - (p0[v] + p1[v]) / 2) < 1e-7);
+    /* rejection: channels, window sides */
+    assert_int_equal(glia_predict(m, 2, x, 3, d, &o, a), GLIA_STATUS_SHAPE_MISMATCH);
+    o.window[0] = 6;
+    assert_int_equal(glia_predict(m, 1, x, 1, d, &o, a), GLIA_STATUS_INVALID_ARGUMENT);
+    free(p0);
+    free(p1);
+    free(x);
+    free(fx);
+    free(a);
+    free(b);
+    free(fb);
+    glia_model_free(m[0]);
+    glia_model_free(m[1]);
+}
+
+static void labels_from_probabilities(void **state)
+{
+    (void)state;
+    glia_label_info li = {.target = GLIA_TARGET_REGIONS, .channels = 3, .region_classes = {0xe, 0xa, 0x8},
+                          .classes = 4, .label_values = {0, 1, 2, 4}};
+    /* voxels: nothing, WT only, WT+TC, WT+TC+ET */
+    const float prob[12] = {0.1f, 0.9f, 0.9f, 0.9f, 0.2f, 0.3f, 0.8f, 0.7f, 0.1f, 0.4f, 0.2f, 0.6f};
+    uint8_t cls[4];
+    glia_label_info_classes(&li, prob, 4, 0.5f, cls);
+    assert_int_equal(cls[0], 0);
+    assert_int_equal(cls[1], 2); /* oedema */
+    assert_int_equal(cls[2], 1); /* necrosis */
+    assert_int_equal(cls[3], 3); /* enhancing */
+    glia_label_info sm = {.target = GLIA_TARGET_LABELS, .channels = 3, .region_classes = {1, 2, 4}, .classes = 3};
+    const float p2[6] = {0.2f, 0.5f, 0.3f, 0.1f, 0.5f, 0.4f}; /* channels x 2 voxels */
+    glia_label_info_classes(&sm, p2, 2, 0.5f, cls);
+    assert_int_equal(cls[0], 2);
+    assert_int_equal(cls[1], 0);
+    char *json = NULL;
+    check(glia_label_info_to_json(&li, &json));
+    glia_label_info back;
+    check(glia_label_info_from_json(json, &back));
+    free(json);
+    assert_memory_equal(back.region_classes, li.region_classes, sizeof li.region_classes);
+    assert_memory_equal(back.label_values, li.label_values, sizeof li.label_values);
+    assert_int_equal(glia_label_info_from_json("{\"target\": \"x\"}", &back), GLIA_STATUS_FORMAT_ERROR);
+}
+
+/* Modality files with an oblique affine: the written mask has their shape and affine. */
+static void outputs_keep_geometry(void **state)
+{
+    (void)state;
+    int64_t d[3] = {12, 10, 6};
+    const char *names[2] = {"scan_t1.nii.gz", "scan_flair.nii.gz"};
+    const char *paths[2];
+    double A[4][4] = {{0.9, 0.1, 0, -30}, {-0.1, 0.95, 0.05, 12.5}, {0, -0.04, 2.5, 7}, {0, 0, 0, 1}};
+    for (int f = 0; f < 2; f++) {
+        glia_volume *v = NULL;
+        check(glia_volume_new(3, d, GLIA_DTYPE_FLOAT32, &v));
+        float *x = volume(1, d, (float)f);
+        memcpy(v->data, x, 720 * sizeof *x);
+        free(x);
+        glia_geom_set_affine(&v->geom, A, 1);
+        paths[f] = strdup(pu_path(root, names[f]));
+        check(glia_volume_write(v, paths[f], NULL));
+        glia_volume_free(v);
+    }
+    glia_model *m = tiny(GLIA_MODEL_UNET2D, 2, 1, 6);
+    const char *ck = pu_path(root, "tiny2d.safetensors");
+    check(glia_model_save(m, ck, NULL));
+    glia_model_free(m);
+    glia_predictor *p = NULL;
+    check(glia_predictor_open(dev, &ck, 1, &p));
+    glia_case *c = NULL;
+    check(glia_case_from_files(paths, 2, &c));
+    float *prob = NULL;
+    check(glia_predictor_run(p, c, NULL, &prob));
+    char *out = strdup(pu_path(root, "out"));
+    char mk[4200];
+    snprintf(mk, sizeof mk, "mkdir -p '%s'", out);
+    assert_int_equal(system(mk), 0);
+    glia_infer_outputs o = {.probabilities = 1, .overlays = 2};
+    glia_volume_report r;
+    check(glia_infer_write(p, c, prob, out, "scan", &o, &r));
+    glia_volume *in = NULL, *mask = NULL, *pm = NULL;
+    check(glia_volume_read(paths[0], &in));
+    check(glia_volume_read(r.mask_path, &mask));
+    check(glia_volume_read(pu_path(out, "scan_prob.nii.gz"), &pm));
+    assert_int_equal(mask->ndim, 3);
+    for (int a = 0; a < 3; a++) {
+        assert_int_equal(mask->dim[a], d[a]);
+        assert_int_equal(pm->dim[a], d[a]);
+    }
+    double ai[4][4], am[4][4], ap[4][4];
+    glia_geom_affine(&in->geom, ai);
+    glia_geom_affine(&mask->geom, am);
+    glia_geom_affine(&pm->geom, ap);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            assert_true(am[i][j] == ai[i][j]);
+            assert_true(ap[i][j] == ai[i][j]);
+        }
+    /* the report's volume is the mask's voxel count times the voxel volume */
+    float *mv = NULL;
+    check(glia_volume_to_float(mask, &mv));
+    long count = 0;
+    for (int i = 0; i < 720; i++)
+        count += mv[i] != 0;
+    free(mv);
+    double voxel_ml = in->geom.pixdim[1] * in->geom.pixdim[2] * in->geom.pixdim[3] / 1000.0;
+    assert_int_equal(r.regions, 1);
+    assert_true(fabs(r.ml[0] - count * voxel_ml) < 1e-9);
+    assert_true(r.overlays >= 1);
+    /* comparing against itself: no change */
+    o.compare = r.mask_path;
+    o.overlays = 0;
+    glia_volume_report r2;
+    check(glia_infer_write(p, c, prob, out, "again", &o, &r2));
+    assert_true(r2.prior_ml[0] == r.ml[0]);
+    glia_volume_free(in);
+    glia_volume_free(mask);
+    glia_volume_free(pm);
+    free(prob);
+    glia_case_free(c);
+    glia_predictor_free(p);
+    free(out);
+    free((void *)paths[0]);
+    free((void *)paths[1]);
+}
+
+static void case_folders(void **state)
+{
+    (void)state;
+    char *data = strdup(pu_path(root, "data"));
+    pu_synth(data, 2, 16, 16, 8, 2);
+    glia_dataset *ds = NULL;
+    check(glia_dataset_open(data, NULL, &ds));
+    glia_case *a = NULL, *b = NULL, *e = NULL;
+    check(glia_dataset_load(ds, 1, &a));
+    /* a case folder of the dataset, found through its parent */
+    check(glia_case_from_folder(pu_path(data, glia_dataset_case_id(ds, 1)), NULL, &b));
+    assert_int_equal(b->channels, 4);
+    assert_memory_equal(a->image, b->image, 4 * 16 * 16 * 8 * sizeof(float));
+    glia_case_free(b);
+    /* a lone folder named by modality suffixes */
+    char *lone = strdup(pu_path(root, "lone"));
+    char cmd[8400];
+    const char *id = glia_dataset_case_id(ds, 1);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && for m in t1 t1ce t2 flair; do cp '%s/%s/%s_'$m.nii.gz '%s/p7-'$m.nii.gz; done", lone,
+             data, id, id, lone);
+    assert_int_equal(system(cmd), 0);
+    check(glia_case_from_folder(lone, NULL, &b));
+    assert_memory_equal(a->image, b->image, 4 * 16 * 16 * 8 * sizeof(float));
+    glia_case_free(b);
+    snprintf(cmd, sizeof cmd, "rm '%s/p7-t2.nii.gz'", lone);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(glia_case_from_folder(lone, NULL, &e), GLIA_STATUS_FORMAT_ERROR);
+    assert_non_null(strstr(glia_last_error(), "t2"));
+    glia_case_free(a);
+    glia_dataset_free(ds);
+    free(lone);
+    free(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(slicewise_equals_per_slice_forward),
+        cmocka_unit_test(window_covering_volume_equals_whole_pass),
+        cmocka_unit_test(sliding_windows_blend),
+        cmocka_unit_test(tta_commutes_with_flips_and_ensembles_average),
+        cmocka_unit_test(labels_from_probabilities),
+        cmocka_unit_test(outputs_keep_geometry),
+        cmocka_unit_test(case_folders),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
