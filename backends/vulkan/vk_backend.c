@@ -224,6 +224,8 @@ static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
     glia_status s = glia_vk_check_state(ctx);
     if (s != GLIA_STATUS_OK)
         return s;
+    if ((unsigned)op->kind >= GLIA_OP_COUNT_)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: op kind %d is not supported", (int)op->kind);
     switch (op->kind) {
     case GLIA_OP_FILL:
     case GLIA_OP_COPY2D:
@@ -267,7 +269,7 @@ static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_CONV_BWD_WEIGHT:
         s = glia_vk_run_conv(ctx, op);
         break;
-    default:
+    case GLIA_OP_COUNT_:   /* no default: a new op kind must be handled here (-Wswitch) */
         return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: op kind %d is not supported", (int)op->kind);
     }
     return s;

@@ -226,10 +226,10 @@ glia_status glia_vk_gemm_kernel(glia_bctx *ctx, const glia_gemm_desc *g, glia_bv
     uint64_t nb = g->trans_b ? span(n, k, g->ldb, batch, g->stride_b) : span(k, n, g->ldb, batch, g->stride_b);
     uint64_t nc = span(m, n, g->ldc, batch, g->stride_c);
     glia_status s;
-    if ((s = glia_vk_check_u32(na, "GEMM operand A")) != GLIA_STATUS_OK ||
-        (s = glia_vk_check_u32(nb, "GEMM operand B")) != GLIA_STATUS_OK ||
-        (s = glia_vk_check_u32(nc, "GEMM operand C")) != GLIA_STATUS_OK ||
-        (s = glia_vk_check_u32(k, "GEMM depth")) != GLIA_STATUS_OK)
+    if ((s = glia_vk_check_elems(na, "GEMM operand A")) != GLIA_STATUS_OK ||
+        (s = glia_vk_check_elems(nb, "GEMM operand B")) != GLIA_STATUS_OK ||
+        (s = glia_vk_check_elems(nc, "GEMM operand C")) != GLIA_STATUS_OK ||
+        (s = glia_vk_check_elems(k, "GEMM depth")) != GLIA_STATUS_OK)
         return s;
     plan p;
     if ((s = make_plan(ctx, m, n, k, batch, 1, &p)) != GLIA_STATUS_OK)
@@ -338,9 +338,9 @@ glia_status glia_vk_run_conv(glia_bctx *ctx, const glia_op *op)
     uint64_t nx = (uint64_t)cv->n * (uint64_t)cv->cin * is, ny = (uint64_t)cv->n * (uint64_t)cv->cout * os;
     uint64_t nw = (uint64_t)cv->cout * (uint64_t)cv->cin * ks;
     glia_status s;
-    if ((s = glia_vk_check_u32(nx, "convolution input")) != GLIA_STATUS_OK ||
-        (s = glia_vk_check_u32(ny, "convolution output")) != GLIA_STATUS_OK ||
-        (s = glia_vk_check_u32(nw, "convolution weight")) != GLIA_STATUS_OK)
+    if ((s = glia_vk_check_elems(nx, "convolution input")) != GLIA_STATUS_OK ||
+        (s = glia_vk_check_elems(ny, "convolution output")) != GLIA_STATUS_OK ||
+        (s = glia_vk_check_elems(nw, "convolution weight")) != GLIA_STATUS_OK)
         return s;
     if (nx == 0 || ny == 0 || nw == 0)
         return GLIA_STATUS_OK;

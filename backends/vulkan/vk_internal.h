@@ -287,8 +287,8 @@ static inline uint32_t vkb_groups(uint64_t items, uint32_t per, uint32_t cap)
     uint64_t g = (items + per - 1) / per;
     return g == 0 ? 1 : g > cap ? cap : (uint32_t)g;
 }
-/* Check a size fits the 32-bit indices of the shaders. */
-glia_status glia_vk_check_u32(uint64_t v, const char *what);
+/* Check an element count stays below 2^31, what the shaders' 32-bit indices reach. */
+glia_status glia_vk_check_elems(uint64_t v, const char *what);
 /* Initialise a dispatch of a 1-D shader over n items. */
 void glia_vk_dispatch_1d(glia_bctx *ctx, vkb_dispatch *d, uint32_t shader, uint32_t mode, size_t n);
 

@@ -16,7 +16,7 @@ void glia_vk_magic(uint32_t d, uint32_t *magic, uint32_t *shifts)
     *shifts = sh1 | sh2 << 8;
 }
 
-glia_status glia_vk_check_u32(uint64_t v, const char *what)
+glia_status glia_vk_check_elems(uint64_t v, const char *what)
 {
     if (v >= ((uint64_t)1 << 31))
         return glia_seterr(GLIA_STATUS_UNSUPPORTED,
@@ -91,7 +91,7 @@ static glia_status eltwise(glia_bctx *ctx, const glia_op *op)
         n = op->p.loss.n, mode = EW_BCE_BWD, a = op->p.loss.scale;
         break;
     }
-    glia_status s = glia_vk_check_u32(n, "an elementwise op");
+    glia_status s = glia_vk_check_elems(n, "an elementwise op");
     if (s != GLIA_STATUS_OK || n == 0)
         return s;
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_ELTWISE, mode, n);
@@ -136,7 +136,7 @@ static glia_status optim(glia_bctx *ctx, const glia_op *op)
     const glia_bview *t = op->t;
     int sgd = op->kind == GLIA_OP_SGD;
     size_t n = sgd ? op->p.sgd.n : op->p.adam.n;
-    glia_status s = glia_vk_check_u32(n, "an optimizer step");
+    glia_status s = glia_vk_check_elems(n, "an optimizer step");
     if (s != GLIA_STATUS_OK || n == 0)
         return s;
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_OPTIM, sgd ? OP_SGD : OP_ADAM, n);
@@ -174,7 +174,7 @@ static glia_status copy2d(glia_bctx *ctx, const glia_op *op)
     if (rows == 0 || cols == 0)
         return GLIA_STATUS_OK;
     size_t sneed = (rows - 1) * op->p.copy2d.src_ld + cols, dneed = (rows - 1) * op->p.copy2d.dst_ld + cols;
-    glia_status s = glia_vk_check_u32(sneed > dneed ? sneed : dneed, "a strided copy");
+    glia_status s = glia_vk_check_elems(sneed > dneed ? sneed : dneed, "a strided copy");
     if (s != GLIA_STATUS_OK)
         return s;
     vkb_dispatch d;
@@ -211,7 +211,7 @@ static glia_status chanwise_op(glia_bctx *ctx, const glia_op *op)
     int bc = op->kind == GLIA_OP_BROADCAST;
     size_t a = bc ? op->p.bcast.a : op->p.dice.a, b = bc ? op->p.bcast.b : op->p.dice.b;
     size_t c = bc ? op->p.bcast.c : op->p.dice.c, n = a * b * c;
-    glia_status s = glia_vk_check_u32(n, bc ? "a broadcast" : "a Dice backward");
+    glia_status s = glia_vk_check_elems(n, bc ? "a broadcast" : "a Dice backward");
     if (s != GLIA_STATUS_OK || n == 0)
         return s;
     glia_vk_chanwise(ctx, &d, bc ? CW_BROADCAST : CW_DICE_BWD, a, b, c);
@@ -248,7 +248,7 @@ glia_status glia_vk_run_elementwise(glia_bctx *ctx, const glia_op *op)
 glia_status glia_vk_run_channel(glia_bctx *ctx, const glia_op *op)
 {
     size_t n = op->p.chan.n, c = op->p.chan.c, sp = op->p.chan.s, all = n * c * sp;
-    glia_status s = glia_vk_check_u32(all, "a channel op");
+    glia_status s = glia_vk_check_elems(all, "a channel op");
     if (s != GLIA_STATUS_OK || all == 0)
         return s;
     uint32_t mode;
@@ -299,7 +299,7 @@ glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op)
     const glia_pool_desc *p = &op->p.pool;
     size_t is = (size_t)(p->in[0] * p->in[1] * p->in[2]), os = (size_t)(p->out[0] * p->out[1] * p->out[2]);
     size_t ni = (size_t)p->planes * is, no = (size_t)p->planes * os;
-    glia_status s = glia_vk_check_u32(ni > no ? ni : no, "a pooling op");
+    glia_status s = glia_vk_check_elems(ni > no ? ni : no, "a pooling op");
     if (s != GLIA_STATUS_OK || ni == 0 || no == 0)
         return s;
     int fwd = op->kind == GLIA_OP_MAXPOOL_FWD || op->kind == GLIA_OP_UPSAMPLE_FWD;

@@ -71,7 +71,7 @@ static glia_status pass(glia_bctx *ctx, const red_args *r, uint32_t which, uint3
 static glia_status reduce(glia_bctx *ctx, const red_args *r)
 {
     size_t per = r->a * r->c;
-    glia_status s = glia_vk_check_u32(r->a * r->b * r->c, "a reduction");
+    glia_status s = glia_vk_check_elems(r->a * r->b * r->c, "a reduction");
     if (s != GLIA_STATUS_OK || r->b == 0)
         return s;
     /* enough chunks to fill the device, none shorter than 8 elements per invocation */
@@ -164,7 +164,7 @@ glia_status glia_vk_run_reduce(glia_bctx *ctx, const glia_op *op)
         return reduce(ctx, &r);
     case GLIA_OP_BN_FWD_INFER: {
         size_t all = op->p.bn.n * op->p.bn.c * op->p.bn.s;
-        if ((s = glia_vk_check_u32(all, "a batch norm")) != GLIA_STATUS_OK || all == 0)
+        if ((s = glia_vk_check_elems(all, "a batch norm")) != GLIA_STATUS_OK || all == 0)
             return s;
         return bn_apply(ctx, op, CW_BN_INFER);
     }
