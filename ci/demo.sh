@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Install dependencies (Debian 12), build, list the devices and train a tiny
-# network on the device 'auto' picks.
+# Install dependencies (Debian 12), build, list the devices and run `glia demo`:
+# synthesise data, train a small U-Net on the device 'auto' picks, evaluate, segment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GLIA_DEPS_NO_INTEROP="${GLIA_DEPS_NO_INTEROP-1}" ./ci/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGLIA_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)"
 ./build/glia devices
-./build/glia toy --device auto
+# synthetic BraTS data -> train a small 2-D U-Net on 'auto' -> evaluate -> segment (a few minutes)
+rm -rf build/glia-demo
+./build/glia demo -o build/glia-demo

@@ -4,7 +4,9 @@ foreach(t train_e2e eval infer)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_${t}.c)
     glia_add_test(test_${t} SOURCES test_${t}.c product_util.c LABELS cpu TEST_NAME ${t}
                   ARGS $<TARGET_FILE:glia_cli>)
-  endif()
+    glia_cli_test(demo_bad_flag 2 "unknown option '--frob'" demo --frob)
+  glia_cli_test(help_train 0 "--resume RUNDIR" help train)
+endif()
 endforeach()
 
 # Every bad flag or file: one clear line and a non-zero exit.
@@ -28,4 +30,6 @@ if(COMMAND glia_cli_test)
   glia_cli_test(infer_missing_input 2 "cannot read input" infer --weights ${P}/w.safetensors ${P}/none.nii.gz)
   glia_cli_test(infer_missing_weights 1 "w.safetensors" infer --weights ${P}/w.safetensors --device cpu ${CMAKE_CURRENT_SOURCE_DIR})
   glia_cli_test(infer_bad_blend 2 "--blend needs" infer --weights ${P}/w.safetensors --blend box ${CMAKE_CURRENT_SOURCE_DIR})
+  glia_cli_test(demo_bad_flag 2 "unknown option '--frob'" demo --frob)
+  glia_cli_test(help_train 0 "--resume RUNDIR" help train)
 endif()

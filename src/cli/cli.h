@@ -47,6 +47,15 @@ int glia_cli_take_list(const char *cmd, const char *flag, const char *suffix, in
 /* mkdir -p; prints one line and returns 1 on failure, 0 on success. */
 int glia_cli_mkdir(const char *cmd, const char *path);
 
+/* Training progress on a terminal (a bar with ETA and throughput on stderr
+ * when it is one) and one line per epoch on stdout (cmd_train.c). */
+typedef struct glia_cli_reporter {
+    int tty;
+    int bar_shown;
+} glia_cli_reporter;
+void glia_cli_train_progress(void *user, const glia_train_progress *p);
+void glia_cli_train_epoch(void *user, const glia_epoch_log *e);
+
 int glia_cmd_devices(int argc, char **argv);
 int glia_cmd_bench(int argc, char **argv);
 int glia_cmd_toy(int argc, char **argv);

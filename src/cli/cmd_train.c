@@ -16,11 +16,6 @@ static void on_sigint(int sig)
     signal(SIGINT, SIG_DFL);
 }
 
-typedef struct reporter {
-    int tty;
-    int bar_shown;
-} reporter;
-
 static void clock_text(double s, char *buf, size_t len)
 {
     int t = s > 0 && s < 3.6e7 ? (int)(s + 0.5) : 0;
@@ -30,9 +25,9 @@ static void clock_text(double s, char *buf, size_t len)
         snprintf(buf, len, "%02d:%02d", t / 60 % 60, t % 60);
 }
 
-static void on_progress(void *user, const glia_train_progress *p)
+void glia_cli_train_progress(void *user, const glia_train_progress *p)
 {
-    reporter *r = user;
+    glia_cli_reporter *r = user;
     if (!r->tty)
         return;
     enum { WIDTH = 24 };
@@ -51,9 +46,9 @@ static void on_progress(void *user, const glia_train_progress *p)
     r->bar_shown = 1;
 }
 
-static void on_epoch(void *user, const glia_epoch_log *e)
+void glia_cli_train_epoch(void *user, const glia_epoch_log *e)
 {
-    reporter *r = user;
+    glia_cli_reporter *r = user;
     if (r->bar_shown)
         fputs("\r\033[K", stderr);
     r->bar_shown = 0;
@@ -174,9 +169,9 @@ int glia_cmd_train(int argc, char **argv)
     if (!glia_cli_open_device(device, cfg.threads, &dev))
         return 1;
     const glia_device_info *di = glia_device_get_info(dev);
-    reporter rep = {.tty = isatty(2)};
-    glia_train_options o = {.device = dev, .on_progress = on_progress, .on_epoch = on_epoch, .user = &rep,
-                            .stop = &stop_flag};
+    glia_cli_reporter rep = {.tty = isatty(2)};
+    glia_train_options o = {.device = dev, .on_progress = glia_cli_train_progress, .on_epoch = glia_cli_train_epoch,
+                            .user = &rep, .stop = &stop_flag};
     struct sigaction sa = {.sa_handler = on_sigint}, old;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);

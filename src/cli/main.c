@@ -117,6 +117,12 @@ static const glia_cli_cmd commands[] = {
      "  --overlap F --blend gaussian|constant --batch N   3-D sliding windows (window = the training patch)\n"
      "  --device SPEC --threads N\n",
      glia_cmd_infer},
+    {"demo", "[-o DIR]", "synthesise data, train a small 2-D U-Net, evaluate and segment: the whole pipeline",
+     "  -o, --output DIR      where everything goes (default ./glia-demo): data/, run/, eval/, infer/\n"
+     "  --device SPEC         cpu, opencl:N, vulkan:N or auto (default auto)\n"
+     "  --cases N             synthetic cases (default 16; a quarter are held out)\n"
+     "  --threads N           CPU backend threads (default: all cores)\n",
+     glia_cmd_demo},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 
