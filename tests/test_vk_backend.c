@@ -443,6 +443,49 @@ static void test_vendor_tiles(void **state)
     assert_int_equal(fails, 0);
 }
 
+/* Per-invocation loops the shaders cannot split (softmax over the channels):
+ * right, or - on drivers that cap loop iterations - refused, never cut short. */
+static void test_long_channel_loop(void **state)
+{
+    need_device();
+    glia_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = GLIA_OP_SOFTMAX_FWD;
+    op.p.chan.n = 1;
+    op.p.chan.c = 20000;
+    op.p.chan.s = 3;
+    gt_slot sl[8];
+    gt_op_slots(&op, 0, sl);
+    size_t n = sl[0].n;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
+    assert_true(x && y && ref);
+    gt_fill(x, n, 5, -3.0f, 3.0f);
+    float *t[8] = {x, ref};
+    ok(glia_ref_run_f32(&op, t));
+    glia_bctx *ctx = open0(NULL);
+    glia_bbuf *bx, *by;
+    ok(be->buf_alloc(ctx, n * 4, &bx));
+    ok(be->buf_alloc(ctx, n * 4, &by));
+    ok(be->write(ctx, bx, 0, x, n * 4));
+    op.t[0] = (glia_bview){bx, 0};
+    op.t[1] = (glia_bview){by, 0};
+    glia_status s = be->run(ctx, &op);
+    if (s == GLIA_STATUS_UNSUPPORTED) {
+        printf("refused: %s\n", glia_last_error());
+        assert_non_null(strstr(glia_last_error(), "loop"));
+    } else {
+        ok(s);
+        ok(be->read(ctx, by, 0, y, n * 4));
+        assert_true(gt_nerr(y, ref, n) <= GT_TOL_EW);
+    }
+    be->buf_free(ctx, bx);
+    be->buf_free(ctx, by);
+    be->close(ctx);
+    free(x);
+    free(y);
+    free(ref);
+}
+
 /* Drivers without VK_KHR_push_descriptor get descriptor sets from per-batch
  * pools: one case of every op kind through that path. */
 static void test_descriptor_sets(void **state)
@@ -524,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_vendor_tiles),
         cmocka_unit_test(test_long_k),
         cmocka_unit_test(test_descriptor_sets),
+        cmocka_unit_test(test_long_channel_loop),
         cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests_name("vulkan", tests, setup, NULL);

@@ -289,6 +289,8 @@ static inline uint32_t vkb_groups(uint64_t items, uint32_t per, uint32_t cap)
 }
 /* Check an element count stays below 2^31, what the shaders' 32-bit indices reach. */
 glia_status glia_vk_check_elems(uint64_t v, const char *what);
+/* UNSUPPORTED when a driver's loop cap (tune->loop_limit) would cut a loop short. */
+glia_status glia_vk_check_loop(const glia_bctx *ctx, uint64_t iterations, const char *what);
 /* Initialise a dispatch of a 1-D shader over n items. */
 void glia_vk_dispatch_1d(glia_bctx *ctx, vkb_dispatch *d, uint32_t shader, uint32_t mode, size_t n);
 

@@ -25,6 +25,22 @@ glia_status glia_vk_check_elems(uint64_t v, const char *what)
     return GLIA_STATUS_OK;
 }
 
+glia_status glia_vk_check_loop(const glia_bctx *ctx, uint64_t iterations, const char *what)
+{
+    if (ctx->tune->loop_limit && iterations >= ctx->tune->loop_limit)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED,
+                           "vulkan: %s needs %llu loop iterations per invocation; %s stops loops after %u",
+                           what, (unsigned long long)iterations, ctx->props.deviceName, ctx->tune->loop_limit);
+    return GLIA_STATUS_OK;
+}
+
+/* Iterations of a grid-stride loop over n items in d's grid. */
+static uint64_t strides(const vkb_dispatch *d, uint64_t n)
+{
+    uint64_t grid = (uint64_t)d->groups[0] * d->spec[0];
+    return (n + grid - 1) / grid;
+}
+
 void glia_vk_dispatch_1d(glia_bctx *ctx, vkb_dispatch *d, uint32_t shader, uint32_t mode, size_t n)
 {
     memset(d, 0, sizeof *d);
@@ -262,6 +278,9 @@ glia_status glia_vk_run_channel(glia_bctx *ctx, const glia_op *op)
     vkb_dispatch d;
     const glia_bview *t = op->t;
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_CHANNEL, mode, n * sp);
+    /* each invocation walks the channels up to four times per item */
+    if ((s = glia_vk_check_loop(ctx, strides(&d, n * sp) * (4 * (uint64_t)c + 2), "a channel op")) != GLIA_STATUS_OK)
+        return s;
     d.nb = CH_NB;
     use(&d, 0, t[0], all, 0);
     switch (mode) {
@@ -310,6 +329,9 @@ glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op)
     glia_vk_dispatch_1d(ctx, &d, shader, fwd ? PL_FWD : PL_BWD, fwd ? no : ni);
     if (shader != GLIA_VK_SHADER_UPSAMPLE)
         d.nspec = 1;
+    uint64_t window = (uint64_t)p->k[0] * (uint64_t)p->k[1] * (uint64_t)p->k[2];
+    if ((s = glia_vk_check_loop(ctx, strides(&d, fwd ? no : ni) * (window + 2), "a pooling op")) != GLIA_STATUS_OK)
+        return s;
     d.nb = PL_NB;
     const glia_bview *t = op->t;
     switch (op->kind) {
