@@ -393,6 +393,53 @@ static void case_folders(void **state)
     free(data);
 }
 
+/* A 2-D picture in gives a picture mask out (0/255), of the picture's size. */
+static void pictures(void **state)
+{
+    (void)state;
+    int64_t d[3] = {20, 12, 3};
+    glia_volume *v = NULL;
+    check(glia_volume_new(3, d, GLIA_DTYPE_UINT8, &v));
+    for (int i = 0; i < 20 * 12 * 3; i++)
+        ((uint8_t *)v->data)[i] = (uint8_t)(i * 37 % 251);
+    const char *png = pu_path(root, "photo.png");
+    check(glia_volume_write(v, png, NULL));
+    glia_volume_free(v);
+    glia_model *m = tiny(GLIA_MODEL_UNET2D, 3, 1, 8);
+    const char *ck = pu_path(root, "rgb.safetensors");
+    check(glia_model_save(m, ck, NULL));
+    glia_model_free(m);
+    glia_predictor *p = NULL;
+    glia_case *c = NULL;
+    float *prob = NULL;
+    check(glia_predictor_open(dev, &ck, 1, &p));
+    check(glia_case_from_files(&png, 1, &c));
+    assert_int_equal(c->channels, 3);
+    assert_int_equal(c->dim[2], 1);
+    check(glia_predictor_run(p, c, NULL, &prob));
+    glia_volume_report r;
+    glia_infer_outputs o = {.overlays = 1, .threshold = 0.5f};
+    check(glia_infer_write(p, c, prob, root, "photo", &o, &r));
+    assert_non_null(strstr(r.mask_path, "photo_seg.png"));
+    glia_volume *mask = NULL;
+    check(glia_volume_read(r.mask_path, &mask));
+    assert_int_equal(mask->ndim, 2);
+    assert_int_equal(mask->dim[0], 20);
+    assert_int_equal(mask->dim[1], 12);
+    long count = 0;
+    for (int i = 0; i < 240; i++) {
+        uint8_t x = ((uint8_t *)mask->data)[i];
+        assert_true(x == 0 || x == 255);
+        count += x == 255;
+        assert_int_equal(x == 255, prob[i] > 0.5f);
+    }
+    assert_true(fabs(r.ml[0] - count * 1e-3) < 1e-12);
+    glia_volume_free(mask);
+    free(prob);
+    glia_case_free(c);
+    glia_predictor_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +450,7 @@ int main(void)
         cmocka_unit_test(labels_from_probabilities),
         cmocka_unit_test(outputs_keep_geometry),
         cmocka_unit_test(case_folders),
+        cmocka_unit_test(pictures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

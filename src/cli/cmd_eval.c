@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static void on_case(void *user, int i, int n, const char *id)
 {
-    (void)user;
+    if (!*(const int *)user) /* progress only on a terminal */
+        return;
     fprintf(stderr, "\r\033[Kevaluated %d/%d (%s)", i + 1, n, id);
     if (i + 1 == n)
         fputs("\r\033[K", stderr);
@@ -141,10 +143,11 @@ int glia_cmd_eval(int argc, char **argv)
         if (!rc && (s = glia_label_info_from_dataset(ds, target, &li)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval: --target", s);
     }
+    int tty = isatty(2);
     if (!rc) {
         glia_predict_options po = {.batch = (int)a.batch, .overlap = (float)a.overlap, .tta = a.tta};
         glia_eval_options eo = {.pred_dir = a.pred, .predictor = p, .predict = &po, .with_hd95 = !a.no_hd95,
-                                .on_case = on_case};
+                                .on_case = on_case, .user = &tty};
         if ((s = glia_eval_dataset(ds, cases, ncases, &li, &eo, &t)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval", s);
     }

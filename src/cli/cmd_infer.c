@@ -30,11 +30,13 @@ static int ends_with(const char *s, const char *tail)
 /* A case id from a path: the file or folder name without extension and modality suffix. */
 static void case_id(const char *path, char *id, size_t len)
 {
-    const char *base = strrchr(path, '/');
-    snprintf(id, len, "%s", base ? base + 1 : path);
-    size_t n = strlen(id);
-    while (n > 1 && id[n - 1] == '/')
-        id[--n] = '\0';
+    char trimmed[4096];
+    snprintf(trimmed, sizeof trimmed, "%s", path);
+    size_t n = strlen(trimmed);
+    while (n > 1 && trimmed[n - 1] == '/')
+        trimmed[--n] = '\0';
+    const char *base = strrchr(trimmed, '/');
+    snprintf(id, len, "%s", base ? base + 1 : trimmed);
     static const char *const exts[] = {".nii.gz", ".nii", ".png", ".tiff", ".tif"};
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
         if (ends_with(id, exts[i])) {

@@ -8,15 +8,24 @@
 #include "cJSON.h"
 #include "infer/infer_priv.h"
 
-/* A new volume on the case's grid with its geometry (NIfTI inputs). */
+static int from_nifti(const glia_case *c) { return c->ref && c->ref->nifti_version > 0; }
+
+/* One 2-D picture in (PNG/TIFF): its mask is a picture too. A stack of
+ * pictures (an LGG case) gets a NIfTI volume. */
+static int picture(const glia_case *c) { return !from_nifti(c) && c->dim[2] == 1; }
+
+/* A new volume on the case's grid, with its geometry when it came from NIfTI
+ * (else its voxel spacing). ndim 2 only for a picture. */
 static glia_status like_case(const glia_case *c, int ndim, int64_t extra, glia_dtype t, glia_volume **out)
 {
-    int image2d = !c->ref || c->ref->nifti_version == 0;
     int64_t d[4] = {c->dim[0], c->dim[1], c->dim[2], extra};
-    if (image2d && ndim == 3 && extra == 0) /* a 2-D picture: (w, h) */
+    if (picture(c) && ndim == 3) /* (w, h) */
         ndim = 2;
     glia_status s = glia_volume_new(ndim, d, t, out);
-    if (s == GLIA_STATUS_OK && !image2d && (s = glia_volume_copy_geometry(*out, c->ref)) != GLIA_STATUS_OK) {
+    if (s == GLIA_STATUS_OK && !from_nifti(c))
+        for (int a = 0; a < 3; a++)
+            (*out)->geom.pixdim[a + 1] = c->spacing[a];
+    if (s == GLIA_STATUS_OK && from_nifti(c) && (s = glia_volume_copy_geometry(*out, c->ref)) != GLIA_STATUS_OK) {
         glia_volume_free(*out);
         *out = NULL;
     }
@@ -25,7 +34,7 @@ static glia_status like_case(const glia_case *c, int ndim, int64_t extra, glia_d
 
 static glia_status write_mask(const glia_label_info *li, const glia_case *c, const uint8_t *cls, const char *path)
 {
-    int image2d = !c->ref || c->ref->nifti_version == 0, wide = 0;
+    int image2d = picture(c), wide = 0;
     for (int k = 0; k < li->classes; k++)
         wide |= li->label_values[k] > 255;
     glia_volume *v = NULL;
@@ -156,7 +165,7 @@ glia_status glia_infer_write(const glia_predictor *p, const glia_case *c, const 
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_infer_write: %zu voxels", n);
     glia_label_info_classes(li, prob, n, o.threshold > 0 ? o.threshold : 0.5f, cls);
     volumes(li, cls, n, voxel_ml, r, r->ml);
-    int image2d = !c->ref || c->ref->nifti_version == 0;
+    int image2d = picture(c);
     snprintf(r->mask_path, sizeof r->mask_path, "%s/%s_seg.%s", dir, id, image2d ? "png" : "nii.gz");
     glia_status s = write_mask(li, c, cls, r->mask_path);
     char *path = NULL;
