@@ -136,7 +136,7 @@ static int segment(glia_device *dev, const char *run, const char *case_dir, cons
     if (s == GLIA_STATUS_OK) {
         for (int k = 0; k < r.regions; k++)
             printf("      %-4s %8.2f mL\n", r.names[k], r.ml[k]);
-        snprintf(report, len, "%s/%s", outdir, id);
+        snprintf(report, len, "%.2000s/%.200s", outdir, id);
     }
     free(prob);
     glia_case_free(c);

@@ -52,11 +52,16 @@ void glia_cli_train_epoch(void *user, const glia_epoch_log *e)
     if (r->bar_shown)
         fputs("\r\033[K", stderr);
     r->bar_shown = 0;
-    printf("epoch %3d  train %.4f  val %.4f  dice", e->epoch, e->train_loss, e->val_loss);
-    for (int i = 0; i < e->regions; i++)
-        printf(" %s %.4f", e->region[i], e->dice[i]);
-    if (e->regions > 1)
-        printf(" mean %.4f", e->mean_dice);
+    printf("epoch %3d  train %.4f", e->epoch, e->train_loss);
+    if (e->val_loss == e->val_loss) {
+        printf("  val %.4f  dice", e->val_loss);
+        for (int i = 0; i < e->regions; i++)
+            printf(" %s %.4f", e->region[i], e->dice[i]);
+        if (e->regions > 1)
+            printf(" mean %.4f", e->mean_dice);
+    } else {
+        printf("  (no validation)");
+    }
     printf("  lr %.3g  %.1f img/s  %.1f s\n", e->lr, e->images_per_s, e->seconds);
     fflush(stdout);
 }
@@ -197,8 +202,10 @@ int glia_cmd_train(int argc, char **argv)
                 res.last_path, res.epochs_done, out);
         return 130;
     }
-    if (res.best_epoch > 0)
+    if (res.best_epoch > 0 && res.best_dice == res.best_dice)
         printf("best: epoch %d, validation Dice %.4f -> %s\n", res.best_epoch, res.best_dice, res.best_path);
+    else if (res.best_epoch > 0)
+        printf("no validation cases: %s holds the last epoch's weights\n", res.best_path);
     printf("run folder: %s (last.safetensors, best.safetensors, log.csv, log.json, curves.png)\n", out);
     return 0;
 }

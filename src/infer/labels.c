@@ -55,10 +55,10 @@ glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, 
         else
             name = brats ? regions[c] : "tumour";
         if (!name) {
-            snprintf(buf, sizeof buf, "class%d", c);
+            snprintf(buf, sizeof buf, "class%d", c % 100);
             name = buf;
         }
-        snprintf(out->names[c], sizeof out->names[c], "%s", name);
+        snprintf(out->names[c], sizeof out->names[c], "%.15s", name);
     }
     return GLIA_STATUS_OK;
 }
