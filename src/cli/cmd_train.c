@@ -32,17 +32,20 @@ void glia_cli_train_progress(void *user, const glia_train_progress *p)
         return;
     enum { WIDTH = 24 };
     int fill = p->steps > 0 ? (int)(WIDTH * p->step / p->steps) : 0;
-    char bar[WIDTH + 1], eta[32];
+    char bar[WIDTH + 1], eta[32], run_eta[32];
     for (int i = 0; i < WIDTH; i++)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
     bar[WIDTH] = '\0';
     clock_text(p->eta, eta, sizeof eta);
+    /* the run's rest: this epoch's, then the epochs to come at this epoch's pace */
+    clock_text(p->eta + (p->epochs - p->epoch) * (p->elapsed + p->eta), run_eta, sizeof run_eta);
     if (p->validating)
         fprintf(stderr, "\r\033[Kepoch %d/%d validating [%s] %lld/%lld cases  loss %.4f  ETA %s", p->epoch, p->epochs,
                 bar, (long long)p->step, (long long)p->steps, p->mean_loss, eta);
     else
-        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s", p->epoch,
-                p->epochs, bar, (long long)p->step, (long long)p->steps, p->mean_loss, p->lr, p->images_per_s, eta);
+        fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s (run %s)",
+                p->epoch, p->epochs, bar, (long long)p->step, (long long)p->steps, p->mean_loss, p->lr,
+                p->images_per_s, eta, run_eta);
     r->bar_shown = 1;
 }
 
