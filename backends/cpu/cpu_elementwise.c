@@ -109,7 +109,7 @@ static void unary_task(void *arg, size_t b, size_t e)
         break;
     case GLIA_UNARY_RELU:
         for (size_t i = b; i < e; i++)
-            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+            y[i] = x[i] < 0.0f ? 0.0f : x[i]; /* NaN passes, as in PyTorch */
         break;
     case GLIA_UNARY_SIGMOID:
         for (size_t i = b; i < e; i++)
@@ -138,8 +138,12 @@ static void unary_bwd_task(void *arg, size_t b, size_t e)
         for (size_t i = b; i < e; i++)
             dx[i] = dy[i] * y[i] * (1.0f - y[i]);
     } else {
-        for (size_t i = b; i < e; i++)
-            dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+        /* both loads unconditional: the select then vectorises instead of
+         * branching on the sign of y (a 50/50 guess on activations) */
+        for (size_t i = b; i < e; i++) {
+            float g = dy[i];
+            dx[i] = y[i] > 0.0f ? g : 0.0f;
+        }
     }
 }
 

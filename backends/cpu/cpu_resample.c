@@ -25,6 +25,14 @@ static void rs_run(glia_bctx *ctx, const glia_op *op, float *const *t, size_t ro
 /* v replaces the running max: larger, or the first NaN (NaN propagates, as in PyTorch). */
 static inline int beats(float v, float best) { return !(v <= best) && best == best; }
 
+static inline void take(float v, int64_t vi, float *best, int64_t *bi)
+{
+    if (beats(v, *best)) {
+        *best = v;
+        *bi = vi;
+    }
+}
+
 static void maxpool_fwd_task(void *arg, size_t r0, size_t r1)
 {
     rs_job *j = arg;
@@ -33,7 +41,8 @@ static void maxpool_fwd_task(void *arg, size_t r0, size_t r1)
     int kd = d->k[0], kh = d->k[1], kw = d->k[2];
     int sd = d->stride[0], sh = d->stride[1], sw = d->stride[2];
     size_t in_plane = vol(d->in), out_plane = vol(d->out);
-    int quad = kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2;
+    /* the 2x2 (2x2x2) stride-2 windows of U-Nets */
+    int quad = (kd == 1 || (kd == 2 && sd == 2)) && kh == 2 && kw == 2 && sh == 2 && sw == 2;
     for (size_t r = r0; r < r1; r++) {
         size_t pl = r / (size_t)(oD * oH);
         int64_t od = (int64_t)(r % (size_t)(oD * oH)) / oH, oh = (int64_t)(r % (size_t)oH);
@@ -42,14 +51,21 @@ static void maxpool_fwd_task(void *arg, size_t r0, size_t r1)
         int32_t *idx = (int32_t *)j->t[2] + pl * out_plane + (od * oH + oh) * oW;
         int64_t base = (od * sd * H + oh * sh) * W;   /* window corner of ow = 0 */
         if (quad) {
-            /* the 2x2 stride-2 window of U-Nets, in the order of the general loop */
-            const float *x0 = x + base, *x1 = x0 + W;
+            /* in the order of the general loop: depth, then row, then column */
+            const float *x0 = x + base, *x1 = x0 + W, *x2 = x0 + H * W, *x3 = x2 + W;
+            int64_t HW = H * W;
             for (int64_t ow = 0; ow < oW; ow++) {
                 int64_t i = 2 * ow, bi = i;
                 float best = x0[i];
-                if (beats(x0[i + 1], best)) { best = x0[i + 1]; bi = i + 1; }
-                if (beats(x1[i], best)) { best = x1[i]; bi = W + i; }
-                if (beats(x1[i + 1], best)) { best = x1[i + 1]; bi = W + i + 1; }
+                take(x0[i + 1], i + 1, &best, &bi);
+                take(x1[i], W + i, &best, &bi);
+                take(x1[i + 1], W + i + 1, &best, &bi);
+                if (kd == 2) {
+                    take(x2[i], HW + i, &best, &bi);
+                    take(x2[i + 1], HW + i + 1, &best, &bi);
+                    take(x3[i], HW + W + i, &best, &bi);
+                    take(x3[i + 1], HW + W + i + 1, &best, &bi);
+                }
                 y[ow] = best;
                 idx[ow] = (int32_t)(base + bi);
             }

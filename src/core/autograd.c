@@ -41,12 +41,43 @@ glia_status glia_tape_record(glia_device *dev, glia_backward_fn fn, glia_tensor 
     return GLIA_STATUS_OK;
 }
 
+void glia_tape_gradonly(glia_node *nd, unsigned mask)
+{
+    for (int i = 0; i < 5; i++) {
+        glia_tensor *t = i < 4 ? nd->in[i] : nd->out;
+        unsigned bit = i < 4 ? 1u << i : GLIA_NODE_OUT;
+        if (t && (mask & bit) && !(nd->gradonly & bit)) {
+            t->gradonly_refs++;
+            nd->gradonly |= bit;
+        }
+    }
+}
+
+void glia_tape_done_reading(glia_node *nd, unsigned mask)
+{
+    glia_tape_gradonly(nd, mask);
+    for (int i = 0; i < 5; i++) {
+        glia_tensor *t = i < 4 ? nd->in[i] : nd->out;
+        if (t && (mask & (i < 4 ? 1u << i : GLIA_NODE_OUT)))
+            glia_tensor_drop_unread(t);
+    }
+}
+
+static void slot_release(glia_node *nd, glia_tensor **t, unsigned bit)
+{
+    if (*t && (nd->gradonly & bit))
+        (*t)->gradonly_refs--;
+    glia_tensor_free(*t);
+    *t = NULL;
+}
+
 static void node_release(glia_node *nd)
 {
-    glia_tensor_free(nd->out);
+    slot_release(nd, &nd->out, GLIA_NODE_OUT);
     for (int i = 0; i < 4; i++) {
-        glia_tensor_free(nd->in[i]);
+        slot_release(nd, &nd->in[i], 1u << i);
         glia_tensor_free(nd->saved[i]);
+        nd->saved[i] = NULL;
     }
 }
 
@@ -57,6 +88,8 @@ void glia_tape_clear(glia_device *dev)
     /* newest first, so scratch gradients of intermediates are dropped before their producers */
     for (int i = dev->tape.n - 1; i >= 0; i--) {
         glia_node *nd = &dev->tape.nodes[i];
+        if (!nd->out)
+            continue;   /* released by backward already */
         if (!nd->out->is_leaf) {
             glia_tensor_free(nd->out->grad);
             nd->out->grad = NULL;
@@ -113,13 +146,16 @@ glia_status glia_backward(glia_tensor *loss)
     for (int i = dev->tape.n - 1; i >= 0 && s == GLIA_STATUS_OK; i--) {
         glia_node *nd = &dev->tape.nodes[i];
         glia_tensor *g = nd->out->grad;
-        if (!g)
-            continue; /* the loss does not depend on this node */
-        s = nd->backward(nd, g);
+        if (g) /* else the loss does not depend on this node */
+            s = nd->backward(nd, g);
         if (!nd->out->is_leaf) {
             glia_tensor_free(nd->out->grad);
             nd->out->grad = NULL;
         }
+        /* every consumer of this node's tensors came later on the tape and is
+         * done: what it saved can go now, as PyTorch frees saved tensors, so the
+         * backward pass does not hold every activation to its end */
+        node_release(nd);
     }
     glia_grad_mode(dev, mode);
     glia_tape_clear(dev);

@@ -32,11 +32,15 @@ typedef struct glia_node glia_node;
 /* Computes the gradients of node->in[] from gout and hands each to glia_grad_accum. */
 typedef glia_status (*glia_backward_fn)(glia_node *node, glia_tensor *gout);
 
+/* glia_node.gradonly bit of out; bits 0..3 are in[0..3]. */
+#define GLIA_NODE_OUT (1u << 4)
+
 struct glia_node {
     glia_backward_fn backward;
     glia_tensor *out;
     glia_tensor *in[4];
     glia_tensor *saved[4];       /* extra tensors the backward needs */
+    unsigned gradonly;           /* slots held for their gradient only (glia_tape_gradonly) */
     union {
         glia_conv_desc conv;
         glia_pool_desc pool;
@@ -71,6 +75,7 @@ struct glia_tensor {
     size_t off;                  /* elements into storage */
     int requires_grad;
     int is_leaf;                 /* made by the user, not recorded by an op */
+    int gradonly_refs;           /* of refs, those held by tape nodes that never read the data */
     glia_tensor *grad;           /* leaf: accumulated gradient; else scratch during backward */
 };
 
@@ -83,6 +88,9 @@ void glia_alloc_destroy(glia_device *dev);
  * as live); its storage is the caller's to set. NULL if the host is out of memory. */
 glia_tensor *glia_tensor_struct(glia_device *dev);
 void glia_tensor_spares_free(glia_device *dev);
+/* Release t's storage if only tape nodes that never read it still hold t
+ * (see glia_tape_gradonly); its shape and gradient live on. */
+void glia_tensor_drop_unread(glia_tensor *t);
 /* tensor.c: a new tensor with uninitialised contents (not a leaf if grad flows). */
 glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out);
 /* An uninitialised tensor shaped like t. */
@@ -115,6 +123,17 @@ int glia_grad_needed(glia_device *dev, glia_tensor *const *in, int n);
  * Marks out as requiring grad and not a leaf. Returns the node for params. */
 glia_status glia_tape_record(glia_device *dev, glia_backward_fn fn, glia_tensor *out,
                              glia_tensor *const *in, int nin, glia_node **node);
+/* Declare that nd's backward never reads the data of the tensors in mask
+ * (bit i = in[i], GLIA_NODE_OUT = out), only their shapes and gradients. Once
+ * such references are all that is left of a non-leaf tensor (the forward code
+ * freed its own), its storage goes back to the allocator: a BN output that only
+ * fed a ReLU, an up-convolution's output once concatenated, hold no memory
+ * until backward. Call right after glia_tape_record. */
+void glia_tape_gradonly(glia_node *nd, unsigned mask);
+/* The same during nd's backward, once it has read what it needed of those
+ * tensors: their storage goes now if nothing else reads it, so the gradients
+ * computed next can reuse the memory. */
+void glia_tape_done_reading(glia_node *nd, unsigned mask);
 /* Add g to t's gradient (no-op if t needs none). Takes its own reference. */
 glia_status glia_grad_accum(glia_tensor *t, glia_tensor *g);
 

@@ -46,14 +46,18 @@ static glia_status conv_backward_common(glia_node *nd, glia_tensor *g, int trans
 {
     glia_tensor *x = nd->in[0], *w = nd->in[1], *gx = NULL, *gw = NULL;
     glia_status s = GLIA_STATUS_OK;
-    if (x->requires_grad && (s = glia_tensor_empty_like(x, &gx)) == GLIA_STATUS_OK &&
-        (s = run_conv(transposed ? GLIA_OP_CONV_FWD : GLIA_OP_CONV_BWD_DATA, &nd->p.conv, g, w, gx)) ==
-            GLIA_STATUS_OK)
-        s = glia_grad_accum(x, gx);
-    if (s == GLIA_STATUS_OK && w->requires_grad && (s = glia_tensor_empty_like(w, &gw)) == GLIA_STATUS_OK &&
+    /* the weight gradient first: it is the last reader of x, whose memory the
+     * input gradient (x's size) can then take over */
+    if (w->requires_grad && (s = glia_tensor_empty_like(w, &gw)) == GLIA_STATUS_OK &&
         (s = run_conv(GLIA_OP_CONV_BWD_WEIGHT, &nd->p.conv, transposed ? g : x, transposed ? x : g, gw)) ==
             GLIA_STATUS_OK)
         s = glia_grad_accum(w, gw);
+    if (s == GLIA_STATUS_OK)
+        glia_tape_done_reading(nd, 1u);
+    if (s == GLIA_STATUS_OK && x->requires_grad && (s = glia_tensor_empty_like(x, &gx)) == GLIA_STATUS_OK &&
+        (s = run_conv(transposed ? GLIA_OP_CONV_FWD : GLIA_OP_CONV_BWD_DATA, &nd->p.conv, g, w, gx)) ==
+            GLIA_STATUS_OK)
+        s = glia_grad_accum(x, gx);
     if (s == GLIA_STATUS_OK)
         s = bias_grad(g, nd->in[2]);
     glia_tensor_free(gx);
@@ -128,8 +132,10 @@ static glia_status conv_impl(glia_tensor *x, glia_tensor *w, glia_tensor *b, con
     if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, in, 3)) {
         glia_node *nd;
         if ((s = glia_tape_record(x->dev, transposed ? convt_backward : conv_backward, *out, in, b ? 3 : 2,
-                                  &nd)) == GLIA_STATUS_OK)
+                                  &nd)) == GLIA_STATUS_OK) {
             nd->p.conv = d;
+            glia_tape_gradonly(nd, GLIA_NODE_OUT);   /* backward reads x, w and the incoming gradient */
+        }
     }
     return glia_out_fail(s, out);
 }

@@ -88,6 +88,7 @@ static glia_status add_sub(glia_tensor *a, glia_tensor *b, float sign, const cha
             return s;
         }
         nd->p.f[0] = sign;
+        glia_tape_gradonly(nd, 3u | GLIA_NODE_OUT);
     }
     return GLIA_STATUS_OK;
 }
@@ -198,6 +199,7 @@ static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b,
         }
         nd->p.i[0] = mode;
         nd->p.f[2] = a; /* p.i[0] and p.f[0..1] overlap */
+        glia_tape_gradonly(nd, 1u);   /* ReLU's and sigmoid's backward read the output, not the input */
     }
     return GLIA_STATUS_OK;
 }
@@ -396,8 +398,10 @@ glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out)
         s = copy_channels(xs[i], 0, *out, c0, xs[i]->shape[1], 0.0f);
         c0 += xs[i]->shape[1];
     }
-    if (s == GLIA_STATUS_OK && glia_grad_needed(xs[0]->dev, xs, count))
-        s = glia_tape_record(xs[0]->dev, concat_backward, *out, xs, count, NULL);
+    glia_node *nd;
+    if (s == GLIA_STATUS_OK && glia_grad_needed(xs[0]->dev, xs, count) &&
+        (s = glia_tape_record(xs[0]->dev, concat_backward, *out, xs, count, &nd)) == GLIA_STATUS_OK)
+        glia_tape_gradonly(nd, 0xFu | GLIA_NODE_OUT);   /* backward slices the gradient by shape */
     return glia_out_fail(s, out);
 }
 

@@ -164,6 +164,7 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
         memcpy(nd->saved, saved, sizeof saved);
         memset(saved, 0, sizeof saved);
         nd->p.f[0] = eps;
+        glia_tape_gradonly(nd, GLIA_NODE_OUT);   /* backward reads x and the saved statistics */
     }
     for (int i = 0; i < 4; i++)
         glia_tensor_free(saved[i]);
@@ -252,6 +253,7 @@ static glia_status pool_impl(glia_tensor *x, const int *kernel, const int *strid
         nd->p.pool = d;
         nd->saved[0] = idx;
         idx = NULL;
+        glia_tape_gradonly(nd, 1u | GLIA_NODE_OUT);   /* backward needs shapes and indices only */
     }
     glia_tensor_free(idx);
     return glia_out_fail(s, out);

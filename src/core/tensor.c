@@ -199,10 +199,22 @@ glia_tensor *glia_tensor_retain(glia_tensor *t)
     return t;
 }
 
+void glia_tensor_drop_unread(glia_tensor *t)
+{
+    if (t->refs == t->gradonly_refs && !t->is_leaf && t->storage) {
+        glia_block_release(t->dev, t->storage);
+        t->storage = NULL;
+    }
+}
+
 void glia_tensor_free(glia_tensor *t)
 {
-    if (!t || --t->refs > 0)
+    if (!t)
         return;
+    if (--t->refs > 0) {
+        glia_tensor_drop_unread(t);
+        return;
+    }
     glia_tensor_free(t->grad);
     glia_block_release(t->dev, t->storage);
     t->dev->live_tensors--;
