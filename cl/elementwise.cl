@@ -70,7 +70,7 @@ __kernel void unary(__global const float *x, ulong xo, __global float *y, ulong 
     float r;
     switch (mode) {
     case 0: r = a * v + b; break;
-    case 1: r = v > 0.0f ? v : 0.0f; break;
+    case 1: r = v < 0.0f ? 0.0f : v; break; /* NaN passes, as in PyTorch */
     case 2: r = sigmoidf(v); break;
     default: r = v > a ? 1.0f : 0.0f; break;
     }

@@ -43,7 +43,7 @@ void main()
         } else if (MODE == EW_AFFINE) {
             b1[o1 + i] = a * b0[o0 + i] + b;
         } else if (MODE == EW_RELU) {
-            b1[o1 + i] = max(b0[o0 + i], 0.0);
+            b1[o1 + i] = b0[o0 + i] < 0.0 ? 0.0 : b0[o0 + i]; /* NaN passes (max() leaves NaN undefined) */
         } else if (MODE == EW_SIGMOID) {
             b1[o1 + i] = sigmoid(b0[o0 + i]);
         } else if (MODE == EW_THRESHOLD) {

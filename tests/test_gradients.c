@@ -343,6 +343,22 @@ static void test_all_cases(void **state)
         check_case(&cases[k], 17 + k);
 }
 
+/* ReLU keeps NaN (PyTorch's rule), so a NaN input reaches the loss and stops training. */
+static void check_relu_nan(void)
+{
+    const float x[4] = {NAN, -1.0f, 2.0f, -0.0f};
+    float y[4];
+    int64_t n = 4;
+    glia_tensor *t = NULL, *r = NULL;
+    assert_int_equal(glia_tensor_from_host(dev, 1, &n, x, &t), GLIA_STATUS_OK);
+    assert_int_equal(glia_relu(t, &r), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_read(r, y, 4), GLIA_STATUS_OK);
+    assert_true(isnan(y[0]));
+    assert_true(y[1] == 0.0f && y[2] == 2.0f && y[3] == 0.0f);
+    glia_tensor_free(t);
+    glia_tensor_free(r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -371,6 +387,7 @@ static void run_or_skip(void **state)
         skip();
     }
     test_all_cases(state);
+    check_relu_nan();
 }
 
 int main(int argc, char **argv)

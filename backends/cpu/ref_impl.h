@@ -110,7 +110,7 @@ static glia_status op_unary(const glia_op *op, REAL *const t[8])
         double x = t[0][i], y;
         switch (op->p.unary.mode) {
         case GLIA_UNARY_AFFINE: y = a * x + b; break;
-        case GLIA_UNARY_RELU: y = x > 0 ? x : 0.0; break;
+        case GLIA_UNARY_RELU: y = x < 0 ? 0.0 : x; break; /* NaN passes, as in PyTorch */
         case GLIA_UNARY_SIGMOID: y = sigmoid(x); break;
         case GLIA_UNARY_THRESHOLD: y = x > a ? 1.0 : 0.0; break;
         default:
