@@ -476,7 +476,11 @@ static void test_long_channel_loop(void **state)
     } else {
         ok(s);
         ok(be->read(ctx, by, 0, y, n * 4));
-        assert_true(gt_nerr(y, ref, n) <= GT_TOL_EW);
+        /* each output divides by a sum over 20000 channels: the reduction class of
+         * tolerance (op_cases.h), as drivers sum in different orders */
+        double err = gt_nerr(y, ref, n);
+        printf("softmax over %zu channels: normalised error %.3g\n", op.p.chan.c, err);
+        assert_true(err <= GT_TOL_RED);
     }
     be->buf_free(ctx, bx);
     be->buf_free(ctx, by);
