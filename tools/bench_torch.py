@@ -254,7 +254,7 @@ def peak(dev):
     x, y, z = (torch.rand(big, device=dev) for _ in range(3))
     bbest = min(_time(lambda: torch.add(x, y, out=z), dev) for _ in range(5))
     return {"flops_per_s": 2.0 * n ** 3 / best, "flops_method": "measured: torch.mm 2048^3 (a lower bound)",
-            "bytes_per_s": 12.0 * big / bbest, "bytes_method": "measured: torch.add over 3 x 128 MiB"}
+            "bytes_per_s": 12.0 * big / bbest, "bytes_method": "measured: torch.add over 3 x 128 MiB", "note": ""}
 
 
 def _time(fn, dev):
@@ -331,7 +331,7 @@ def main():
     report = {"schema": "glia-bench-1", "glia_version": "torch-" + torch.__version__,
               "command": " ".join(["python3"] + sys.argv), "machine": machine(), "device": name, "backend": backend,
               "driver": driver, "device_spec": str(dev), "threads": threads if dev.type == "cpu" else 0,
-              "peak": {"flops_per_s": 0, "flops_method": "", "bytes_per_s": 0, "bytes_method": ""}}
+              "peak": {"flops_per_s": 0, "flops_method": "", "bytes_per_s": 0, "bytes_method": "", "note": ""}}
     if not args.no_peak:
         report["peak"] = peak(dev)
     pk = report["peak"]

@@ -15,8 +15,9 @@
  *   machine       {hostname, os, cpu, cores, memory_bytes, loadavg: [1, 5, 15 min]}
  *   device        the device's name; backend ("cpu", "opencl", "vulkan", "torch-cpu",
  *                 "torch-cuda"), driver, device_spec ("cpu:0"), threads
- *   peak          {flops_per_s, flops_method, bytes_per_s, bytes_method}: the device's peak
- *                 and how it was found ("measured: ..." or "reported: ...")
+ *   peak          {flops_per_s, flops_method, bytes_per_s, bytes_method, note}: the device's
+ *                 peak and how it was found ("measured: ..." or "reported: ..."); note, if not
+ *                 empty, names something that skews the figures
  *   results       [{name, median_s, min_s, runs, flops, bytes, peak_mem_bytes,
  *                   peak_rss_bytes, items, unit, items_per_s, flops_per_s, bytes_per_s,
  *                   frac_peak_flops, frac_peak_bytes, error}] (error only when it failed)
@@ -61,6 +62,8 @@ typedef struct glia_bench_peak {
     char flops_method[128];    /* "measured: ..." or "reported: ..." */
     double bytes_per_s;
     char bytes_method[128];
+    char note[256];            /* a finding that skews the figures ("" = none), e.g. a BLAS
+                                  running kernels older than the processor */
 } glia_bench_peak;
 
 /* Called after each benchmark (and before the next starts), for progress output. */

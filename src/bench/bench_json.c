@@ -126,6 +126,8 @@ static void report(FILE *f, const glia_bench_report *r, const char *command, con
     jnum(f, r->peak.bytes_per_s);
     fputs(", \"bytes_method\": ", f);
     jstr(f, r->peak.bytes_method);
+    fputs(", \"note\": ", f);
+    jstr(f, r->peak.note);
     fputs("},\n  \"results\": [\n", f);
     for (int i = 0; i < r->count; i++) {
         result(f, &r->results[i], &r->peak);

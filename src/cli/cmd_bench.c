@@ -20,6 +20,8 @@ static void on_start(void *user, const glia_bench_report *r)
         printf("peak   %.1f GFLOP/s (%s)\n", r->peak.flops_per_s * 1e-9, r->peak.flops_method);
     if (r->peak.bytes_per_s > 0)
         printf("peak   %.1f GB/s (%s)\n", r->peak.bytes_per_s * 1e-9, r->peak.bytes_method);
+    if (r->peak.note[0])
+        printf("note   %s\n", r->peak.note);
     printf("%-46s %10s %10s %4s %9s %5s %8s %5s %9s %9s\n", "name", "median_s", "min_s", "runs", "GFLOP/s", "%pk",
            "GB/s", "%pk", "items/s", "peak_MB");
     fflush(stdout);
