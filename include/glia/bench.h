@@ -124,9 +124,10 @@ glia_status glia_bench_write_json(const glia_bench_report *const *reports, int n
 
 /* Merge the JSON reports at paths[0..n-1] (objects or arrays of them, from glia
  * or tools/bench_torch.py) into one Markdown table written to md: a row per
- * benchmark, a column per report with its median time, and each time as a
- * multiple of the first report's. png_path (may be NULL): a bar chart of the
- * same figures, each report's speed relative to the first. */
+ * benchmark, a column per report with its median time and its speed relative
+ * to the first report (the first's time over its own: above 1 = faster), then
+ * the model benchmarks' peak memory. png_path (may be NULL): a bar chart of the
+ * same speeds. */
 glia_status glia_bench_compare(const char *const *paths, int n, FILE *md, const char *png_path);
 
 #ifdef __cplusplus

@@ -198,7 +198,8 @@ static void header(FILE *md, const cmp *c)
 
 static void times(FILE *md, const cmp *c)
 {
-    fputs("\nMedian times; xR is the time as a multiple of A's (below 1 = faster than A).\n\n| benchmark |", md);
+    fputs("\nMedian times; xR is the speed relative to A (A's time over this one: above 1 = faster than A).\n\n"
+          "| benchmark |", md);
     for (int k = 0; k < c->nruns; k++)
         fprintf(md, " %c |", letter(k));
     fputs("\n|---|", md);
@@ -222,7 +223,7 @@ static void times(FILE *md, const cmp *c)
                 fmt_time(b, sizeof b, t);
                 fprintf(md, " %s", b);
                 if (k > 0 && !isnan(t0))
-                    fprintf(md, " x%.2f", t / t0);
+                    fprintf(md, " x%.2f", t0 / t);
                 fputs(" |", md);
             }
         }

@@ -17,7 +17,7 @@ static const glia_cli_cmd commands[] = {
      "  --no-peak             skip measuring the device's peak FLOP/s and bandwidth\n"
      "  --compare A.json B.json ... [--markdown FILE] [--png FILE]\n"
      "                        merge reports (glia's, tools/bench_torch.py's) into one Markdown table\n"
-     "                        (times as multiples of the first report's) and a bar chart\n",
+     "                        (speed relative to the first report) and a bar chart\n",
      glia_cmd_bench},
     {"toy", "[options]", "train a tiny U-Net on synthetic disks and report its held-out Dice",
      "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
