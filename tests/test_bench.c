@@ -95,7 +95,7 @@ static void check_model_convs(glia_model_arch arch, int batch, int size)
          * primitive of a transposed conv runs from its output (cout) to its input (cin) */
         int64_t cin = up ? glia_tensor_dim(t, 1) : d1, cout = up ? glia_tensor_dim(t, 0) : d0;
         int64_t side = size >> level;
-        char want[128], dims[32];
+        char want[192], dims[80];
         if (nd == 3)
             snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)side, (long long)side, (long long)side);
         else
