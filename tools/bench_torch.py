@@ -27,6 +27,10 @@ import time
 import torch
 import torch.nn.functional as F
 
+# glia computes in fp32: compare with fp32, not TF32 (cuDNN allows TF32 by default).
+torch.backends.cudnn.allow_tf32 = False
+torch.backends.cuda.matmul.allow_tf32 = False
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
 import glia_ref  # noqa: E402  (the reference modules)
 
