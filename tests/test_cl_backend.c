@@ -15,26 +15,8 @@
 #include "op_cases.h"
 #include "testutil.h"
 
-static const glia_backend *be;
-static glia_device_info info[8];
-static int count;
-
-static int setup(void **state)
-{
-    be = gt_backend("opencl");
-    if (be && be->enumerate(info, 8, &count) != GLIA_STATUS_OK)
-        count = 0;
-    return 0;
-}
-
-static void need_device(void)
-{
-    if (count > 0)
-        return;
-    if (gt_backend_required("opencl"))
-        fail_msg("no OpenCL device, but GLIA_REQUIRE_BACKENDS requires one");
-    skip();
-}
+#define GT_FIXTURE_BACKEND "opencl"
+#include "backend_fixture.h"
 
 static void test_enumerate(void **state)
 {

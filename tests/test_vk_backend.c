@@ -19,26 +19,8 @@
 #include "op_cases.h"
 #include "testutil.h"
 
-static const glia_backend *be;
-static glia_device_info info[8];
-static int count;
-
-static int setup(void **state)
-{
-    be = gt_backend("vulkan");
-    if (be && be->enumerate(info, 8, &count) != GLIA_STATUS_OK)
-        count = 0;
-    return 0;
-}
-
-static void need_device(void)
-{
-    if (count > 0)
-        return;
-    if (gt_backend_required("vulkan"))
-        fail_msg("no Vulkan device, but GLIA_REQUIRE_BACKENDS requires one");
-    skip();
-}
+#define GT_FIXTURE_BACKEND "vulkan"
+#include "backend_fixture.h"
 
 static glia_bctx *open0(const char *cache_dir)
 {
