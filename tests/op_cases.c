@@ -408,6 +408,14 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 8, 5, 193, 192, 2, 2, 0)}},
     {.name = "2d_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 64, 2, BIG2, BIG2, 3, 1, 1)}, .big = 1},
     {.name = "3d_chunked", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
+    /* 3x3 stride 1 with >= 16 channels: the CPU's Winograd path, with odd
+     * outputs (partial tiles), every padding, runs split across a wide row
+     * and chunks of tiles that start mid-row */
+    {.name = "2d_wino_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 16, 17, 9, 13, 3, 1, 1)}},
+    {.name = "2d_wino_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 20, 16, 8, 11, 3, 1, 0)}, .off = 3},
+    {.name = "2d_wino_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 5, 6, 3, 1, 2)}},
+    {.name = "2d_wino_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 6, 1031, 3, 1, 1)}},
+    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 16, 16, 130, 129, 3, 1, 1)}},
 
     {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 5, 7, 13, 3, 1, 1)}},
     {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
@@ -421,6 +429,8 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_DATA, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_2x2x2_s2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 3, 2, 6, 4, 8, 2, 2, 0)}},
     {.name = "2d_co64", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 64, 32, 32, 3, 1, 1)}},
+    {.name = "2d_wino", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 17, 16, 9, 10, 3, 1, 1)}},
+    {.name = "2d_wino_p0", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 16, 16, 8, 9, 3, 1, 0)}},
     {.name = "2d_s2_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 1, 342, 342, 3, 2, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 8, 5, 193, 192, 2, 2, 0)}},
 

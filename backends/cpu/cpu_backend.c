@@ -72,8 +72,8 @@ static void cpu_close(glia_bctx *ctx)
     if (!ctx)
         return;
     glia_cpu_pool_destroy(ctx->pool);
-    free(ctx->ws[0]);
-    free(ctx->ws[1]);
+    for (int i = 0; i < GLIA_CPU_WS_COUNT; i++)
+        free(ctx->ws[i]);
     free(ctx);
 }
 

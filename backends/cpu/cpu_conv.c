@@ -9,7 +9,9 @@
  *                    then col2im adds col into dx_n (in tiles when windows
  *                    do not overlap, else chunk by chunk)
  *   backward-weight  dW += dy_n[:, cols] * col^T, accumulated over chunks
- * 1x1 stride-1 unpadded convolutions are plain GEMMs on the input.
+ * 1x1 stride-1 unpadded convolutions are plain GEMMs on the input; 3x3
+ * stride-1 2-D ones with enough channels go to Winograd (cpu_winograd.c),
+ * and so does the backward-data of those, a forward convolution too.
  *
  * Two schedules. Tiles: with enough output columns, every pool thread takes
  * its own small tile (about 1 MiB of columns, cache-resident), builds it and
@@ -291,6 +293,17 @@ static void sum_slots_task(void *arg, size_t b, size_t e)
 
 /* ---- forward ------------------------------------------------------------------------- */
 
+/* A 3x3 stride-1 2-D convolution that the Winograd path takes, as *w. */
+static int winograd(const geom *g, glia_cpu_wino *w)
+{
+    if (g->in[0] != 1 || g->k[0] != 1 || g->p[0] != 0 || g->k[1] != 3 || g->k[2] != 3 ||
+        g->s[1] != 1 || g->s[2] != 1)
+        return 0;
+    *w = (glia_cpu_wino){g->n, g->cin, g->cout, g->in[1], g->in[2], g->out[1], g->out[2],
+                         g->p[1], g->p[2]};
+    return glia_cpu_wino_applies(w);
+}
+
 static glia_status forward(glia_bctx *ctx, const geom *g, const float *x, const float *w, float *y)
 {
     if (g->P == 0)
@@ -302,6 +315,9 @@ static glia_status forward(glia_bctx *ctx, const geom *g, const float *x, const 
                  x + n * g->cin * g->X, g->P, 0.0f, y + n * g->cout * g->P, g->P);
         return GLIA_STATUS_OK;
     }
+    glia_cpu_wino wg;
+    if (winograd(g, &wg))
+        return glia_cpu_wino_fwd(ctx, &wg, x, w, y);
     int64_t pt = tile_cols(ctx, g, 0);
     if (pt) {
         tile_job j = {.g = g, .mode = TILE_FWD, .a = x, .b = w, .out = y, .pt = pt};

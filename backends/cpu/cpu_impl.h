@@ -103,19 +103,21 @@ static inline double glia_cpu_dot(const float *x, const float *y, size_t n)
 
 /* ---- the context ---------------------------------------------------------- */
 
+typedef enum glia_cpu_ws {
+    GLIA_CPU_WS_COLS,       /* column matrices: at most glia_cpu_workspace_cap() floats
+                               unless a single column needs more */
+    GLIA_CPU_WS_WEIGHTS,    /* a rearranged copy of one weight tensor */
+    GLIA_CPU_WS_WINO,       /* Winograd-transformed weights (16 per 3x3 kernel) */
+    GLIA_CPU_WS_COUNT
+} glia_cpu_ws;
+
 struct glia_bctx {
     int threads;
     int reference;          /* 1: every op goes to glia_ref_run_f32 */
     glia_cpu_pool *pool;
-    float *ws[2];           /* workspaces (glia_cpu_ws), grown on demand and reused */
-    size_t ws_floats[2];
+    float *ws[GLIA_CPU_WS_COUNT]; /* workspaces (glia_cpu_ws), grown on demand and reused */
+    size_t ws_floats[GLIA_CPU_WS_COUNT];
 };
-
-typedef enum glia_cpu_ws {
-    GLIA_CPU_WS_COLS,       /* column matrices: at most glia_cpu_workspace_cap() floats
-                               unless a single column needs more */
-    GLIA_CPU_WS_WEIGHTS     /* a rearranged copy of one weight tensor */
-} glia_cpu_ws;
 
 /* Workspace which of at least floats elements. It grows (losing its contents)
  * only when a larger one is asked for, so steady-state training allocates nothing. */
@@ -145,6 +147,17 @@ void glia_cpu_gemm(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 glia_status glia_cpu_conv_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 glia_status glia_cpu_conv_bwd_data(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 glia_status glia_cpu_conv_bwd_weight(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+
+/* A 3x3 stride-1 2-D convolution of n samples, cin x h x w -> cout x oh x ow,
+ * zero padding ph, pw (cpu_winograd.c). */
+typedef struct glia_cpu_wino {
+    int64_t n, cin, cout, h, w, oh, ow, ph, pw;
+} glia_cpu_wino;
+/* Whether the Winograd path takes s (large enough channel counts to pay off,
+ * small enough for a chunk to fit the column workspace). */
+int glia_cpu_wino_applies(const glia_cpu_wino *s);
+glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
+                              float *y);
 
 void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);

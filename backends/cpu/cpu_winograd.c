@@ -1,0 +1,228 @@
+/* CPU backend: 3x3 stride-1 2-D convolution by Winograd's minimal filtering
+ * F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2016).
+ *
+ * Every 2x2 output tile comes from its 4x4 input patch d as
+ *     Y = A^T [ (G g G^T) .* (B^T d B) ] A,
+ * 16 multiplications per tile and channel pair instead of 36. Summed over the
+ * input channels, the 16 elementwise products are 16 GEMMs
+ *     M[xi] (cout x T) = U[xi] (cout x cin) * V[xi] (cin x T)
+ * over T tiles, so the convolution does 2.25x fewer FLOPs than im2col + GEMM,
+ * at the price of transforms that are linear in the data. Tiles are taken in
+ * chunks that fit the column workspace (V and M of a chunk stay in the last
+ * level cache); each chunk runs three phases: input transform (parallel over
+ * input channels), the GEMMs (parallel over xi, one single-threaded OpenBLAS
+ * call each), output transform (parallel over output channels). The partition
+ * is static, so results do not depend on timing; chunks never span samples and
+ * are cut the same way in each, so a sample's result does not depend on the
+ * batch it is in either (the BLAS's rounding can depend on the GEMM's N).
+ *
+ * The transforms run along a run of tiles of one tile row at a time, on rows
+ * with the zero padding already in place, so every inner loop is over
+ * consecutive tiles and vectorises. */
+#include <cblas.h>
+#include <string.h>
+#include "cpu_impl.h"
+
+#define XI 16             /* 4x4 transformed values per tile */
+/* Tiles per run: bounds the stack rows of a run (4 rows of 2*RUN+2 floats). */
+#define RUN 256
+/* Target size of a chunk's V and M: a few MiB stays cache-resident between phases. */
+#define CHUNK_BYTES ((size_t)8 << 20)
+/* Fewest tiles per chunk: below it the GEMMs' N dimension gets inefficient. */
+#define MIN_CHUNK 64
+/* Below these channel counts the GEMMs are too thin for the transforms to pay. */
+#define MIN_CIN 16
+#define MIN_COUT 16
+
+typedef struct wino_job {
+    const glia_cpu_wino *s;
+    const float *x, *w;
+    float *y, *u, *v, *m;
+    int64_t th, tw;       /* tiles per column and row of one sample */
+    int64_t n, t0, tc;    /* the chunk: tiles [t0, t0 + tc) of sample n */
+    int64_t splits;       /* column blocks per xi in the GEMM phase */
+} wino_job;
+
+static int64_t tiles(int64_t n) { return (n + 1) / 2; }
+
+int glia_cpu_wino_applies(const glia_cpu_wino *s)
+{
+    if (s->cin < MIN_CIN || s->cout < MIN_COUT || s->oh < 1 || s->ow < 1)
+        return 0;
+    return (size_t)(XI * (s->cin + s->cout) * MIN_CHUNK) <= glia_cpu_workspace_cap();
+}
+
+/* U[xi][co][ci] = (G g G^T)[xi] for every kernel g = w[co][ci]. */
+static void filter_task(void *arg, size_t c0, size_t c1)
+{
+    wino_job *j = arg;
+    int64_t cin = j->s->cin, cout = j->s->cout;
+    for (size_t co = c0; co < c1; co++)
+        for (int64_t ci = 0; ci < cin; ci++) {
+            const float *g = j->w + ((int64_t)co * cin + ci) * 9;
+            float t[4][3], u[4][4];
+            for (int c = 0; c < 3; c++) {   /* G g: G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1] */
+                t[0][c] = g[c];
+                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+                t[3][c] = g[6 + c];
+            }
+            for (int r = 0; r < 4; r++) {   /* (G g) G^T */
+                u[r][0] = t[r][0];
+                u[r][1] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+                u[r][2] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+                u[r][3] = t[r][2];
+            }
+            for (int xi = 0; xi < XI; xi++)
+                j->u[((int64_t)xi * cout + (int64_t)co) * cin + ci] = u[xi / 4][xi % 4];
+        }
+}
+
+/* Calls fn on the runs of the chunk: tiles [t, t + cnt) in tile row ty,
+ * starting at tile column tx, k0 = t - t0 their first column in V and M. */
+typedef void (*run_fn)(const wino_job *j, int64_t c, int64_t n, int64_t ty, int64_t tx,
+                       int64_t cnt, int64_t k0);
+
+static void each_run(const wino_job *j, int64_t c, run_fn fn)
+{
+    for (int64_t t = j->t0, end = j->t0 + j->tc; t < end;) {
+        int64_t ty = t / j->tw, tx = t % j->tw;
+        int64_t cnt = j->tw - tx;
+        if (cnt > end - t)
+            cnt = end - t;
+        if (cnt > RUN)
+            cnt = RUN;
+        fn(j, c, j->n, ty, tx, cnt, t - j->t0);
+        t += cnt;
+    }
+}
+
+/* V[xi][ci][k] = (B^T d B)[xi] with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+static void input_run(const wino_job *j, int64_t ci, int64_t n, int64_t ty, int64_t tx,
+                      int64_t cnt, int64_t k0)
+{
+    const glia_cpu_wino *s = j->s;
+    const float *plane = j->x + (n * s->cin + ci) * s->h * s->w;
+    int64_t width = 2 * cnt + 2, ix0 = 2 * tx - s->pw;
+    float r[4][2 * RUN + 2], a[4][2 * RUN + 2];
+    /* the four input rows under the run, zero outside the image */
+    int64_t lo = ix0 < 0 ? -ix0 : 0, hi = s->w - ix0 < width ? s->w - ix0 : width;
+    for (int i = 0; i < 4; i++) {
+        int64_t iy = 2 * ty - s->ph + i;
+        if (iy < 0 || iy >= s->h || hi <= lo) {
+            memset(r[i], 0, (size_t)width * sizeof(float));
+            continue;
+        }
+        memset(r[i], 0, (size_t)lo * sizeof(float));
+        memcpy(r[i] + lo, plane + iy * s->w + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
+        if (hi < width)
+            memset(r[i] + hi, 0, (size_t)(width - hi) * sizeof(float));
+    }
+    for (int64_t x = 0; x < width; x++) {   /* B^T d, down the columns */
+        a[0][x] = r[0][x] - r[2][x];
+        a[1][x] = r[1][x] + r[2][x];
+        a[2][x] = r[2][x] - r[1][x];
+        a[3][x] = r[1][x] - r[3][x];
+    }
+    size_t vs = (size_t)(s->cin * j->tc);   /* stride between xi planes of V */
+    float *v = j->v + ci * j->tc + k0;
+    for (int i = 0; i < 4; i++) {           /* (B^T d) B, along the rows */
+        float *v0 = v + (size_t)(4 * i) * vs, *v1 = v0 + vs, *v2 = v1 + vs, *v3 = v2 + vs;
+        const float *ai = a[i];
+        for (int64_t k = 0; k < cnt; k++) {
+            v0[k] = ai[2 * k] - ai[2 * k + 2];
+            v1[k] = ai[2 * k + 1] + ai[2 * k + 2];
+            v2[k] = ai[2 * k + 2] - ai[2 * k + 1];
+            v3[k] = ai[2 * k + 1] - ai[2 * k + 3];
+        }
+    }
+}
+
+/* y tile = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1]; the last row and column
+ * of a tile fall outside an odd-sized output and are dropped. */
+static void output_run(const wino_job *j, int64_t co, int64_t n, int64_t ty, int64_t tx,
+                       int64_t cnt, int64_t k0)
+{
+    const glia_cpu_wino *s = j->s;
+    size_t ms = (size_t)(s->cout * j->tc);
+    const float *m = j->m + co * j->tc + k0;
+    float t[2][4][RUN], y[2][2 * RUN];
+    for (int c = 0; c < 4; c++) {           /* A^T M, down the columns */
+        const float *m0 = m + (size_t)c * ms, *m1 = m0 + 4 * ms, *m2 = m1 + 4 * ms, *m3 = m2 + 4 * ms;
+        for (int64_t k = 0; k < cnt; k++) {
+            t[0][c][k] = m0[k] + m1[k] + m2[k];
+            t[1][c][k] = m1[k] - m2[k] - m3[k];
+        }
+    }
+    for (int r = 0; r < 2; r++)             /* (A^T M) A, along the rows */
+        for (int64_t k = 0; k < cnt; k++) {
+            y[r][2 * k] = t[r][0][k] + t[r][1][k] + t[r][2][k];
+            y[r][2 * k + 1] = t[r][1][k] - t[r][2][k] - t[r][3][k];
+        }
+    float *plane = j->y + (n * s->cout + co) * s->oh * s->ow;
+    int64_t ox = 2 * tx, len = 2 * cnt < s->ow - ox ? 2 * cnt : s->ow - ox;
+    for (int r = 0; r < 2 && 2 * ty + r < s->oh; r++)
+        memcpy(plane + (2 * ty + r) * s->ow + ox, y[r], (size_t)len * sizeof(float));
+}
+
+static void input_task(void *arg, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++)
+        each_run(arg, (int64_t)c, input_run);
+}
+
+static void output_task(void *arg, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++)
+        each_run(arg, (int64_t)c, output_run);
+}
+
+/* Task i: xi = i / splits, columns block i % splits of the chunk. */
+static void gemm_task(void *arg, size_t i0, size_t i1)
+{
+    wino_job *j = arg;
+    const glia_cpu_wino *s = j->s;
+    int64_t per = (j->tc + j->splits - 1) / j->splits;
+    for (size_t i = i0; i < i1; i++) {
+        int64_t xi = (int64_t)i / j->splits, c0 = (int64_t)i % j->splits * per;
+        int64_t nc = j->tc - c0 < per ? j->tc - c0 : per;
+        if (nc <= 0)
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)s->cout, (blasint)nc,
+                    (blasint)s->cin, 1.0f, j->u + xi * s->cout * s->cin, (blasint)s->cin,
+                    j->v + xi * s->cin * j->tc + c0, (blasint)j->tc, 0.0f,
+                    j->m + xi * s->cout * j->tc + c0, (blasint)j->tc);
+    }
+}
+
+glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
+                              float *y)
+{
+    wino_job j = {.s = s, .x = x, .w = w, .y = y, .th = tiles(s->oh), .tw = tiles(s->ow)};
+    int64_t total = j.th * j.tw;   /* per sample */
+    int64_t per_tile = XI * (s->cin + s->cout);   /* floats of V and M per tile */
+    int64_t tc = (int64_t)(CHUNK_BYTES / sizeof(float)) / per_tile;
+    if (tc < MIN_CHUNK)
+        tc = MIN_CHUNK;
+    if (tc > total)
+        tc = total;
+    glia_status st = glia_cpu_workspace(ctx, GLIA_CPU_WS_WINO, (size_t)(XI * s->cout * s->cin), &j.u);
+    if (st == GLIA_STATUS_OK)
+        st = glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(per_tile * tc), &j.v);
+    if (st != GLIA_STATUS_OK)
+        return st;
+    j.m = j.v + XI * s->cin * tc;
+    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, filter_task, &j);
+    /* enough GEMM tasks to keep every thread busy; each is single-threaded */
+    j.splits = 1 + ctx->threads / 8;
+    openblas_set_num_threads(1);
+    for (j.n = 0; j.n < s->n; j.n++)
+        for (j.t0 = 0; j.t0 < total; j.t0 += tc) {
+            j.tc = total - j.t0 < tc ? total - j.t0 : tc;
+            glia_cpu_parallel_for(ctx->pool, (size_t)s->cin, 1, input_task, &j);
+            glia_cpu_parallel_for(ctx->pool, (size_t)(XI * j.splits), 1, gemm_task, &j);
+            glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, output_task, &j);
+        }
+    return GLIA_STATUS_OK;
+}
