@@ -2,6 +2,10 @@
 // each b): REDUCE, Dice sums and the batch-norm statistics. No float atomics:
 // each work-group sums one chunk of a channel with a fixed tree, and a second
 // pass (when a channel has several chunks) sums the chunk results the same way.
+// Each invocation's run over its elements (hundreds to thousands of them) is a
+// compensated (Kahan) sum: a plain float32 sum errs by ~length * u relative to
+// the sum of magnitudes, which is far above the result when the terms cancel
+// (the gradient sums of batch norm); the tree and chunk stages are short.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vk_shader_abi.h"
@@ -37,6 +41,16 @@ void tree(inout float v[3])
     }
     for (uint k = 0u; k < NV; k++)
         v[k] = red[k * gl_WorkGroupSize.x];
+}
+
+// s + x with the rounding error carried in c (s - c is the compensated sum);
+// precise keeps the compiler from folding (t - s) - y to zero.
+void kadd(inout float s, inout float c, float x)
+{
+    precise float y = x - c;
+    precise float t = s + y;
+    c = (t - s) - y;
+    s = t;
 }
 
 void finish(uint b, float v[3])
@@ -89,25 +103,28 @@ void main()
         mean = par0[pc.p[2] + b];
     if (MODE == RD_BN_BWD)
         invstd = par1[pc.p[3] + b];
+    float cv[3] = float[3](0.0, 0.0, 0.0);
     for (uint i = start + gl_LocalInvocationID.x; i < end; i += gl_WorkGroupSize.x) {
         uint a = fastdiv_at(i, RD_MAGIC);
         uint e = (a * nb + b) * nc + (i - a * nc);
         float x = in0[pc.p[0] + e];
         if (MODE == RD_SUM || MODE == RD_BN_MEAN) {
-            v[0] += x;
+            kadd(v[0], cv[0], x);
         } else if (MODE == RD_DICE) {
             float t = in1[pc.p[1] + e];
-            v[0] += x * t;
-            v[1] += x;
-            v[2] += t;
+            kadd(v[0], cv[0], x * t);
+            kadd(v[1], cv[1], x);
+            kadd(v[2], cv[2], t);
         } else if (MODE == RD_BN_VAR) {
-            v[0] += (x - mean) * (x - mean);
+            kadd(v[0], cv[0], (x - mean) * (x - mean));
         } else if (MODE == RD_BN_BWD) {
             float dy = in1[pc.p[1] + e];
-            v[0] += dy;
-            v[1] += dy * (x - mean) * invstd;
+            kadd(v[0], cv[0], dy);
+            kadd(v[1], cv[1], dy * (x - mean) * invstd);
         }
     }
+    for (uint k = 0u; k < NV; k++)
+        v[k] -= cv[k];
     tree(v);
     if (gl_LocalInvocationID.x != 0u)
         return;

@@ -330,6 +330,10 @@ void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
  * 8 channels * 27 taps * 44^3 voxels = 18.4M floats. 2D: 64*9*176^2 = 17.8M. */
 #define BIG3 44
 #define BIG2 176
+/* A 16 -> 16 channel Winograd chunk holds 32768 2x2 tiles (64 MiB / 16 / 32 floats):
+ * 183 x 182 tiles make two chunks, the second starting mid-row. */
+#define WINO_H 365
+#define WINO_W 363
 
 const gt_op_case gt_op_cases[] = {
     /* ---- FILL, COPY2D ---- */
@@ -415,7 +419,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_wino_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 20, 16, 8, 11, 3, 1, 0)}, .off = 3},
     {.name = "2d_wino_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 5, 6, 3, 1, 2)}},
     {.name = "2d_wino_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 6, 1031, 3, 1, 1)}},
-    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 16, 16, 130, 129, 3, 1, 1)}},
+    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, WINO_H, WINO_W, 3, 1, 1)}, .big = 1},
 
     {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 5, 7, 13, 3, 1, 1)}},
     {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
@@ -445,6 +449,12 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
     {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 5, 193, 192, 2, 2, 0)}},
+    /* the CPU's Winograd path (as for the forward cases above) */
+    {.name = "2d_wino_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 16, 17, 9, 13, 3, 1, 1)}},
+    {.name = "2d_wino_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 20, 16, 8, 11, 3, 1, 0)}, .off = 3},
+    {.name = "2d_wino_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 16, 16, 5, 6, 3, 1, 2)}},
+    {.name = "2d_wino_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 16, 16, 6, 1031, 3, 1, 1)}},
+    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 16, 16, WINO_H, WINO_W, 3, 1, 1)}, .big = 1},
     {.name = "3d_chunked_batch2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 2, BIG3, BIG3, BIG3, 3, 1, 1)}, .big = 1},
     /* ---- batch norm over [N, C, S] ---- */
     {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 3, 91)}},

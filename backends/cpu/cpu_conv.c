@@ -469,6 +469,9 @@ glia_status glia_cpu_conv_bwd_weight(glia_bctx *ctx, const glia_op *op, glia_cpu
                  x + n * g.cin * g.X, g.P, n ? 1.0f : 0.0f, dw, g.cin);
         return GLIA_STATUS_OK;
     }
+    glia_cpu_wino wg;
+    if (winograd(&g, &wg))
+        return glia_cpu_wino_bwd_weight(ctx, &wg, x, dy, dw);
     /* tiles: each slot accumulates a partial dW, summed at the end */
     int64_t pt = tile_cols(ctx, &g, (int64_t)wsize);
     if (pt) {

@@ -158,6 +158,9 @@ typedef struct glia_cpu_wino {
 int glia_cpu_wino_applies(const glia_cpu_wino *s);
 glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
                               float *y);
+/* dw (cout x cin x 3 x 3) of the convolution s from its input x and output gradient dy. */
+glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *dy,
+                                     float *dw);
 
 void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);

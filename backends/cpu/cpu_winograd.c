@@ -9,13 +9,18 @@
  *     M[xi] (cout x T) = U[xi] (cout x cin) * V[xi] (cin x T)
  * over T tiles, so the convolution does 2.25x fewer FLOPs than im2col + GEMM,
  * at the price of transforms that are linear in the data. Tiles are taken in
- * chunks that fit the column workspace (V and M of a chunk stay in the last
- * level cache); each chunk runs three phases: input transform (parallel over
+ * chunks as large as the column workspace holds; each chunk runs three phases: input transform (parallel over
  * input channels), the GEMMs (parallel over xi, one single-threaded OpenBLAS
  * call each), output transform (parallel over output channels). The partition
  * is static, so results do not depend on timing; chunks never span samples and
  * are cut the same way in each, so a sample's result does not depend on the
  * batch it is in either (the BLAS's rounding can depend on the GEMM's N).
+ *
+ * The weight gradient is the correlation of x with dy, 3x3 outputs from 2x2
+ * "filters" (the tiles of dy): F(3x3, 2x2) on the same 4x4 patches of x,
+ *     dw = A'^T [ sum over tiles of (G' g G'^T) .* (B^T d B) ] A',
+ * with the sum over tiles as 16 GEMMs (cout x T) * (T x cin) accumulated over
+ * the chunks, and the output transform once at the end.
  *
  * The transforms run along a run of tiles of one tile row at a time, on rows
  * with the zero padding already in place, so every inner loop is over
@@ -27,8 +32,6 @@
 #define XI 16             /* 4x4 transformed values per tile */
 /* Tiles per run: bounds the stack rows of a run (4 rows of 2*RUN+2 floats). */
 #define RUN 256
-/* Target size of a chunk's V and M: a few MiB stays cache-resident between phases. */
-#define CHUNK_BYTES ((size_t)8 << 20)
 /* Fewest tiles per chunk: below it the GEMMs' N dimension gets inefficient. */
 #define MIN_CHUNK 64
 /* Below these channel counts the GEMMs are too thin for the transforms to pay. */
@@ -37,11 +40,12 @@
 
 typedef struct wino_job {
     const glia_cpu_wino *s;
-    const float *x, *w;
-    float *y, *u, *v, *m;
+    const float *x, *w, *dy;
+    float *y, *u, *v, *m;     /* weight gradient: u accumulates the 16 sums, m holds dy's transform */
     int64_t th, tw;       /* tiles per column and row of one sample */
     int64_t n, t0, tc;    /* the chunk: tiles [t0, t0 + tc) of sample n */
-    int64_t splits;       /* column blocks per xi in the GEMM phase */
+    int64_t splits;       /* column (row, for the weight gradient) blocks per xi in the GEMM phase */
+    float beta;           /* weight gradient: 0 for the first chunk, then 1 */
 } wino_job;
 
 static int64_t tiles(int64_t n) { return (n + 1) / 2; }
@@ -178,16 +182,25 @@ static void output_task(void *arg, size_t c0, size_t c1)
         each_run(arg, (int64_t)c, output_run);
 }
 
-/* Task i: xi = i / splits, columns block i % splits of the chunk. */
+/* GEMM task i: xi = i / splits and block i % splits of a dimension of len;
+ * 0 when the block is empty. */
+static int gemm_block(const wino_job *j, size_t i, int64_t len, int64_t *xi, int64_t *b0, int64_t *nb)
+{
+    int64_t per = (len + j->splits - 1) / j->splits;
+    *xi = (int64_t)i / j->splits;
+    *b0 = (int64_t)i % j->splits * per;
+    *nb = len - *b0 < per ? len - *b0 : per;
+    return *nb > 0;
+}
+
+/* M[xi] = U[xi] V[xi] on a block of the chunk's columns. */
 static void gemm_task(void *arg, size_t i0, size_t i1)
 {
     wino_job *j = arg;
     const glia_cpu_wino *s = j->s;
-    int64_t per = (j->tc + j->splits - 1) / j->splits;
     for (size_t i = i0; i < i1; i++) {
-        int64_t xi = (int64_t)i / j->splits, c0 = (int64_t)i % j->splits * per;
-        int64_t nc = j->tc - c0 < per ? j->tc - c0 : per;
-        if (nc <= 0)
+        int64_t xi, c0, nc;
+        if (!gemm_block(j, i, j->tc, &xi, &c0, &nc))
             continue;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)s->cout, (blasint)nc,
                     (blasint)s->cin, 1.0f, j->u + xi * s->cout * s->cin, (blasint)s->cin,
@@ -196,33 +209,158 @@ static void gemm_task(void *arg, size_t i0, size_t i1)
     }
 }
 
-glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
-                              float *y)
+/* M[xi][co][k] = (G' g G'^T)[xi] for the 2x2 tile g of dy, G' = [1 0; 1 1; 1 -1; 0 -1];
+ * the tile's second row and column are zero past an odd-sized output. */
+static void grad_run(const wino_job *j, int64_t co, int64_t n, int64_t ty, int64_t tx,
+                     int64_t cnt, int64_t k0)
 {
-    wino_job j = {.s = s, .x = x, .w = w, .y = y, .th = tiles(s->oh), .tw = tiles(s->ow)};
-    int64_t total = j.th * j.tw;   /* per sample */
+    const glia_cpu_wino *s = j->s;
+    const float *plane = j->dy + (n * s->cout + co) * s->oh * s->ow;
+    int64_t width = 2 * cnt, ox = 2 * tx, len = s->ow - ox < width ? s->ow - ox : width;
+    float r[2][2 * RUN], a[4][2 * RUN];
+    for (int i = 0; i < 2; i++) {
+        if (2 * ty + i >= s->oh) {
+            memset(r[i], 0, (size_t)width * sizeof(float));
+            continue;
+        }
+        memcpy(r[i], plane + (2 * ty + i) * s->ow + ox, (size_t)len * sizeof(float));
+        if (len < width)
+            memset(r[i] + len, 0, (size_t)(width - len) * sizeof(float));
+    }
+    for (int64_t x = 0; x < width; x++) {   /* G' g, down the columns */
+        a[0][x] = r[0][x];
+        a[1][x] = r[0][x] + r[1][x];
+        a[2][x] = r[0][x] - r[1][x];
+        a[3][x] = -r[1][x];
+    }
+    size_t ms = (size_t)(s->cout * j->tc);
+    float *m = j->m + co * j->tc + k0;
+    for (int i = 0; i < 4; i++) {           /* (G' g) G'^T, along the rows */
+        float *m0 = m + (size_t)(4 * i) * ms, *m1 = m0 + ms, *m2 = m1 + ms, *m3 = m2 + ms;
+        const float *ai = a[i];
+        for (int64_t k = 0; k < cnt; k++) {
+            m0[k] = ai[2 * k];
+            m1[k] = ai[2 * k] + ai[2 * k + 1];
+            m2[k] = ai[2 * k] - ai[2 * k + 1];
+            m3[k] = -ai[2 * k + 1];
+        }
+    }
+}
+
+static void grad_task(void *arg, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++)
+        each_run(arg, (int64_t)c, grad_run);
+}
+
+/* U[xi] (+)= M[xi] V[xi]^T on a block of the rows (output channels). */
+static void wgrad_gemm_task(void *arg, size_t i0, size_t i1)
+{
+    wino_job *j = arg;
+    const glia_cpu_wino *s = j->s;
+    for (size_t i = i0; i < i1; i++) {
+        int64_t xi, r0, nr;
+        if (!gemm_block(j, i, s->cout, &xi, &r0, &nr))
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nr, (blasint)s->cin,
+                    (blasint)j->tc, 1.0f, j->m + (xi * s->cout + r0) * j->tc, (blasint)j->tc,
+                    j->v + xi * s->cin * j->tc, (blasint)j->tc, j->beta,
+                    j->u + (xi * s->cout + r0) * s->cin, (blasint)s->cin);
+    }
+}
+
+/* dw[co][ci] = A'^T U A' with A'^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1]. */
+static void wgrad_out_task(void *arg, size_t c0, size_t c1)
+{
+    wino_job *j = arg;
+    int64_t cin = j->s->cin, plane = j->s->cout * cin;
+    for (size_t co = c0; co < c1; co++)
+        for (int64_t ci = 0; ci < cin; ci++) {
+            const float *u = j->u + (int64_t)co * cin + ci;
+            float t[3][4];
+            for (int c = 0; c < 4; c++) {   /* A'^T U, down the columns */
+                float u0 = u[c * plane], u1 = u[(4 + c) * plane], u2 = u[(8 + c) * plane],
+                      u3 = u[(12 + c) * plane];
+                t[0][c] = u0 + 0.5f * (u1 + u2);
+                t[1][c] = 0.5f * (u1 - u2);
+                t[2][c] = 0.5f * (u1 + u2) + u3;
+            }
+            float *g = j->y + ((int64_t)co * cin + ci) * 9;
+            for (int r = 0; r < 3; r++) {   /* (A'^T U) A', along the rows */
+                g[3 * r] = t[r][0] + 0.5f * (t[r][1] + t[r][2]);
+                g[3 * r + 1] = 0.5f * (t[r][1] - t[r][2]);
+                g[3 * r + 2] = 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+            }
+        }
+}
+
+/* The workspaces and chunk size shared by both directions: U (16 per kernel)
+ * and a chunk's V and M; returns the tiles per chunk, 0 on failure. */
+static int64_t setup(glia_bctx *ctx, wino_job *j, glia_status *st)
+{
+    const glia_cpu_wino *s = j->s;
+    int64_t total = j->th * j->tw;   /* per sample */
     int64_t per_tile = XI * (s->cin + s->cout);   /* floats of V and M per tile */
-    int64_t tc = (int64_t)(CHUNK_BYTES / sizeof(float)) / per_tile;
+    /* as many tiles as the column workspace holds: the GEMMs' long dimension
+     * grows with the chunk, and OpenBLAS packs U once per chunk (8 -> 64 MiB
+     * chunks made the 3x3 layers of unet2d 1.1-1.4x faster) */
+    int64_t tc = (int64_t)glia_cpu_workspace_cap() / per_tile;
     if (tc < MIN_CHUNK)
         tc = MIN_CHUNK;
     if (tc > total)
         tc = total;
-    glia_status st = glia_cpu_workspace(ctx, GLIA_CPU_WS_WINO, (size_t)(XI * s->cout * s->cin), &j.u);
-    if (st == GLIA_STATUS_OK)
-        st = glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(per_tile * tc), &j.v);
-    if (st != GLIA_STATUS_OK)
-        return st;
-    j.m = j.v + XI * s->cin * tc;
-    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, filter_task, &j);
+    *st = glia_cpu_workspace(ctx, GLIA_CPU_WS_WINO, (size_t)(XI * s->cout * s->cin), &j->u);
+    if (*st == GLIA_STATUS_OK)
+        *st = glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(per_tile * tc), &j->v);
+    if (*st != GLIA_STATUS_OK)
+        return 0;
+    j->m = j->v + XI * s->cin * tc;
     /* enough GEMM tasks to keep every thread busy; each is single-threaded */
-    j.splits = 1 + ctx->threads / 8;
+    j->splits = 1 + ctx->threads / 8;
     openblas_set_num_threads(1);
-    for (j.n = 0; j.n < s->n; j.n++)
-        for (j.t0 = 0; j.t0 < total; j.t0 += tc) {
-            j.tc = total - j.t0 < tc ? total - j.t0 : tc;
-            glia_cpu_parallel_for(ctx->pool, (size_t)s->cin, 1, input_task, &j);
-            glia_cpu_parallel_for(ctx->pool, (size_t)(XI * j.splits), 1, gemm_task, &j);
-            glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, output_task, &j);
+    return tc;
+}
+
+/* Runs the three phases (parallel over counts[i] items each) on every chunk. */
+static void each_chunk(glia_bctx *ctx, wino_job *j, int64_t tc, const glia_cpu_range_fn fn[3],
+                       const size_t counts[3])
+{
+    int64_t total = j->th * j->tw;
+    for (j->n = 0; j->n < j->s->n; j->n++)
+        for (j->t0 = 0; j->t0 < total; j->t0 += tc) {
+            j->tc = total - j->t0 < tc ? total - j->t0 : tc;
+            for (int p = 0; p < 3; p++)
+                glia_cpu_parallel_for(ctx->pool, counts[p], 1, fn[p], j);
+            j->beta = 1.0f;
         }
+}
+
+glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *dy,
+                                     float *dw)
+{
+    wino_job j = {.s = s, .x = x, .dy = dy, .y = dw, .th = tiles(s->oh), .tw = tiles(s->ow), .beta = 0.0f};
+    glia_status st;
+    int64_t tc = setup(ctx, &j, &st);
+    if (!tc)
+        return st;
+    const glia_cpu_range_fn fn[3] = {input_task, grad_task, wgrad_gemm_task};
+    const size_t counts[3] = {(size_t)s->cin, (size_t)s->cout, (size_t)(XI * j.splits)};
+    each_chunk(ctx, &j, tc, fn, counts);
+    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, wgrad_out_task, &j);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
+                              float *y)
+{
+    wino_job j = {.s = s, .x = x, .w = w, .y = y, .th = tiles(s->oh), .tw = tiles(s->ow)};
+    glia_status st;
+    int64_t tc = setup(ctx, &j, &st);
+    if (!tc)
+        return st;
+    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, filter_task, &j);
+    const glia_cpu_range_fn fn[3] = {input_task, gemm_task, output_task};
+    const size_t counts[3] = {(size_t)s->cin, (size_t)(XI * j.splits), (size_t)s->cout};
+    each_chunk(ctx, &j, tc, fn, counts);
     return GLIA_STATUS_OK;
 }
