@@ -80,6 +80,14 @@ void glia_device_memory_stats(const glia_device *dev, glia_memory_stats *out);
 /* Return cached, unused device memory to the driver. */
 void glia_device_empty_cache(glia_device *dev);
 
+/* The OPENBLAS_CORETYPE under which the CPU backend's OpenBLAS would run
+ * kernels made for this processor, where the ones it chose when it loaded are
+ * older (Debian 12's OpenBLAS has run its SSE3 kernels on AVX-512 Xeons: GEMM
+ * 6.7x slower); NULL where its choice is right, the variable is already set, or
+ * the processor is not x86. OpenBLAS reads the variable only when it loads, so it
+ * takes effect in a new process (the glia command restarts itself with it). */
+const char *glia_blas_coretype_advice(void);
+
 #ifdef __cplusplus
 }
 #endif

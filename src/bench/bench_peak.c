@@ -258,33 +258,15 @@ static glia_status gpu_peak(glia_device *dev, glia_bench_peak *p)
     return s;
 }
 
-/* Debian's OpenBLAS (DYNAMIC_ARCH) picks its kernels when it loads, from its
- * own CPU detection, and some processors it does not know get the Prescott
- * (SSE3) kernels: GEMM then runs at a third of its speed. The choice cannot be
- * changed after loading (only OPENBLAS_CORETYPE before the process starts), so
- * glia reports it rather than guess. */
-static void blas_note(const glia_device_info *info, glia_bench_peak *p)
+/* OpenBLAS picks its kernels when it loads; where it picked ones older than
+ * the processor (glia_blas_coretype_advice), the report says how to restart. */
+static void blas_note(glia_bench_peak *p)
 {
-#ifdef HAVE_X86
-    static const char *const old[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Sandybridge",
-                                      "Atom", "Opteron", "Barcelona", "Bobcat", "Bulldozer", "Piledriver"};
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-        return;
-    for (size_t i = 0; i < sizeof old / sizeof *old; i++) {
-        const char *at = strstr(info->driver, old[i]);
-        size_t n = strlen(old[i]);
-        if (at && (at[n] == ' ' || at[n] == '\0'))
-            snprintf(p->note, sizeof p->note,
-                     "OpenBLAS runs its %s kernels on a processor with AVX2%s: restart with "
-                     "OPENBLAS_CORETYPE=%s for about 3x faster GEMM", old[i],
-                     __builtin_cpu_supports("avx512f") ? " and AVX-512" : "",
-                     __builtin_cpu_supports("avx512f") ? "SkylakeX" : "Haswell");
-    }
-#else
-    (void)info;
-    (void)p;
-#endif
+    const char *core = glia_blas_coretype_advice();
+    if (core)
+        snprintf(p->note, sizeof p->note,
+                 "OpenBLAS runs kernels older than this processor: restart with "
+                 "OPENBLAS_CORETYPE=%s for faster GEMM", core);
 }
 
 glia_status glia_bench_peak_measure(glia_device *dev, int threads, glia_bench_peak *out)
@@ -302,7 +284,7 @@ glia_status glia_bench_peak_measure(glia_device *dev, int threads, glia_bench_pe
     thread_job *jobs = calloc((size_t)threads, sizeof *jobs);
     if (!jobs)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory for the peak threads");
-    blas_note(info, out);
+    blas_note(out);
     cpu_flops(threads, jobs, out);
     cpu_bandwidth(threads, jobs, out);
     free(jobs);

@@ -1,6 +1,8 @@
 /* The glia command: a thin layer over the public API, one file per command. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static const glia_cli_cmd commands[] = {
@@ -143,8 +145,21 @@ static const glia_cli_cmd *find(const char *name)
     return NULL;
 }
 
+/* OpenBLAS chose its kernels when this process loaded it: where they are older
+ * than the processor, start again with the ones made for it (the variable
+ * keeps the new process from doing the same). If exec fails, run as we are. */
+static void blas_restart(char **argv)
+{
+    const char *core = glia_blas_coretype_advice();
+    if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");
+}
+
 int main(int argc, char **argv)
 {
+    blas_restart(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
