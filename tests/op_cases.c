@@ -330,8 +330,12 @@ void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
  * 8 channels * 27 taps * 44^3 voxels = 18.4M floats. 2D: 64*9*176^2 = 17.8M. */
 #define BIG3 44
 #define BIG2 176
-/* A 16 -> 16 channel Winograd chunk holds 32768 2x2 tiles (64 MiB / 16 / 32 floats):
- * 183 x 182 tiles make two chunks, the second starting mid-row. */
+/* A 16 -> 16 channel Winograd chunk (64 MiB of V and M) holds 14563 4x4 tiles of
+ * the forward F(4x4, 3x3) (36 * 32 floats each) and 32768 2x2 tiles of the weight
+ * gradient's F(3x3, 2x2) (16 * 32): 123 x 123 and 183 x 182 tiles make two chunks
+ * each, the second starting mid-row. */
+#define WINO_FWD_H 491
+#define WINO_FWD_W 489
 #define WINO_H 365
 #define WINO_W 363
 
@@ -418,8 +422,13 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_wino_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 16, 17, 9, 13, 3, 1, 1)}},
     {.name = "2d_wino_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 20, 16, 8, 11, 3, 1, 0)}, .off = 3},
     {.name = "2d_wino_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 5, 6, 3, 1, 2)}},
-    {.name = "2d_wino_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 6, 1031, 3, 1, 1)}},
-    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, WINO_H, WINO_W, 3, 1, 1)}, .big = 1},
+    {.name = "2d_wino_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 4, 1018, 3, 1, 1)}},
+    {.name = "2d_wino43_wide", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 6, 1031, 3, 1, 1)}},
+    {.name = "2d_wino_chunks", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, WINO_FWD_H, WINO_FWD_W, 3, 1, 1)}, .big = 1},
+    /* >= 256 4x4 tiles per sample: F(4x4, 3x3), with partial tiles and every padding */
+    {.name = "2d_wino43_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 17, 129, 125, 3, 1, 1)}},
+    {.name = "2d_wino43_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 20, 16, 130, 127, 3, 1, 0)}, .off = 3},
+    {.name = "2d_wino43_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 126, 127, 3, 1, 2)}},
 
     {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 5, 7, 13, 3, 1, 1)}},
     {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
@@ -435,6 +444,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_co64", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 64, 32, 32, 3, 1, 1)}},
     {.name = "2d_wino", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 17, 16, 9, 10, 3, 1, 1)}},
     {.name = "2d_wino_p0", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 16, 16, 8, 9, 3, 1, 0)}},
+    {.name = "2d_wino43_batch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 17, 16, 130, 65, 3, 1, 1)}},
     {.name = "2d_s2_chunked", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 64, 1, 342, 342, 3, 2, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 8, 5, 193, 192, 2, 2, 0)}},
 

@@ -1,20 +1,23 @@
 /* CPU backend: 3x3 stride-1 2-D convolution by Winograd's minimal filtering
  * F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
- * Networks", 2016).
+ * Networks", 2016), or F(4x4, 3x3) (cpu_winograd43.c) where the batch has
+ * enough 4x4 tiles.
  *
  * Every 2x2 output tile comes from its 4x4 input patch d as
  *     Y = A^T [ (G g G^T) .* (B^T d B) ] A,
  * 16 multiplications per tile and channel pair instead of 36. Summed over the
  * input channels, the 16 elementwise products are 16 GEMMs
  *     M[xi] (cout x T) = U[xi] (cout x cin) * V[xi] (cin x T)
- * over T tiles, so the convolution does 2.25x fewer FLOPs than im2col + GEMM,
- * at the price of transforms that are linear in the data. Tiles are taken in
- * chunks as large as the column workspace holds; each chunk runs three phases: input transform (parallel over
- * input channels), the GEMMs (parallel over xi, one single-threaded OpenBLAS
- * call each), output transform (parallel over output channels). The partition
- * is static, so results do not depend on timing; chunks never span samples and
- * are cut the same way in each, so a sample's result does not depend on the
- * batch it is in either (the BLAS's rounding can depend on the GEMM's N).
+ * over T tiles, so the convolution does 2.25x fewer FLOPs than im2col + GEMM
+ * (4x with F(4x4, 3x3)), at the price of transforms that are linear in the
+ * data. Each sample's tiles are taken in chunks as large as the column
+ * workspace holds; each chunk runs three phases: input transform (parallel
+ * over input channels), the GEMMs (parallel over xi, one single-threaded
+ * OpenBLAS call each), output transform (parallel over output channels). The
+ * partition is static, so results do not depend on timing; chunks never span
+ * samples, are cut the same way in each, and the tile size depends on the
+ * sample's size alone, so a sample's result does not depend on the batch it is
+ * in either (the BLAS's rounding can depend on the GEMM's N).
  *
  * The weight gradient is the correlation of x with dy, 3x3 outputs from 2x2
  * "filters" (the tiles of dy): F(3x3, 2x2) on the same 4x4 patches of x,
@@ -27,34 +30,31 @@
  * consecutive tiles and vectorises. */
 #include <cblas.h>
 #include <string.h>
-#include "cpu_impl.h"
+#include "cpu_winograd.h"
 
-#define XI 16             /* 4x4 transformed values per tile */
-/* Tiles per run: bounds the stack rows of a run (4 rows of 2*RUN+2 floats). */
-#define RUN 256
+#define XI 16             /* 4x4 transformed values per tile of F(2x2, 3x3) and F(3x3, 2x2) */
+#define XI43 36           /* 6x6 of F(4x4, 3x3) */
+#define RUN GLIA_WINO_RUN
 /* Fewest tiles per chunk: below it the GEMMs' N dimension gets inefficient. */
 #define MIN_CHUNK 64
+/* Fewest 4x4 tiles per sample for F(4x4, 3x3) (64 x 64 outputs): below,
+ * packing its 36 transformed weight planes for few columns costs more than the
+ * multiplications it saves (on a Zen 4, unet2d's layers of 64^2 and more gain
+ * 1.1-1.4x, its 32^2 and 16^2 ones lose 1.6-3.3x), and F(2x2, 3x3) runs. */
+#define MIN_TILES43 256
 /* Below these channel counts the GEMMs are too thin for the transforms to pay. */
 #define MIN_CIN 16
 #define MIN_COUT 16
 
-typedef struct wino_job {
-    const glia_cpu_wino *s;
-    const float *x, *w, *dy;
-    float *y, *u, *v, *m;     /* weight gradient: u accumulates the 16 sums, m holds dy's transform */
-    int64_t th, tw;       /* tiles per column and row of one sample */
-    int64_t n, t0, tc;    /* the chunk: tiles [t0, t0 + tc) of sample n */
-    int64_t splits;       /* column (row, for the weight gradient) blocks per xi in the GEMM phase */
-    float beta;           /* weight gradient: 0 for the first chunk, then 1 */
-} wino_job;
+typedef glia_wino_job wino_job;
 
-static int64_t tiles(int64_t n) { return (n + 1) / 2; }
+static int64_t tiles(int64_t n, int ts) { return (n + ts - 1) / ts; }
 
 int glia_cpu_wino_applies(const glia_cpu_wino *s)
 {
     if (s->cin < MIN_CIN || s->cout < MIN_COUT || s->oh < 1 || s->ow < 1)
         return 0;
-    return (size_t)(XI * (s->cin + s->cout) * MIN_CHUNK) <= glia_cpu_workspace_cap();
+    return (size_t)(XI43 * (s->cin + s->cout) * MIN_CHUNK) <= glia_cpu_workspace_cap();
 }
 
 /* U[xi][co][ci] = (G g G^T)[xi] for every kernel g = w[co][ci]. */
@@ -85,10 +85,7 @@ static void filter_task(void *arg, size_t c0, size_t c1)
 
 /* Calls fn on the runs of the chunk: tiles [t, t + cnt) in tile row ty,
  * starting at tile column tx, k0 = t - t0 their first column in V and M. */
-typedef void (*run_fn)(const wino_job *j, int64_t c, int64_t n, int64_t ty, int64_t tx,
-                       int64_t cnt, int64_t k0);
-
-static void each_run(const wino_job *j, int64_t c, run_fn fn)
+static void each_run(const wino_job *j, int64_t c, glia_wino_run_fn fn)
 {
     for (int64_t t = j->t0, end = j->t0 + j->tc; t < end;) {
         int64_t ty = t / j->tw, tx = t % j->tw;
@@ -102,27 +99,33 @@ static void each_run(const wino_job *j, int64_t c, run_fn fn)
     }
 }
 
+void glia_wino_rows(const float *plane, int64_t h, int64_t w, int64_t iy0, int64_t ix0, int nrows,
+                    int64_t width, float *rows, int64_t stride)
+{
+    int64_t lo = ix0 < 0 ? -ix0 : 0, hi = w - ix0 < width ? w - ix0 : width;
+    for (int i = 0; i < nrows; i++) {
+        float *r = rows + i * stride;
+        int64_t iy = iy0 + i;
+        if (iy < 0 || iy >= h || hi <= lo) {
+            memset(r, 0, (size_t)width * sizeof(float));
+            continue;
+        }
+        memset(r, 0, (size_t)lo * sizeof(float));
+        memcpy(r + lo, plane + iy * w + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
+        if (hi < width)
+            memset(r + hi, 0, (size_t)(width - hi) * sizeof(float));
+    }
+}
+
 /* V[xi][ci][k] = (B^T d B)[xi] with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 static void input_run(const wino_job *j, int64_t ci, int64_t n, int64_t ty, int64_t tx,
                       int64_t cnt, int64_t k0)
 {
     const glia_cpu_wino *s = j->s;
-    const float *plane = j->x + (n * s->cin + ci) * s->h * s->w;
-    int64_t width = 2 * cnt + 2, ix0 = 2 * tx - s->pw;
+    int64_t width = 2 * cnt + 2;
     float r[4][2 * RUN + 2], a[4][2 * RUN + 2];
-    /* the four input rows under the run, zero outside the image */
-    int64_t lo = ix0 < 0 ? -ix0 : 0, hi = s->w - ix0 < width ? s->w - ix0 : width;
-    for (int i = 0; i < 4; i++) {
-        int64_t iy = 2 * ty - s->ph + i;
-        if (iy < 0 || iy >= s->h || hi <= lo) {
-            memset(r[i], 0, (size_t)width * sizeof(float));
-            continue;
-        }
-        memset(r[i], 0, (size_t)lo * sizeof(float));
-        memcpy(r[i] + lo, plane + iy * s->w + ix0 + lo, (size_t)(hi - lo) * sizeof(float));
-        if (hi < width)
-            memset(r[i] + hi, 0, (size_t)(width - hi) * sizeof(float));
-    }
+    glia_wino_rows(j->x + (n * s->cin + ci) * s->h * s->w, s->h, s->w, 2 * ty - s->ph, 2 * tx - s->pw, 4,
+                   width, r[0], 2 * RUN + 2);
     for (int64_t x = 0; x < width; x++) {   /* B^T d, down the columns */
         a[0][x] = r[0][x] - r[2][x];
         a[1][x] = r[1][x] + r[2][x];
@@ -172,14 +175,16 @@ static void output_run(const wino_job *j, int64_t co, int64_t n, int64_t ty, int
 
 static void input_task(void *arg, size_t c0, size_t c1)
 {
+    const wino_job *j = arg;
     for (size_t c = c0; c < c1; c++)
-        each_run(arg, (int64_t)c, input_run);
+        each_run(j, (int64_t)c, j->ts == 4 ? glia_wino43_input_run : input_run);
 }
 
 static void output_task(void *arg, size_t c0, size_t c1)
 {
+    const wino_job *j = arg;
     for (size_t c = c0; c < c1; c++)
-        each_run(arg, (int64_t)c, output_run);
+        each_run(j, (int64_t)c, j->ts == 4 ? glia_wino43_output_run : output_run);
 }
 
 /* GEMM task i: xi = i / splits and block i % splits of a dimension of len;
@@ -300,7 +305,7 @@ static int64_t setup(glia_bctx *ctx, wino_job *j, glia_status *st)
 {
     const glia_cpu_wino *s = j->s;
     int64_t total = j->th * j->tw;   /* per sample */
-    int64_t per_tile = XI * (s->cin + s->cout);   /* floats of V and M per tile */
+    int64_t per_tile = j->xi * (s->cin + s->cout);   /* floats of V and M per tile */
     /* as many tiles as the column workspace holds: the GEMMs' long dimension
      * grows with the chunk, and OpenBLAS packs U once per chunk (8 -> 64 MiB
      * chunks made the 3x3 layers of unet2d 1.1-1.4x faster) */
@@ -309,12 +314,12 @@ static int64_t setup(glia_bctx *ctx, wino_job *j, glia_status *st)
         tc = MIN_CHUNK;
     if (tc > total)
         tc = total;
-    *st = glia_cpu_workspace(ctx, GLIA_CPU_WS_WINO, (size_t)(XI * s->cout * s->cin), &j->u);
+    *st = glia_cpu_workspace(ctx, GLIA_CPU_WS_WINO, (size_t)(j->xi * s->cout * s->cin), &j->u);
     if (*st == GLIA_STATUS_OK)
         *st = glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(per_tile * tc), &j->v);
     if (*st != GLIA_STATUS_OK)
         return 0;
-    j->m = j->v + XI * s->cin * tc;
+    j->m = j->v + j->xi * s->cin * tc;
     /* enough GEMM tasks to keep every thread busy; each is single-threaded */
     j->splits = 1 + ctx->threads / 8;
     openblas_set_num_threads(1);
@@ -338,13 +343,14 @@ static void each_chunk(glia_bctx *ctx, wino_job *j, int64_t tc, const glia_cpu_r
 glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *dy,
                                      float *dw)
 {
-    wino_job j = {.s = s, .x = x, .dy = dy, .y = dw, .th = tiles(s->oh), .tw = tiles(s->ow), .beta = 0.0f};
+    wino_job j = {.s = s, .x = x, .dy = dy, .y = dw, .ts = 2, .xi = XI, .th = tiles(s->oh, 2),
+                  .tw = tiles(s->ow, 2), .beta = 0.0f};
     glia_status st;
     int64_t tc = setup(ctx, &j, &st);
     if (!tc)
         return st;
     const glia_cpu_range_fn fn[3] = {input_task, grad_task, wgrad_gemm_task};
-    const size_t counts[3] = {(size_t)s->cin, (size_t)s->cout, (size_t)(XI * j.splits)};
+    const size_t counts[3] = {(size_t)s->cin, (size_t)s->cout, (size_t)(j.xi * j.splits)};
     each_chunk(ctx, &j, tc, fn, counts);
     glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, wgrad_out_task, &j);
     return GLIA_STATUS_OK;
@@ -353,14 +359,16 @@ glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, con
 glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *w,
                               float *y)
 {
-    wino_job j = {.s = s, .x = x, .w = w, .y = y, .th = tiles(s->oh), .tw = tiles(s->ow)};
+    int ts = tiles(s->oh, 4) * tiles(s->ow, 4) >= MIN_TILES43 ? 4 : 2;
+    wino_job j = {.s = s, .x = x, .w = w, .y = y, .ts = ts, .xi = ts == 4 ? XI43 : XI, .th = tiles(s->oh, ts),
+                  .tw = tiles(s->ow, ts)};
     glia_status st;
     int64_t tc = setup(ctx, &j, &st);
     if (!tc)
         return st;
-    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, filter_task, &j);
+    glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, j.ts == 4 ? glia_wino43_filter_task : filter_task, &j);
     const glia_cpu_range_fn fn[3] = {input_task, gemm_task, output_task};
-    const size_t counts[3] = {(size_t)s->cin, (size_t)(XI * j.splits), (size_t)s->cout};
+    const size_t counts[3] = {(size_t)s->cin, (size_t)(j.xi * j.splits), (size_t)s->cout};
     each_chunk(ctx, &j, tc, fn, counts);
     return GLIA_STATUS_OK;
 }
