@@ -296,6 +296,26 @@ static void test_compare_rejects(void **state)
     assert_int_equal(glia_bench_compare(missing, 0, stdout, NULL), GLIA_STATUS_INVALID_ARGUMENT);
 }
 
+/* The advice on OpenBLAS's kernels: a variable the user set stands (whatever
+ * OpenBLAS loaded with), and advice, when given, names kernels of this
+ * processor's class. */
+static void test_blas_advice(void **state)
+{
+    (void)state;
+    const char *was = getenv("OPENBLAS_CORETYPE");
+    char saved[64] = "";
+    if (was)
+        snprintf(saved, sizeof saved, "%s", was);
+    setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+    assert_null(glia_blas_coretype_advice());
+    unsetenv("OPENBLAS_CORETYPE");
+    const char *a = glia_blas_coretype_advice();
+    if (a)
+        assert_true(strcmp(a, "Haswell") == 0 || strcmp(a, "SkylakeX") == 0);
+    if (was)
+        setenv("OPENBLAS_CORETYPE", saved, 1);
+}
+
 int main(int argc, char **argv)
 {
     snprintf(dir, sizeof dir, "%s", argc > 1 ? argv[1] : ".");
@@ -305,6 +325,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_compare_rejects),
         cmocka_unit_test(test_run_and_json),
+        cmocka_unit_test(test_blas_advice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
