@@ -44,12 +44,13 @@ void tree(inout float v[3])
 }
 
 // s + x with the rounding error carried in c (s - c is the compensated sum);
-// precise keeps the compiler from folding (t - s) - y to zero.
+// precise on every step keeps the compiler from folding (t - s) - y to zero.
 void kadd(inout float s, inout float c, float x)
 {
     precise float y = x - c;
     precise float t = s + y;
-    c = (t - s) - y;
+    precise float e = (t - s) - y;
+    c = e;
     s = t;
 }
 

@@ -33,7 +33,7 @@
 #include "cpu_winograd.h"
 
 #define XI 16             /* 4x4 transformed values per tile of F(2x2, 3x3) and F(3x3, 2x2) */
-#define XI43 36           /* 6x6 of F(4x4, 3x3) */
+#define XI43 36           /* 6x6 of F(4x4, 3x3): what a chunk must hold at least */
 #define RUN GLIA_WINO_RUN
 /* Fewest tiles per chunk: below it the GEMMs' N dimension gets inefficient. */
 #define MIN_CHUNK 64
@@ -269,7 +269,7 @@ static void wgrad_gemm_task(void *arg, size_t i0, size_t i1)
             continue;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)nr, (blasint)s->cin,
                     (blasint)j->tc, 1.0f, j->m + (xi * s->cout + r0) * j->tc, (blasint)j->tc,
-                    j->v + xi * s->cin * j->tc, (blasint)j->tc, j->beta,
+                    j->v + xi * s->cin * j->tc, (blasint)j->tc, j->n == 0 && j->t0 == 0 ? 0.0f : 1.0f,
                     j->u + (xi * s->cout + r0) * s->cin, (blasint)s->cin);
     }
 }
@@ -299,11 +299,16 @@ static void wgrad_out_task(void *arg, size_t c0, size_t c1)
         }
 }
 
-/* The workspaces and chunk size shared by both directions: U (16 per kernel)
- * and a chunk's V and M; returns the tiles per chunk, 0 on failure. */
-static int64_t setup(glia_bctx *ctx, wino_job *j, glia_status *st)
+/* What every direction shares: the tile grid of output tile side ts, the
+ * workspaces U (xi per kernel) and a chunk's V and M; returns the tiles per
+ * chunk, 0 on failure. */
+static int64_t setup(glia_bctx *ctx, wino_job *j, int ts, glia_status *st)
 {
     const glia_cpu_wino *s = j->s;
+    j->ts = ts;
+    j->xi = (ts + 2) * (ts + 2);
+    j->th = tiles(s->oh, ts);
+    j->tw = tiles(s->ow, ts);
     int64_t total = j->th * j->tw;   /* per sample */
     int64_t per_tile = j->xi * (s->cin + s->cout);   /* floats of V and M per tile */
     /* as many tiles as the column workspace holds: the GEMMs' long dimension
@@ -336,17 +341,15 @@ static void each_chunk(glia_bctx *ctx, wino_job *j, int64_t tc, const glia_cpu_r
             j->tc = total - j->t0 < tc ? total - j->t0 : tc;
             for (int p = 0; p < 3; p++)
                 glia_cpu_parallel_for(ctx->pool, counts[p], 1, fn[p], j);
-            j->beta = 1.0f;
         }
 }
 
 glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *dy,
                                      float *dw)
 {
-    wino_job j = {.s = s, .x = x, .dy = dy, .y = dw, .ts = 2, .xi = XI, .th = tiles(s->oh, 2),
-                  .tw = tiles(s->ow, 2), .beta = 0.0f};
+    wino_job j = {.s = s, .x = x, .dy = dy, .y = dw};
     glia_status st;
-    int64_t tc = setup(ctx, &j, &st);
+    int64_t tc = setup(ctx, &j, 2, &st);
     if (!tc)
         return st;
     const glia_cpu_range_fn fn[3] = {input_task, grad_task, wgrad_gemm_task};
@@ -360,10 +363,9 @@ glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const floa
                               float *y)
 {
     int ts = tiles(s->oh, 4) * tiles(s->ow, 4) >= MIN_TILES43 ? 4 : 2;
-    wino_job j = {.s = s, .x = x, .w = w, .y = y, .ts = ts, .xi = ts == 4 ? XI43 : XI, .th = tiles(s->oh, ts),
-                  .tw = tiles(s->ow, ts)};
+    wino_job j = {.s = s, .x = x, .w = w, .y = y};
     glia_status st;
-    int64_t tc = setup(ctx, &j, &st);
+    int64_t tc = setup(ctx, &j, ts, &st);
     if (!tc)
         return st;
     glia_cpu_parallel_for(ctx->pool, (size_t)s->cout, 1, j.ts == 4 ? glia_wino43_filter_task : filter_task, &j);

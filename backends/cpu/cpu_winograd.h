@@ -12,12 +12,11 @@ typedef struct glia_wino_job {
     const glia_cpu_wino *s;
     const float *x, *w, *dy;
     float *y, *u, *v, *m;     /* weight gradient: u accumulates the sums, m holds dy's transform */
-    int ts;                   /* output tile side: 2 or 4 */
+    int ts;                   /* output tile side: 2 or 4 (the rest follows from it, in setup) */
     int64_t xi;               /* transformed values per tile: (ts + 2)^2 */
     int64_t th, tw;           /* tiles per column and row of one sample */
     int64_t n, t0, tc;        /* the chunk: tiles [t0, t0 + tc) of sample n */
     int64_t splits;           /* column (row, for the weight gradient) blocks per xi in the GEMM phase */
-    float beta;               /* weight gradient: 0 for the first chunk, then 1 */
 } glia_wino_job;
 
 /* One run of a chunk: tiles [t, t + cnt) in tile row ty from tile column tx
