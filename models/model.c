@@ -5,11 +5,14 @@
 #include "backends/backend.h"
 #include "model_impl.h"
 
+/* The registry: one line per architecture, each defined in its own file. */
 static const glia_arch *const archs[GLIA_MODEL_ARCH_COUNT_] = {
     [GLIA_MODEL_UNET2D] = &glia_arch_unet2d,
     [GLIA_MODEL_R2UNET] = &glia_arch_r2unet,
     [GLIA_MODEL_UNET3D] = &glia_arch_unet3d,
 };
+
+const glia_arch *glia_arch_get(glia_model_arch a) { return (unsigned)a < GLIA_MODEL_ARCH_COUNT_ ? archs[a] : NULL; }
 
 /* ---- registry ------------------------------------------------------------- */
 const char *glia_model_arch_name(glia_model_arch arch)
@@ -19,13 +22,15 @@ const char *glia_model_arch_name(glia_model_arch arch)
 
 glia_status glia_model_arch_from_name(const char *name, glia_model_arch *arch)
 {
-    for (int i = 0; name && arch && i < GLIA_MODEL_ARCH_COUNT_; i++)
-        if (strcmp(archs[i]->name, name) == 0) {
+    char known[128] = "";
+    for (int i = 0; i < GLIA_MODEL_ARCH_COUNT_; i++) {
+        if (name && arch && strcmp(archs[i]->name, name) == 0) {
             *arch = (glia_model_arch)i;
             return GLIA_STATUS_OK;
         }
-    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown model '%s' (known: unet2d, r2unet, unet3d)",
-                       name ? name : "(null)");
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", archs[i]->name);
+    }
+    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown model '%s' (known: %s)", name ? name : "(null)", known);
 }
 
 glia_status glia_model_config_default(glia_model_arch arch, glia_model_config *cfg)
@@ -42,28 +47,7 @@ glia_status glia_model_config_check(const glia_model_config *cfg)
     if (!cfg || (unsigned)cfg->arch >= GLIA_MODEL_ARCH_COUNT_)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "model config: NULL or unknown architecture %d",
                            cfg ? (int)cfg->arch : -1);
-    const glia_arch *a = archs[cfg->arch];
-    const int maxc = 65536;
-    if (cfg->in_channels < 1 || cfg->in_channels > maxc || cfg->out_channels < 1 || cfg->out_channels > maxc)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: in_channels %d and out_channels %d must be 1 to %d",
-                           a->name, cfg->in_channels, cfg->out_channels, maxc);
-    if (cfg->levels < a->min_levels || cfg->levels > GLIA_MODEL_MAX_LEVELS)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %d feature levels given, %d to %d allowed", a->name,
-                           cfg->levels, a->min_levels, GLIA_MODEL_MAX_LEVELS);
-    for (int i = 0; i < cfg->levels; i++)
-        /* the bottleneck doubles the deepest feature: keep that in range too */
-        if (cfg->features[i] < 1 || cfg->features[i] > maxc / 2)
-            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: feature %d is %d, must be 1 to %d", a->name, i,
-                               cfg->features[i], maxc / 2);
-    if (cfg->batchnorm != 0 && cfg->batchnorm != 1)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: batchnorm is %d, must be 0 or 1", a->name,
-                           cfg->batchnorm);
-    if (!a->has_batchnorm_option && !cfg->batchnorm)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: batch norm cannot be switched off", a->name);
-    if (a->has_t ? (cfg->t < 1 || cfg->t > 16) : cfg->t != 0)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: t is %d; %s", a->name, cfg->t,
-                           a->has_t ? "it must be 1 to 16" : "only r2unet has recurrent steps (t must be 0)");
-    return GLIA_STATUS_OK;
+    return glia_mfields_check_(archs[cfg->arch], cfg);
 }
 
 int glia_model_config_spatial_dims(const glia_model_config *cfg)
@@ -92,9 +76,7 @@ glia_status glia_model_create(glia_device *dev, const glia_model_config *cfg, ui
     if (!m)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_model_create: no host memory");
     m->cfg = *cfg;
-    /* canonical: sizes beyond the levels in use are zero, so configurations compare whole */
-    for (int i = cfg->levels; i < GLIA_MODEL_MAX_LEVELS; i++)
-        m->cfg.features[i] = 0;
+    glia_mfields_canonical_(&m->cfg);
     m->arch = archs[cfg->arch];
     m->dev = dev;
     glia_rng_init(&m->rng, seed);

@@ -3,6 +3,7 @@
 #ifndef GLIA_MODEL_IMPL_H
 #define GLIA_MODEL_IMPL_H
 
+#include <stddef.h>
 #include "glia/glia.h"
 
 /* A convolution (or transposed convolution); tensors borrowed from the model's set. */
@@ -41,13 +42,51 @@ struct glia_arch {
     int nsp;                                   /* spatial axes */
     glia_model_config defaults;
     int pool_levels_less;                      /* poolings = levels - this */
-    int min_levels;
-    int has_batchnorm_option, has_t;
+    /* its options beyond in_channels and out_channels (which model.c lists for
+     * all); a field of another architecture must keep this one's default */
+    const glia_model_field *fields;
+    int nfields;
+    /* 1, with *cfg filled, when a checkpoint's tensors (names and shapes) are
+     * this architecture's: how a PyTorch export without metadata is read */
+    int (*recognise)(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
     glia_status (*build)(glia_model *m);       /* fills m->params and m->layers */
     glia_status (*forward)(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
 };
 
+/* The registry (model.c): architecture a, or NULL out of range. A new model is
+ * its own file defining a glia_arch, plus its line in model.c's list and the
+ * enum in glia/model.h. */
+const glia_arch *glia_arch_get(glia_model_arch a);
+
 extern const glia_arch glia_arch_unet2d, glia_arch_r2unet, glia_arch_unet3d;
+
+/* Field table entries (offsets into glia_model_config). */
+#define GLIA_MFIELD(key_, flag_, type_, lo, hi, field, help_)                                                    \
+    {.key = key_, .flag = flag_, .type = type_, .min = lo, .max = hi, .min_count = 1, .max_count = 1,            \
+     .offset = offsetof(glia_model_config, field), .help = help_}
+#define GLIA_MFIELD_LIST(key_, flag_, lo, hi, nlo, nhi, field, count, item_, help_)                              \
+    {.key = key_, .flag = flag_, .type = GLIA_MODEL_FIELD_INT_LIST, .min = lo, .max = hi, .min_count = nlo,       \
+     .max_count = nhi, .offset = offsetof(glia_model_config, field), .count_offset = offsetof(glia_model_config, count), \
+     .item = item_, .help = help_}
+/* The U-Net family's channels per level, at least min_levels of them; the
+ * bottleneck doubles the deepest, so each is at most half the channel limit. */
+#define GLIA_MFIELD_FEATURES(min_levels)                                                                          \
+    GLIA_MFIELD_LIST("features", "--features", 1, 32768, min_levels, GLIA_MODEL_MAX_LEVELS, features, levels,      \
+                     "feature", "channels per level, shallowest first, e.g. 8,16,32,64")
+
+/* Range checks from the field tables (fields.c), and the rule that a field
+ * the architecture does not list keeps its default. */
+glia_status glia_mfields_check_(const glia_arch *a, const glia_model_config *cfg);
+/* Zero list entries beyond their count, so configurations compare whole. */
+void glia_mfields_canonical_(glia_model_config *cfg);
+
+/* Fill in_channels, out_channels and the features of the blocks named
+ * "enc.<i>.<block>.weight" (of the given rank) and "head.weight"; 0 if enc.0's
+ * is absent or of another rank. */
+int glia_mrecognise_levels(glia_model_shape_fn shape_of, void *ctx, const char *block, int rank,
+                           glia_model_config *cfg);
+/* Does the checkpoint hold a tensor of this name? */
+int glia_mhas(glia_model_shape_fn shape_of, void *ctx, const char *name);
 
 /* Builders: add the parameters under `prefix` to m->params (drawing weights from
  * m->rng) and resolve the layer's tensors. */
@@ -75,8 +114,12 @@ glia_status glia_mjoin(char *buf, size_t len, const char *prefix, const char *su
 /* "<prefix>.<i>" into buf ("" if it does not fit). */
 const char *glia_mname(char *buf, size_t len, const char *prefix, int i);
 
-/* The generic U-Net of unet2d/unet3d (unet2d.c): nsp comes from m->arch. */
+/* The generic U-Net of unet2d/unet3d (unet2d.c): nsp comes from m->arch;
+ * its options (features, batchnorm) and how its checkpoints look. */
+enum { GLIA_UNET_NFIELDS = 2 };
+extern const glia_model_field glia_unet_fields[GLIA_UNET_NFIELDS];
 glia_status glia_unet_build(glia_model *m);
 glia_status glia_unet_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
+int glia_unet_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
 
 #endif

@@ -147,14 +147,28 @@ static glia_status r2_forward(glia_model *m, glia_tensor *x, int train, glia_ten
     return s;
 }
 
+/* At least two levels: the deepest has no pooling after it. Batch norm is
+ * part of every recurrent block, so it is no option here. */
+static const glia_model_field r2_fields[] = {
+    GLIA_MFIELD_FEATURES(2),
+    GLIA_MFIELD("t", "--t", GLIA_MODEL_FIELD_INT, 1, 16, t, "recurrent steps of each recurrent block"),
+};
+
+/* enc.0.proj.weight (2-D): features from enc.<i>.proj; t shows in no tensor and keeps its default. */
+static int r2_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg)
+{
+    return glia_mrecognise_levels(shape_of, ctx, "proj", a->nsp + 2, cfg);
+}
+
 const glia_arch glia_arch_r2unet = {
     .name = "r2unet",
     .nsp = 2,
     .defaults = {.arch = GLIA_MODEL_R2UNET, .in_channels = 3, .out_channels = 1, .levels = 5,
                  .features = {64, 128, 256, 512, 1024}, .batchnorm = 1, .t = 2},
     .pool_levels_less = 1,
-    .min_levels = 2,
-    .has_t = 1,
+    .fields = r2_fields,
+    .nfields = sizeof r2_fields / sizeof r2_fields[0],
+    .recognise = r2_recognise,
     .build = r2_build,
     .forward = r2_forward,
 };

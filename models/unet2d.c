@@ -84,14 +84,32 @@ glia_status glia_unet_forward(glia_model *m, glia_tensor *x, int train, glia_ten
     return s;
 }
 
+/* The options of unet2d and unet3d beyond the channels. */
+const glia_model_field glia_unet_fields[GLIA_UNET_NFIELDS] = {
+    GLIA_MFIELD_FEATURES(1),
+    GLIA_MFIELD("batchnorm", "--batchnorm", GLIA_MODEL_FIELD_BOOL, 0, 1, batchnorm,
+                "batch norm after each 3x3 convolution"),
+};
+
+/* enc.0.conv1.weight of the architecture's rank: features from enc.<i>.conv1,
+ * batch norm present when enc.0.bn1 is. */
+int glia_unet_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg)
+{
+    if (!glia_mrecognise_levels(shape_of, ctx, "conv1", a->nsp + 2, cfg))
+        return 0;
+    cfg->batchnorm = glia_mhas(shape_of, ctx, "enc.0.bn1.weight");
+    return 1;
+}
+
 const glia_arch glia_arch_unet2d = {
     .name = "unet2d",
     .nsp = 2,
     .defaults = {.arch = GLIA_MODEL_UNET2D, .in_channels = 3, .out_channels = 1, .levels = 4,
                  .features = {64, 128, 256, 512}, .batchnorm = 1},
     .pool_levels_less = 0,
-    .min_levels = 1,
-    .has_batchnorm_option = 1,
+    .fields = glia_unet_fields,
+    .nfields = GLIA_UNET_NFIELDS,
+    .recognise = glia_unet_recognise,
     .build = glia_unet_build,
     .forward = glia_unet_forward,
 };

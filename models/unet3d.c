@@ -10,8 +10,9 @@ const glia_arch glia_arch_unet3d = {
     .defaults = {.arch = GLIA_MODEL_UNET3D, .in_channels = 4, .out_channels = 3, .levels = 4,
                  .features = {8, 16, 32, 64}, .batchnorm = 1},
     .pool_levels_less = 0,
-    .min_levels = 1,
-    .has_batchnorm_option = 1,
+    .fields = glia_unet_fields,
+    .nfields = GLIA_UNET_NFIELDS,
+    .recognise = glia_unet_recognise,
     .build = glia_unet_build,
     .forward = glia_unet_forward,
 };

@@ -440,6 +440,62 @@ static void pictures(void **state)
     glia_predictor_free(p);
 }
 
+/* The predictor takes the preprocessing and patch from the checkpoint's
+ * "preprocess" record, and from the whole training configuration
+ * ("glia_train", as checkpoints written before the record hold it) when the
+ * record is absent; the record wins when both are there. */
+static glia_predictor *open_with(const char *name, const char *key1, const char *v1, const char *key2, const char *v2,
+                                 glia_status want)
+{
+    glia_model *m = tiny(GLIA_MODEL_UNET3D, 1, 1, 11);
+    glia_meta *meta = NULL;
+    check(glia_meta_create(&meta));
+    check(glia_meta_set(meta, key1, v1));
+    if (key2)
+        check(glia_meta_set(meta, key2, v2));
+    const char *ck = pu_path(root, name);
+    check(glia_model_save(m, ck, meta));
+    glia_meta_free(meta);
+    glia_model_free(m);
+    glia_predictor *p = NULL;
+    assert_int_equal(glia_predictor_open(dev, &ck, 1, &p), want);
+    return p;
+}
+
+static void training_record(void **state)
+{
+    (void)state;
+    /* the configuration record exactly as the trainer wrote it before, key order and all */
+    const char *legacy =
+        "{\"data\": \"/d\", \"layout\": \"auto\", \"target\": \"regions\", \"folds\": 5, \"fold\": 0, \"split\": \"\","
+        " \"zscore\": false, \"clip\": [0.5, 99.5], \"crop_nonzero\": true, \"spacing\": [1, 1, 1],"
+        " \"resize\": [0, 0, 0], \"crop\": [0, 0, 0], \"size\": [16, 16, 8], \"drop_empty\": 0,"
+        " \"fg_fraction\": 0.33, \"augment\": false, \"model\": \"unet3d\", \"features\": [4, 8],"
+        " \"batchnorm\": true, \"t\": 0, \"init\": \"\", \"epochs\": 10, \"lr\": 0.001, \"device\": \"auto\"}";
+    glia_predictor *p = open_with("legacy.safetensors", "glia_train", legacy, NULL, NULL, GLIA_STATUS_OK);
+    const glia_predictor_info *in = glia_predictor_get_info(p);
+    assert_int_equal(in->pre.zscore, 0);
+    assert_true(in->pre.clip_lo == 0.5f && in->pre.clip_hi == 99.5f);
+    assert_int_equal(in->pre.crop_nonzero, 1);
+    assert_true(in->pre.spacing[2] == 1.0);
+    assert_true(in->size[0] == 16 && in->size[1] == 16 && in->size[2] == 8);
+    glia_predictor_free(p);
+
+    p = open_with("record.safetensors", "preprocess",
+                  "{\"zscore\":true,\"clip\":[0,0],\"crop_nonzero\":false,\"spacing\":[0,0,0],\"resize\":[0,0,0],"
+                  "\"crop\":[32,32,16],\"size\":[32,32,16]}",
+                  "glia_train", legacy, GLIA_STATUS_OK);
+    in = glia_predictor_get_info(p);
+    assert_int_equal(in->pre.zscore, 1);
+    assert_int_equal(in->pre.crop_nonzero, 0);
+    assert_true(in->pre.crop[0] == 32 && in->size[2] == 16);
+    glia_predictor_free(p);
+
+    assert_null(open_with("bad.safetensors", "preprocess", "{\"size\": [16, 16]}", NULL, NULL,
+                          GLIA_STATUS_FORMAT_ERROR));
+    assert_non_null(strstr(glia_last_error(), "'size'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +507,7 @@ int main(void)
         cmocka_unit_test(outputs_keep_geometry),
         cmocka_unit_test(case_folders),
         cmocka_unit_test(pictures),
+        cmocka_unit_test(training_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,6 +85,12 @@ static void learns(const char *model, double min_dice)
     check(glia_safetensors_open(pu_path(pu_path(root, model), "last.safetensors"), &st));
     const char *hist = glia_meta_get(glia_safetensors_meta(st), "history");
     assert_non_null(hist);
+    /* inference reads how inputs were prepared from this record, not from the training configuration */
+    const char *pre = glia_meta_get(glia_safetensors_meta(st), "preprocess");
+    assert_non_null(pre);
+    assert_non_null(strstr(pre, "\"zscore\":true"));
+    if (strcmp(model, "unet3d") == 0)
+        assert_non_null(strstr(pre, "\"size\":[16,16,16]"));
     glia_safetensors_close(st);
     FILE *f = fopen(pu_path(pu_path(root, model), "log.csv"), "r");
     assert_non_null(f);

@@ -38,11 +38,6 @@ glia_status glia_hd95(const uint8_t *a, const uint8_t *b, const int64_t dim[3], 
 glia_status glia_seg_metrics_compute(const uint8_t *pred, const uint8_t *ref, const int64_t dim[3],
                                      const double spacing[3], int with_hd95, glia_seg_metrics *out);
 
-/* Class indices (0..classes-1) of a label volume's values (li->label_values;
- * 255 is taken as class 1 of a binary layout). *classes is malloc'd; an
- * unknown value is FORMAT_ERROR naming it. */
-glia_status glia_labels_to_classes(const glia_volume *v, const glia_label_info *li, uint8_t **classes);
-
 /* ---- tables ---------------------------------------------------------------- */
 typedef struct glia_eval_table glia_eval_table;
 

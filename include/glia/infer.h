@@ -11,6 +11,7 @@
 #include "data.h"
 #include "io.h"
 #include "loss.h"
+#include "labels.h"
 #include "metrics.h"
 
 #ifdef __cplusplus
@@ -20,30 +21,6 @@ extern "C" {
 #ifndef GLIA_PATH_MAX
 #define GLIA_PATH_MAX 1024   /* the longest path glia's fixed-size path fields hold */
 #endif
-
-/* ---- what the output channels mean ----------------------------------------- */
-typedef struct glia_label_info {
-    glia_target target;
-    int channels;                                    /* model output channels */
-    unsigned region_classes[GLIA_METRICS_MAX_CHANNELS]; /* bitmask over classes of each channel */
-    char names[GLIA_METRICS_MAX_CHANNELS][16];       /* "WT", "TC", "ET", "tumour", ... */
-    int classes;                                     /* label classes incl. background */
-    int label_values[GLIA_METRICS_MAX_CHANNELS];     /* file value of each class (BraTS 2021: 0 1 2 4) */
-    int modalities;
-    char modality[4][16];                            /* input channel names ("t1", "t1ce", "t2", "flair") */
-} glia_label_info;
-
-/* The label info of a dataset for a target. */
-glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, glia_label_info *out);
-/* As JSON (malloc'd; free() it) and back. */
-glia_status glia_label_info_to_json(const glia_label_info *li, char **json);
-glia_status glia_label_info_from_json(const char *json, glia_label_info *out);
-/* Class index map from probabilities (channels x n): softmax targets take the
- * arg-max; region targets (nested, e.g. WT > TC > ET) label a voxel with the
- * class of the innermost region above threshold; a single region gets its
- * lowest class. */
-void glia_label_info_classes(const glia_label_info *li, const float *prob, size_t n, float threshold,
-                             uint8_t *classes);
 
 /* ---- prediction ------------------------------------------------------------- */
 typedef enum glia_blend { GLIA_BLEND_GAUSSIAN = 0, GLIA_BLEND_CONSTANT } glia_blend;

@@ -103,8 +103,8 @@ glia_status glia_npy_write_f32(const char *path, int ndim, const int64_t *shape,
 
 /* ---- checkpoints -------------------------------------------------------------
  * A checkpoint is a safetensors file with the model's parameters under their
- * PyTorch names and metadata "model" (architecture name), "config" (JSON:
- * in_channels, out_channels, features, batchnorm, t) and "glia_version". A
+ * PyTorch names and metadata "model" (architecture name), "config" (JSON: the
+ * keys of the architecture's field table, glia/model.h) and "glia_version". A
  * training checkpoint adds the optimizer state as "optimizer.<param>.<state>"
  * tensors, its options as "optimizer" (JSON) and its step count as
  * "optimizer_steps"; callers add their own keys (progress) through extra. */

@@ -24,6 +24,7 @@ extern "C" {
 #endif
 
 #define GLIA_MODEL_MAX_LEVELS 8
+#define GLIA_MODEL_MAX_EXTRA 8
 
 typedef enum glia_model_arch {
     GLIA_MODEL_UNET2D = 0,   /* Ronneberger et al. 2015 */
@@ -33,7 +34,10 @@ typedef enum glia_model_arch {
 } glia_model_arch;
 
 /* A model's full configuration; a checkpoint stores it. Start from
- * glia_model_config_default and change what you need. */
+ * glia_model_config_default and change what you need. Which fields an
+ * architecture uses, under which JSON keys and command-line flags, with which
+ * ranges, its field table says (glia_model_field below): code outside models/
+ * goes through that table, never through the fields by name. */
 typedef struct glia_model_config {
     glia_model_arch arch;
     int in_channels;
@@ -42,6 +46,9 @@ typedef struct glia_model_config {
     int features[GLIA_MODEL_MAX_LEVELS];    /* channels per level, shallowest first */
     int batchnorm;                          /* unet2d/unet3d: 1 = batch norm after each 3x3 conv */
     int t;                                  /* r2unet: recurrent steps (>= 1); 0 elsewhere */
+    /* whole-number options of architectures that need more than the above, at
+     * the offsets their field tables give; zero where unused */
+    int extra[GLIA_MODEL_MAX_EXTRA];
 } glia_model_config;
 
 /* ---- registry ------------------------------------------------------------- */
@@ -58,6 +65,59 @@ glia_status glia_model_config_check(const glia_model_config *cfg);
 int glia_model_config_spatial_dims(const glia_model_config *cfg);
 /* Number of 2x poolings: every spatial side must be a multiple of 2^this. */
 int glia_model_config_pool_levels(const glia_model_config *cfg);
+
+/* ---- configuration fields --------------------------------------------------
+ * Every architecture lists its options as a table: in_channels and
+ * out_channels, which all share, then its own. Checkpoint metadata, training
+ * configurations and the command line (glia init, glia train) read and write
+ * a configuration only through these tables. */
+/* Fields 0 and 1 of every architecture: in_channels and out_channels. */
+#define GLIA_MODEL_COMMON_FIELDS 2
+
+typedef enum glia_model_field_type {
+    GLIA_MODEL_FIELD_INT = 0,   /* a whole number in [min, max]; JSON number; "--flag N" */
+    GLIA_MODEL_FIELD_BOOL,      /* 0 or 1; JSON true/false; "--flag" sets it, "--no-flag" clears it */
+    GLIA_MODEL_FIELD_INT_LIST,  /* 1 to max_count whole numbers in [min, max]; JSON array; "--flag 8,16,32" */
+} glia_model_field_type;
+
+typedef struct glia_model_field {
+    const char *key;            /* JSON key in checkpoints and training configurations ("features") */
+    const char *flag;           /* command-line flag ("features": --features; a BOOL also takes --no-<flag>) */
+    glia_model_field_type type;
+    int min, max;               /* range of the value (of each value of a list) */
+    int min_count, max_count;   /* INT_LIST: how many values; 1 otherwise */
+    size_t offset;              /* of the int (a list: its first int) in glia_model_config */
+    size_t count_offset;        /* INT_LIST: of the int holding the count */
+    const char *item;           /* INT_LIST: what one value is called in messages ("feature") */
+    const char *help;           /* one line */
+} glia_model_field;
+
+/* Field i (0-based) of an architecture; NULL past the end or for a bad arch. */
+const glia_model_field *glia_model_field_at(glia_model_arch arch, int i);
+/* The field of arch with this key ('-' may stand for '_'); failing that, any
+ * architecture's field of that key, so that records listing every key (as
+ * older checkpoints and configurations do) still read: glia_model_config_check
+ * then rejects a value the architecture cannot take. NULL if no model has it. */
+const glia_model_field *glia_model_field_find(glia_model_arch arch, const char *key);
+/* Distinct field i over all architectures (for flag tables and help); NULL past the end. */
+const glia_model_field *glia_model_field_any(int i);
+/* Set a field from text: a number, true/false (also 1/0), or a comma-separated
+ * list. INVALID_ARGUMENT names the key and the accepted values. */
+glia_status glia_model_field_set(glia_model_config *cfg, const glia_model_field *f, const char *text);
+/* Set a field from whole numbers (n of them; 1 unless a list). INVALID_ARGUMENT as above. */
+glia_status glia_model_field_set_ints(glia_model_config *cfg, const glia_model_field *f, const int *v, int n);
+/* The field's values into v (at most max); returns their count (1 unless a list). */
+int glia_model_field_get(const glia_model_config *cfg, const glia_model_field *f, int *v, int max);
+/* The value as text ("8,16,32", "true", "2") into buf; "" if it does not fit. */
+const char *glia_model_field_format(const glia_model_config *cfg, const glia_model_field *f, char *buf, size_t len);
+
+/* The configuration of a checkpoint without metadata (a PyTorch export), from
+ * its tensor names and shapes: shape_of gives the dimensions of a named
+ * tensor (returning its rank, 0 when absent). Each architecture recognises
+ * its own names. FORMAT_ERROR when none does; a recognised configuration is
+ * checked. */
+typedef int (*glia_model_shape_fn)(void *ctx, const char *name, int64_t shape[8]);
+glia_status glia_model_config_recognise(glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
 
 /* ---- models --------------------------------------------------------------- */
 typedef struct glia_model glia_model;

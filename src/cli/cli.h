@@ -2,6 +2,7 @@
 #ifndef GLIA_CLI_H
 #define GLIA_CLI_H
 
+#include <stdio.h>
 #include "glia/glia.h"
 
 typedef struct glia_cli_cmd {
@@ -10,6 +11,7 @@ typedef struct glia_cli_cmd {
     const char *summary;
     const char *help;     /* option lines for `glia help NAME`, may be NULL */
     int (*run)(int argc, char **argv);   /* argv excludes "glia" and the command name */
+    int model_options;    /* help lists the model options: 1 with the channels, 2 without */
 } glia_cli_cmd;
 
 typedef enum glia_cli_kind { GLIA_CLI_STR, GLIA_CLI_INT, GLIA_CLI_FLOAT, GLIA_CLI_FLAG } glia_cli_kind;
@@ -43,6 +45,14 @@ int glia_cli_open_device(const char *spec, long threads, glia_device **dev);
  * entries). Prints one line and returns 2 when FLAG has no value. */
 int glia_cli_take_list(const char *cmd, const char *flag, const char *suffix, int argc, char **argv,
                        const char ***list, int *nlist, char **rest, int *nrest);
+
+/* The model option of a flag ("--features"; a boolean's "--no-<flag>" sets
+ * *negated), over every architecture's field table; NULL if none. */
+const glia_model_field *glia_cli_model_flag(const char *arg, int *negated);
+/* Is f (by key) an option of arch? */
+int glia_cli_model_has(glia_model_arch arch, const glia_model_field *f);
+/* Every model's options with their defaults, for `glia help` (model_opts.c). */
+void glia_cli_print_model_options(FILE *out, int with_channels);
 
 /* mkdir -p; prints one line and returns 1 on failure, 0 on success. */
 int glia_cli_mkdir(const char *cmd, const char *path);

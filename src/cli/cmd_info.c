@@ -14,14 +14,14 @@ static void print_entry(const glia_st_entry *e)
     printf("  %-40s %-4s %-20s %12lld\n", e->name, e->dtype, shape, (long long)e->numel);
 }
 
+/* Every option of the model's field table, "key value" */
 static void print_config(const glia_model_config *c)
 {
-    printf("config: in_channels %d, out_channels %d, features ", c->in_channels, c->out_channels);
-    for (int i = 0; i < c->levels; i++)
-        printf("%s%d", i ? "," : "", c->features[i]);
-    printf(", batch norm %s", c->batchnorm ? "on" : "off");
-    if (c->arch == GLIA_MODEL_R2UNET)
-        printf(", t %d", c->t);
+    const glia_model_field *f;
+    char value[160];
+    printf("config:");
+    for (int i = 0; (f = glia_model_field_at(c->arch, i)); i++)
+        printf("%s %s %s", i ? "," : "", f->key, glia_model_field_format(c, f, value, sizeof value));
     printf(" (%dD, inputs must be multiples of %d per side)\n", glia_model_config_spatial_dims(c),
            1 << glia_model_config_pool_levels(c));
 }

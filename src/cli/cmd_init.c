@@ -4,72 +4,78 @@
 #include <string.h>
 #include "cli.h"
 
-/* "64,128,256" into cfg->features; 0 on a malformed list. */
-static int parse_features(const char *text, glia_model_config *cfg)
+/* The model's options (as its field table names them) out of argv: applied
+ * to cfg, the rest into rest. Prints one line and returns 2 on a flag this
+ * architecture lacks or a bad value. */
+static int apply_model_flags(glia_model_arch arch, glia_model_config *cfg, int argc, char **argv, char **rest,
+                             int *nrest)
 {
-    int n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end = NULL;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 32768 || n == GLIA_MODEL_MAX_LEVELS || (*end && *end != ','))
-            return 0;
-        cfg->features[n++] = (int)v;
-        p = *end ? end + 1 : end;
-        if (*end && !*p)
-            return 0;
+    *nrest = 0;
+    for (int i = 0; i < argc; i++) {
+        int negated = 0;
+        const glia_model_field *f = glia_cli_model_flag(argv[i], &negated);
+        if (!f) {
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
+        if (!glia_cli_model_has(arch, f))
+            return glia_cli_usage_error("init: %s is not an option of %s (see 'glia help init')", argv[i],
+                                        glia_model_arch_name(arch));
+        const char *v = f->type == GLIA_MODEL_FIELD_BOOL ? (negated ? "false" : "true") : i + 1 < argc ? argv[++i] : NULL;
+        if (!v)
+            return glia_cli_usage_error("init: option %s needs a value", argv[i]);
+        if (glia_model_field_set(cfg, f, v) != GLIA_STATUS_OK)
+            return glia_cli_usage_error("init: %s", glia_last_error());
     }
-    cfg->levels = n;
-    return n > 0;
+    return 0;
+}
+
+/* The first argument that is neither an option nor an option's value: the model name. */
+static const char *model_name(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        int negated = 0;
+        const glia_model_field *f = glia_cli_model_flag(argv[i], &negated);
+        if (argv[i][0] != '-')
+            return argv[i];
+        if (!f || f->type != GLIA_MODEL_FIELD_BOOL)
+            i++; /* skip the value */
+    }
+    return NULL;
 }
 
 int glia_cmd_init(int argc, char **argv)
 {
-    const char *out = NULL, *features = NULL, *pos[1];
-    long in = -1, outc = -1, t = -1, seed = 0;
-    int no_bn = 0, npos = 0;
+    const char *out = NULL, *pos[1];
+    long seed = 0;
+    int npos = 0;
     const glia_cli_opt opts[] = {
-        {"--in-channels", GLIA_CLI_INT, &in, 1, 65536},
-        {"--out-channels", GLIA_CLI_INT, &outc, 1, 65536},
-        {"--features", GLIA_CLI_STR, &features, 0, 0},
-        {"--no-batchnorm", GLIA_CLI_FLAG, &no_bn, 0, 0},
-        {"--t", GLIA_CLI_INT, &t, 1, 16},
         {"--seed", GLIA_CLI_INT, &seed, 0, 9007199254740991.0},
         {"--output", GLIA_CLI_STR, &out, 0, 0},
     };
+    const char *name = model_name(argc, argv);
+    glia_model_config cfg;
+    glia_model_arch arch;
+    if (!name)
+        return glia_cli_usage_error("init: give a model name and -o FILE.safetensors (see 'glia help init')");
+    glia_status s = glia_model_arch_from_name(name, &arch);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_usage_error("init: %s", glia_last_error());
+    glia_model_config_default(arch, &cfg);
     /* -o is the conventional short form of --output */
     char **args = malloc(((size_t)argc + 1) * sizeof *args);
     if (!args)
         return glia_cli_usage_error("init: out of memory");
     for (int i = 0; i < argc; i++)
-        args[i] = strcmp(argv[i], "-o") == 0 ? "--output" : argv[i];
-    int rc = glia_cli_parse("init", opts, sizeof opts / sizeof *opts, argc, args, pos, 1, &npos);
+        argv[i] = strcmp(argv[i], "-o") == 0 ? "--output" : argv[i];
+    int nargs = 0, rc = apply_model_flags(arch, &cfg, argc, argv, args, &nargs);
+    if (!rc)
+        rc = glia_cli_parse("init", opts, sizeof opts / sizeof *opts, nargs, args, pos, 1, &npos);
     free(args);
     if (rc)
         return rc;
     if (npos != 1 || !out)
         return glia_cli_usage_error("init: give a model name and -o FILE.safetensors (see 'glia help init')");
-    glia_model_config cfg;
-    glia_model_arch arch;
-    glia_status s = glia_model_arch_from_name(pos[0], &arch);
-    if (s != GLIA_STATUS_OK)
-        return glia_cli_usage_error("init: %s", glia_last_error());
-    glia_model_config_default(arch, &cfg);
-    if (no_bn && arch == GLIA_MODEL_R2UNET)
-        return glia_cli_usage_error("init: r2unet always has batch norm (--no-batchnorm is for unet2d and unet3d)");
-    if (t >= 0 && arch != GLIA_MODEL_R2UNET)
-        return glia_cli_usage_error("init: --t (recurrent steps) is for r2unet only");
-    if (in >= 0)
-        cfg.in_channels = (int)in;
-    if (outc >= 0)
-        cfg.out_channels = (int)outc;
-    if (t >= 0)
-        cfg.t = (int)t;
-    if (no_bn)
-        cfg.batchnorm = 0;
-    if (features && !parse_features(features, &cfg))
-        return glia_cli_usage_error("init: --features needs 1 to %d comma-separated sizes from 1 to 32768, got '%s'",
-                                    GLIA_MODEL_MAX_LEVELS, features);
     if ((s = glia_model_config_check(&cfg)) != GLIA_STATUS_OK)
         return glia_cli_usage_error("init: %s", glia_last_error());
     /* weights come from the host-side RNG, so the CPU device gives what any device would */
@@ -82,7 +88,7 @@ int glia_cmd_init(int argc, char **argv)
         (s = glia_model_save(m, out, NULL)) != GLIA_STATUS_OK)
         rc = glia_cli_lib_error("init", s);
     else
-        printf("wrote %s (%lld parameters, seed %ld) to %s\n", pos[0], (long long)glia_params_numel(glia_model_params(m)),
+        printf("wrote %s (%lld parameters, seed %ld) to %s\n", name, (long long)glia_params_numel(glia_model_params(m)),
                seed, out);
     glia_model_free(m);
     glia_device_close(dev);

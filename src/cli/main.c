@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const glia_cli_cmd commands[] = {
-    {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices},
+    {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices, 0},
     {"bench", "[options]", "benchmark ops and models on a device (time, GFLOP/s, GB/s, fraction of peak)",
      "  --device SPEC         cpu, opencl:N, vulkan:N, auto (default) or all (every device in turn)\n"
      "  --suite S             ops, models or all (default all)\n"
@@ -20,38 +20,33 @@ static const glia_cli_cmd commands[] = {
      "  --compare A.json B.json ... [--markdown FILE] [--png FILE]\n"
      "                        merge reports (glia's, tools/bench_torch.py's) into one Markdown table\n"
      "                        (speed relative to the first report) and a bar chart\n",
-     glia_cmd_bench},
+     glia_cmd_bench, 0},
     {"toy", "[options]", "train a tiny U-Net on synthetic disks and report its held-out Dice",
      "  --device SPEC   cpu, opencl:N, vulkan:N or auto (default auto)\n"
      "  --steps N       training steps (default 80)\n"
      "  --batch N       images per step (default 8)\n"
      "  --seed S        random seed (default 0)\n"
      "  --threads N     CPU backend threads (default: all cores)\n",
-     glia_cmd_toy},
-    {"init", "MODEL -o F", "write a freshly initialised unet2d, r2unet or unet3d to a safetensors file",
+     glia_cmd_toy, 0},
+    {"init", "MODEL -o F", "write a freshly initialised model (any listed below) to a safetensors file",
      "  -o, --output FILE     the checkpoint to write (.safetensors)\n"
-     "  --in-channels N       input channels (unet2d, r2unet: 3; unet3d: 4)\n"
-     "  --out-channels N      output channels (unet2d, r2unet: 1; unet3d: 3)\n"
-     "  --features a,b,...    channels per level (unet2d: 64,128,256,512; r2unet: 64,...,1024; unet3d: 8,...,64)\n"
-     "  --no-batchnorm        no batch norm (unet2d, unet3d)\n"
-     "  --t N                 r2unet recurrent steps (default 2)\n"
      "  --seed S              initialisation seed (default 0; the same weights on every backend)\n",
-     glia_cmd_init},
+     glia_cmd_init, 1},
     {"info", "FILE", "print a checkpoint's model, configuration, parameter count and tensor shapes", NULL,
-     glia_cmd_info},
+     glia_cmd_info, 0},
     {"forward", "IN OUT", "run a checkpoint (--weights) on a float32 N,C,(D,)H,W .npy, save the logits",
      "  --weights FILE        the checkpoint (.safetensors)\n"
      "  --device SPEC         cpu, opencl:N, vulkan:N or auto (default auto)\n"
      "  --train-mode          batch statistics in batch norm (PyTorch's model.train())\n"
      "  --threads N           CPU backend threads (default: all cores)\n",
-     glia_cmd_forward},
+     glia_cmd_forward, 0},
     {"convert", "IN OUT", "convert between NIfTI (.nii, .nii.gz), PNG/TIFF and .npy",
      "  --like REF.nii.gz     copy REF's geometry onto the output (e.g. .npy -> NIfTI)\n"
      "  --dtype T             store as uint8, int8, int16, uint16, int32, uint32, int64, float32 or float64\n"
      "  --slice K             take axial slice K of a 3-D volume (e.g. NIfTI -> PNG)\n"
      "  --nifti 1|2           NIfTI version to write (default: the input's, else 1)\n"
      "  NIfTI -> .npy writes the scaled values as float32, shape (i, j, k[, t]) as nibabel's get_fdata()\n",
-     glia_cmd_convert},
+     glia_cmd_convert, 0},
     {"dataset", "DIR", "check a dataset: layout, cases, modalities, shapes, spacing, labels, problems, split",
      "  --layout L            auto (default), brats2020, brats2021, brats2023, msd, lgg, generic\n"
      "  --mask-pattern P      generic: mask name of image stem S with * for S (default *_mask)\n"
@@ -60,7 +55,7 @@ static const glia_cli_cmd commands[] = {
      "  --split FILE          show a saved split instead; --save-split FILE writes the split as JSON\n"
      "  --threads N           decoding threads (default: all cores)\n"
      "  exits 1 if any case is unusable\n",
-     glia_cmd_dataset},
+     glia_cmd_dataset, 0},
     {"synth", "-o DIR", "write synthetic brain-MRI phantoms in BraTS (or LGG kaggle_3m) format",
      "  -o, --output DIR      the dataset folder to write\n"
      "  --layout L            brats2021 (default), brats2020, brats2023, lgg\n"
@@ -72,14 +67,14 @@ static const glia_cli_cmd commands[] = {
      "  --skull-strip         zero scalp and skull, as BraTS images are\n"
      "  --template T1.nii.gz  a real T1 image as the anatomy (e.g. Debian mricron-data's Colin27)\n"
      "  --threads N           writer threads (default: all cores)\n",
-     glia_cmd_synth},
+     glia_cmd_synth, 0},
     {"train", "--data D --out R", "train a model; logs, curves, best/last checkpoints in the run folder R",
      "  --data DIR            dataset folder (BraTS 2020/2021/2023, Decathlon, LGG kaggle_3m, image/mask pairs)\n"
      "  --out RUNDIR          the run folder (config.json, split.json, last/best.safetensors, log.csv/json, curves.png)\n"
      "  --resume RUNDIR       continue a run exactly where it stopped (with --epochs N to extend it)\n"
      "  --preset NAME         brats-unet2d, brats-unet3d, lgg-unet, lgg-r2unet (the studies' recipes)\n"
      "  --config FILE.json    options as JSON (keys as below, '_' for '-'); flags given too win\n"
-     "  --model M             unet2d, r2unet, unet3d; --features 8,16,32,64  --no-batchnorm  --t N\n"
+     "  --model M             the model (as 'glia init' names it), with its options below\n"
      "  --init CKPT           start from trained weights (transfer)\n"
      "  --target T            regions (WT/TC/ET), wt, labels; --layout L\n"
      "  --epochs N --batch N --steps-per-epoch N (0 = one pass)\n"
@@ -93,7 +88,7 @@ static const glia_cli_cmd commands[] = {
      "  --drop-empty P --fg-fraction F --augment --tta --seed S\n"
      "  --device SPEC --threads N --loader-threads N --val-batch N\n"
      "  Ctrl-C saves last.safetensors and exits (status 130); a NaN loss stops the run, keeping the last checkpoint\n",
-     glia_cmd_train},
+     glia_cmd_train, 2},
     {"eval", "--data D ...", "evaluate predictions: Dice, IoU, sensitivity, specificity, HD95 (mm), volumes per region",
      "  --data DIR            the dataset with reference labels\n"
      "  --pred DIR            predicted masks (<case>_seg.nii.gz or <case>.nii.gz, label values), or\n"
@@ -105,7 +100,7 @@ static const glia_cli_cmd commands[] = {
      "  --out DIR             where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
      "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n",
-     glia_cmd_eval},
+     glia_cmd_eval, 0},
     {"infer", "--weights W... IN...", "segment cases: mask (NIfTI, input geometry), overlays, volume report",
      "  --weights A [B ...]   checkpoints; several are an ensemble (probabilities averaged)\n"
      "  IN                    a case folder (any layout), a dataset folder (every case), NIfTI modality files\n"
@@ -118,13 +113,13 @@ static const glia_cli_cmd commands[] = {
      "  --tta                 average over flips; --threshold T (default 0.5)\n"
      "  --overlap F --blend gaussian|constant --batch N   3-D sliding windows (window = the training patch)\n"
      "  --device SPEC --threads N\n",
-     glia_cmd_infer},
+     glia_cmd_infer, 0},
     {"demo", "[-o DIR]", "synthesise data, train a small 2-D U-Net, evaluate and segment: the whole pipeline",
      "  -o, --output DIR      where everything goes (default ./glia-demo): data/, run/, eval/, infer/\n"
      "  --device SPEC         cpu, opencl:N, vulkan:N or auto (default auto)\n"
      "  --cases N             synthetic cases (default 16; a quarter are held out)\n"
      "  --threads N           CPU backend threads (default: all cores)\n",
-     glia_cmd_demo},
+     glia_cmd_demo, 0},
 };
 enum { NCMD = sizeof commands / sizeof commands[0] };
 
@@ -175,6 +170,8 @@ int main(int argc, char **argv)
             if (!c)
                 return glia_cli_usage_error("help: unknown command '%s'", argv[2]);
             printf("usage: glia %s %s\n%s\n%s", c->name, c->args, c->summary, c->help ? c->help : "");
+            if (c->model_options)
+                glia_cli_print_model_options(stdout, c->model_options == 1);
             return 0;
         }
         usage(stdout);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "eval/eval_priv.h"
 
 /* The predicted mask file of a case in dir, or NULL. */
 static char *find_prediction(const char *dir, const char *id)

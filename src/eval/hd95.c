@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "eval/eval_priv.h"
 
 typedef struct box {
     int64_t lo[3], n[3];   /* origin and size within the full grid */

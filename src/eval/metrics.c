@@ -1,8 +1,8 @@
-/* Overlap and volume metrics of one region, and label values to class indices. */
+/* Overlap and volume metrics of one region. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "eval/eval_priv.h"
 
 /* a / b, or 1 when b is 0 (nothing to find and nothing found: perfect). */
 static double ratio(double a, double b) { return b > 0 ? a / b : 1.0; }
@@ -36,41 +36,5 @@ glia_status glia_seg_metrics_compute(const uint8_t *pred, const uint8_t *ref, co
     out->hd95 = NAN;
     if (with_hd95)
         return glia_hd95(pred, ref, dim, spacing, &out->hd95);
-    return GLIA_STATUS_OK;
-}
-
-glia_status glia_labels_to_classes(const glia_volume *v, const glia_label_info *li, uint8_t **classes)
-{
-    if (!v || !li || !classes)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_labels_to_classes: NULL argument");
-    *classes = NULL;
-    float *f = NULL;
-    glia_status s = glia_volume_to_float(v, &f);
-    if (s != GLIA_STATUS_OK)
-        return s;
-    size_t n = (size_t)glia_volume_numel(v);
-    uint8_t *c = malloc(n + 1);
-    if (!c) {
-        free(f);
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_labels_to_classes: %zu voxels", n);
-    }
-    for (size_t i = 0; i < n && s == GLIA_STATUS_OK; i++) {
-        int k = -1;
-        for (int q = 0; q < li->classes && k < 0; q++)
-            if (f[i] == (float)li->label_values[q])
-                k = q;
-        if (k < 0 && li->classes == 2 && f[i] == 255.0f)
-            k = 1;
-        if (k < 0)
-            s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "label value %g at voxel %zu is none of the %d classes' values",
-                            (double)f[i], i, li->classes);
-        c[i] = (uint8_t)(k < 0 ? 0 : k);
-    }
-    free(f);
-    if (s != GLIA_STATUS_OK) {
-        free(c);
-        return s;
-    }
-    *classes = c;
     return GLIA_STATUS_OK;
 }

@@ -1,9 +1,8 @@
-# Evaluation (overlap, HD95, volumes, tables) and the helpers training and inference share.
+# Evaluation: overlap, HD95, volumes, tables, and datasets scored from files or a predictor.
 if(NOT TARGET PkgConfig::CJSON)
   pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 endif()
 target_sources(glia PRIVATE
-  ${CMAKE_CURRENT_LIST_DIR}/util.c
   ${CMAKE_CURRENT_LIST_DIR}/hd95.c
   ${CMAKE_CURRENT_LIST_DIR}/metrics.c
   ${CMAKE_CURRENT_LIST_DIR}/table.c

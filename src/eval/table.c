@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cJSON.h"
-#include "eval/util_priv.h"
+#include "eval/eval_priv.h"
 
 struct glia_eval_table {
     int regions, with_hd95;

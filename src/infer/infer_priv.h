@@ -1,8 +1,11 @@
-/* Private parts of inference (src/infer). */
+/* Private parts of inference (src/infer): the public API and the shared app
+ * layer. Inference is the bottom of the three apps: it calls neither
+ * evaluation nor training. */
 #ifndef GLIA_INFER_PRIV_H
 #define GLIA_INFER_PRIV_H
 
-#include "eval/util_priv.h"
+#include "app/app_priv.h"
+#include "glia/infer.h"
 
 /* Up to `want` overlay PNGs of case c with class map cls into dir as
  * <id>_overlay_<slice>.png; *written counts them. */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "infer/infer_priv.h"
 
 /* The spatial grid of a volume and how many channels its extra axis holds.
  * NIfTI: (i, j, k[, c]); PNG/TIFF: (w, h[, c]) on one slice. 0 if it has more axes. */

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "infer/infer_priv.h"
 
 typedef struct runner {
     glia_model *const *models;

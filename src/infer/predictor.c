@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "eval/util_priv.h"
+#include "infer/infer_priv.h"
 
 struct glia_predictor {
     glia_model **models;
@@ -29,20 +29,20 @@ static void default_info(const glia_model_config *mc, glia_predictor_info *info)
     }
 }
 
+/* What training recorded: the preprocessing record (app_priv.h) and the
+ * label metadata. Checkpoints written before the record existed carry the
+ * same keys inside the whole training configuration ("glia_train"); the
+ * record's reader takes them from there and ignores the rest. */
 static glia_status read_info(const glia_safetensors *st, const glia_model_config *mc, glia_predictor_info *info)
 {
     const glia_meta *meta = glia_safetensors_meta(st);
-    const char *train = glia_meta_get(meta, "glia_train"), *labels = glia_meta_get(meta, "labels");
+    const char *pre = glia_meta_get(meta, GLIA_META_PREPROCESS_), *labels = glia_meta_get(meta, "labels");
+    if (!pre)
+        pre = glia_meta_get(meta, "glia_train");
     default_info(mc, info);
     glia_status s = GLIA_STATUS_OK;
-    if (train) {
-        glia_train_config tc;
-        glia_train_config_default(&tc);
-        if ((s = glia_train_config_apply_json(&tc, train)) == GLIA_STATUS_OK) {
-            info->pre = tc.pre;
-            memcpy(info->size, tc.size, sizeof info->size);
-        }
-    }
+    if (pre)
+        s = glia_preprocess_record_from_json_(pre, &info->pre, info->size);
     if (s == GLIA_STATUS_OK && labels)
         s = glia_label_info_from_json(labels, &info->labels);
     if (s == GLIA_STATUS_OK && info->labels.channels != mc->out_channels)

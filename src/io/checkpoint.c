@@ -8,7 +8,9 @@
 #include "glia/glia.h"
 #include "glia/io.h"
 
-/* ---- configuration <-> JSON ------------------------------------------------ */
+/* ---- configuration <-> JSON ------------------------------------------------
+ * The keys and their kinds come from the architecture's field table
+ * (glia/model.h), so this file knows no model's options. */
 glia_status glia_model_config_to_json(const glia_model_config *cfg, char *buf, size_t len)
 {
     glia_status s = glia_model_config_check(cfg);
@@ -16,14 +18,15 @@ glia_status glia_model_config_to_json(const glia_model_config *cfg, char *buf, s
         return s;
     if (!buf || !len)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_config_to_json: no buffer");
-    size_t n = (size_t)snprintf(buf, len, "{\"in_channels\": %d, \"out_channels\": %d, \"features\": [",
-                                cfg->in_channels, cfg->out_channels);
-    for (int i = 0; i < cfg->levels && n < len; i++)
-        n += (size_t)snprintf(buf + n, len - n, "%s%d", i ? ", " : "", cfg->features[i]);
-    if (n < len)
-        n += (size_t)snprintf(buf + n, len - n, "], \"batchnorm\": %s", cfg->batchnorm ? "true" : "false");
-    if (n < len && cfg->arch == GLIA_MODEL_R2UNET)
-        n += (size_t)snprintf(buf + n, len - n, ", \"t\": %d", cfg->t);
+    size_t n = (size_t)snprintf(buf, len, "{");
+    const glia_model_field *f;
+    for (int i = 0; (f = glia_model_field_at(cfg->arch, i)) && n < len; i++) {
+        char value[160];
+        glia_model_field_format(cfg, f, value, sizeof value);
+        const char *open = f->type == GLIA_MODEL_FIELD_INT_LIST ? "[" : "";
+        const char *close = f->type == GLIA_MODEL_FIELD_INT_LIST ? "]" : "";
+        n += (size_t)snprintf(buf + n, len - n, "%s\"%s\": %s%s%s", i ? ", " : "", f->key, open, value, close);
+    }
     if (n < len)
         n += (size_t)snprintf(buf + n, len - n, "}");
     if (n >= len)
@@ -31,42 +34,36 @@ glia_status glia_model_config_to_json(const glia_model_config *cfg, char *buf, s
     return GLIA_STATUS_OK;
 }
 
-/* An int in [lo, hi] from a JSON number that holds one exactly. */
-static int json_int(const cJSON *j, int lo, int hi, int *out)
+/* Whole numbers of a JSON value: a number, a boolean (1/0) or an array of
+ * numbers; the count, or -1 if it holds anything else. */
+static int json_ints(const cJSON *j, int *v, int max)
 {
-    if (!cJSON_IsNumber(j) || !(j->valuedouble >= lo && j->valuedouble <= hi) ||
-        j->valuedouble != (double)(int)j->valuedouble)
-        return 0;
-    *out = (int)j->valuedouble;
-    return 1;
+    if (cJSON_IsBool(j)) {
+        v[0] = cJSON_IsTrue(j);
+        return 1;
+    }
+    int n = 0;
+    for (const cJSON *e = cJSON_IsArray(j) ? j->child : cJSON_IsNumber(j) ? j : NULL; e; e = e->next, n++) {
+        if (n == max || !cJSON_IsNumber(e) || !(e->valuedouble >= -1e9 && e->valuedouble <= 1e9) ||
+            e->valuedouble != (double)(int)e->valuedouble)
+            return -1;
+        v[n] = (int)e->valuedouble;
+        if (!cJSON_IsArray(j))
+            return 1;
+    }
+    return cJSON_IsArray(j) ? n : -1;
 }
 
 static glia_status config_fields(const cJSON *root, glia_model_config *cfg)
 {
     for (const cJSON *c = root->child; c; c = c->next) {
-        const char *k = c->string;
-        int ok = 1;
-        if (strcmp(k, "in_channels") == 0)
-            ok = json_int(c, 1, 1 << 16, &cfg->in_channels);
-        else if (strcmp(k, "out_channels") == 0)
-            ok = json_int(c, 1, 1 << 16, &cfg->out_channels);
-        else if (strcmp(k, "t") == 0)
-            ok = json_int(c, 0, 1 << 16, &cfg->t);
-        else if (strcmp(k, "batchnorm") == 0) {
-            ok = cJSON_IsBool(c);
-            cfg->batchnorm = cJSON_IsTrue(c);
-        } else if (strcmp(k, "features") == 0) {
-            int n = cJSON_GetArraySize(c);
-            ok = cJSON_IsArray(c) && n >= 1 && n <= GLIA_MODEL_MAX_LEVELS;
-            cfg->levels = ok ? n : 0;
-            memset(cfg->features, 0, sizeof cfg->features);
-            int i = 0;
-            for (const cJSON *f = ok ? c->child : NULL; f && ok; f = f->next)
-                ok = json_int(f, 1, 1 << 16, &cfg->features[i++]);
-        } else
-            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: unknown key '%s'", k);
-        if (!ok)
-            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: bad value of '%s'", k);
+        const glia_model_field *f = glia_model_field_find(cfg->arch, c->string);
+        if (!f)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: unknown key '%s'", c->string);
+        int v[64], n = json_ints(c, v, 64);
+        if ((f->type == GLIA_MODEL_FIELD_BOOL) != cJSON_IsBool(c) || n < 0 ||
+            glia_model_field_set_ints(cfg, f, v, n) != GLIA_STATUS_OK)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "model config: bad value of '%s'", c->string);
     }
     return GLIA_STATUS_OK;
 }
@@ -90,48 +87,15 @@ glia_status glia_model_config_from_json(const char *arch, const char *json, glia
     return s == GLIA_STATUS_OK ? glia_model_config_check(cfg) : s;
 }
 
-/* Dimension i of a file entry, or -1 when the entry is absent or smaller. */
-static int64_t dim_of(const glia_safetensors *st, const char *name, int i)
+/* glia_model_shape_fn over a safetensors file. */
+static int st_shape(void *ctx, const char *name, int64_t shape[8])
 {
-    const glia_st_entry *e = glia_safetensors_find(st, name);
-    return e && i < e->ndim ? e->shape[i] : -1;
-}
-
-static int fits_int(int64_t v) { return v >= 1 && v <= (1 << 16); }
-
-/* A PyTorch export carries no glia metadata: read the architecture off the
- * parameter names and the sizes off their shapes. The strict load checks the rest. */
-static glia_status infer_config(const glia_safetensors *st, glia_model_config *cfg)
-{
-    const char *path = glia_safetensors_path(st);
-    const char *first = glia_safetensors_find(st, "enc.0.proj.weight") ? "proj" : "conv1";
-    char name[64];
-    snprintf(name, sizeof name, "enc.0.%s.weight", first);
-    const glia_st_entry *e = glia_safetensors_find(st, name);
-    if (!e || (e->ndim != 4 && e->ndim != 5))
-        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s has no 'model' metadata and its tensors match no glia model",
-                           path);
-    glia_model_arch arch = first[0] == 'p' ? GLIA_MODEL_R2UNET : e->ndim == 5 ? GLIA_MODEL_UNET3D : GLIA_MODEL_UNET2D;
-    glia_model_config_default(arch, cfg);
-    cfg->in_channels = (int)(fits_int(e->shape[1]) ? e->shape[1] : 0);
-    int64_t out = dim_of(st, "head.weight", 0);
-    cfg->out_channels = (int)(fits_int(out) ? out : 0);
-    cfg->levels = 0;
-    memset(cfg->features, 0, sizeof cfg->features);
-    for (int i = 0; i < GLIA_MODEL_MAX_LEVELS; i++) {
-        snprintf(name, sizeof name, "enc.%d.%s.weight", i, first);
-        int64_t f = dim_of(st, name, 0);
-        if (!fits_int(f))
-            break;
-        cfg->features[cfg->levels++] = (int)f;
-    }
-    if (arch != GLIA_MODEL_R2UNET)
-        cfg->batchnorm = glia_safetensors_find(st, "enc.0.bn1.weight") != NULL;
-    glia_status s = glia_model_config_check(cfg);
-    if (s != GLIA_STATUS_OK)
-        return glia_seterr(s, "%s: no 'model' metadata, and the inferred %s configuration is invalid: %s", path,
-                           glia_model_arch_name(arch), glia_last_error());
-    return s;
+    const glia_st_entry *e = glia_safetensors_find(ctx, name);
+    if (!e)
+        return 0;
+    for (int i = 0; i < e->ndim && i < 8; i++)
+        shape[i] = e->shape[i];
+    return e->ndim > 8 ? 8 : e->ndim;
 }
 
 glia_status glia_checkpoint_config(const glia_safetensors *st, glia_model_config *cfg)
@@ -140,9 +104,13 @@ glia_status glia_checkpoint_config(const glia_safetensors *st, glia_model_config
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_config: NULL argument");
     const glia_meta *meta = glia_safetensors_meta(st);
     const char *arch = glia_meta_get(meta, "model"), *json = glia_meta_get(meta, "config");
+    glia_status s;
+    /* a PyTorch export carries no glia metadata: the architectures recognise their own tensors */
+    if (!arch && (s = glia_model_config_recognise(st_shape, (void *)st, cfg)) != GLIA_STATUS_OK)
+        return glia_seterr(s, "%s has no 'model' metadata, and %s", glia_safetensors_path(st), glia_last_error());
     if (!arch)
-        return infer_config(st, cfg);
-    glia_status s = glia_model_config_from_json(arch, json ? json : "{}", cfg);
+        return GLIA_STATUS_OK;
+    s = glia_model_config_from_json(arch, json ? json : "{}", cfg);
     if (s != GLIA_STATUS_OK)
         return glia_seterr(s, "%s: %s", glia_safetensors_path(st), glia_last_error());
     return s;

@@ -10,17 +10,22 @@
 #include "cJSON.h"
 #include "train/train_priv.h"
 
-/* Metadata every checkpoint of a run carries: how it was trained and what its outputs mean. */
+/* Metadata every checkpoint of a run carries: how it was trained (the whole
+ * configuration, for resume and the record), and what inference needs: what
+ * the outputs mean and how inputs are prepared. */
 static glia_status common_meta(const glia_run_ *r, glia_meta **out)
 {
-    char *cfg = NULL, *labels = NULL;
+    char *cfg = NULL, *labels = NULL, *pre = NULL;
     glia_status s = glia_meta_create(out);
     if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&r->cfg, &cfg)) == GLIA_STATUS_OK &&
         (s = glia_label_info_to_json(&r->li, &labels)) == GLIA_STATUS_OK &&
-        (s = glia_meta_set(*out, "glia_train", cfg)) == GLIA_STATUS_OK)
-        s = glia_meta_set(*out, "labels", labels);
+        (s = glia_preprocess_record_to_json_(&r->cfg.pre, r->cfg.size, &pre)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, "glia_train", cfg)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, "labels", labels)) == GLIA_STATUS_OK)
+        s = glia_meta_set(*out, GLIA_META_PREPROCESS_, pre);
     free(cfg);
     free(labels);
+    free(pre);
     return s;
 }
 

@@ -1,6 +1,8 @@
 /* The training configuration: one table of keys drives setting a field from
  * text (command-line flags), JSON in and out (--config, config.json, the
- * checkpoint's record of how a model was trained) and the help text. */
+ * checkpoint's record of how a model was trained) and the help text. The
+ * model's options are not in it: they come from the model registry's field
+ * tables (glia/model.h), so a new model brings its own keys. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,10 +40,7 @@ static const key keys[] = {
     {"drop_empty", K_FLOAT, F(drop_empty), 0, 1, "2-D: drop slices with an empty mask with this probability"},
     {"fg_fraction", K_FLOAT, F(fg_fraction), 0, 1, "3-D: share of patches centred on tumour"},
     {"augment", K_BOOL, F(augment), 0, 1, "flips, rotations, scaling, intensity, gamma, noise, blur"},
-    {"model", K_SPECIAL, F(model.arch), 0, 0, "unet2d, r2unet, unet3d (resets the model options to its defaults)"},
-    {"features", K_SPECIAL, F(model.features), 0, 0, "channels per level, e.g. 8,16,32,64"},
-    {"batchnorm", K_BOOL, F(model.batchnorm), 0, 1, "batch norm after each convolution (unet2d, unet3d)"},
-    {"t", K_INT, F(model.t), 0, 16, "r2unet recurrent steps"},
+    {"model", K_SPECIAL, F(model.arch), 0, 0, "the model (as glia init names it); resets its options to their defaults"},
     {"init", K_STR, F(init), 0, 0, "start from this checkpoint's weights (transfer)"},
     {"epochs", K_INT, F(epochs), 1, BIG, "epochs to train"},
     {"steps_per_epoch", K_INT, F(steps_per_epoch), 0, BIG, "steps per epoch; 0 = one pass over the training data"},
@@ -132,15 +131,40 @@ void glia_train_config_default(glia_train_config *c)
     snprintf(c->device, sizeof c->device, "auto");
 }
 
+/* Model option i of any architecture, without the channels (they come from the data). */
+static const glia_model_field *model_key(int i)
+{
+    return i < 0 ? NULL : glia_model_field_any(GLIA_MODEL_COMMON_FIELDS + i);
+}
+
 const char *glia_train_config_key(int i, int *is_bool, const char **help)
 {
-    if (i < 0 || i >= NKEYS)
+    if (i < 0)
         return NULL;
+    if (i >= NKEYS) {
+        const glia_model_field *f = model_key(i - NKEYS);
+        if (f && is_bool)
+            *is_bool = f->type == GLIA_MODEL_FIELD_BOOL;
+        if (f && help)
+            *help = f->help;
+        return f ? f->key : NULL;
+    }
     if (is_bool)
         *is_bool = keys[i].kind == K_BOOL;
     if (help)
         *help = keys[i].help;
     return keys[i].name;
+}
+
+/* A model option by key: the current model's, or another model's (kept only
+ * at this model's default; see glia_model_field_find). NULL for the channels. */
+static const glia_model_field *find_model_key(const glia_train_config *c, const char *name)
+{
+    const glia_model_field *f = glia_model_field_find(c->model.arch, name);
+    for (int i = 0; f && i < GLIA_MODEL_COMMON_FIELDS; i++)
+        if (f == glia_model_field_at(c->model.arch, i))
+            return NULL;
+    return f;
 }
 
 static const key *find_key(const char *name)
@@ -226,22 +250,12 @@ static glia_status set_special(glia_train_config *c, const key *k, const char *v
         return glia_loss_kind_parse(v, &c->loss);
     if (strcmp(n, "then_loss") == 0)
         return glia_loss_kind_parse(v, &c->then_loss);
-    double x[GLIA_MODEL_MAX_LEVELS];
-    if (strcmp(n, "clip") == 0) {
-        if (parse_list(v, 0, 100, 0, x, 2) != 2 || x[0] > x[1])
-            return bad(k, v, "two percentiles LO,HI with 0 <= LO <= HI <= 100");
-        c->pre.clip_lo = (float)x[0];
-        c->pre.clip_hi = (float)x[1];
-        return GLIA_STATUS_OK;
-    }
-    /* features */
-    int cnt = parse_list(v, 1, 32768, 1, x, GLIA_MODEL_MAX_LEVELS);
-    if (cnt < 1)
-        return bad(k, v, "1 to 8 comma-separated channel counts");
-    memset(c->model.features, 0, sizeof c->model.features);
-    for (i = 0; i < cnt; i++)
-        c->model.features[i] = (int)x[i];
-    c->model.levels = cnt;
+    /* clip */
+    double x[2];
+    if (parse_list(v, 0, 100, 0, x, 2) != 2 || x[0] > x[1])
+        return bad(k, v, "two percentiles LO,HI with 0 <= LO <= HI <= 100");
+    c->pre.clip_lo = (float)x[0];
+    c->pre.clip_hi = (float)x[1];
     return GLIA_STATUS_OK;
 }
 
@@ -250,6 +264,9 @@ glia_status glia_train_config_set(glia_train_config *c, const char *name, const 
     if (!c || !name || !v)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_config_set: NULL argument");
     const key *k = find_key(name);
+    const glia_model_field *mf = k ? NULL : find_model_key(c, name);
+    if (mf)
+        return glia_model_field_set(&c->model, mf, v);
     if (!k)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown training option '%s'", name);
     char *p = (char *)c + k->off;
@@ -336,15 +353,25 @@ static cJSON *special_json(const glia_train_config *c, const key *k)
         return cJSON_CreateString(glia_loss_kind_name(c->loss));
     if (strcmp(n, "then_loss") == 0)
         return cJSON_CreateString(glia_loss_kind_name(c->then_loss));
-    double x[GLIA_MODEL_MAX_LEVELS];
-    if (strcmp(n, "clip") == 0) {
-        x[0] = float_value(c->pre.clip_lo);
-        x[1] = float_value(c->pre.clip_hi);
-        return number_array(x, 2);
+    /* clip */
+    double x[2] = {float_value(c->pre.clip_lo), float_value(c->pre.clip_hi)};
+    return number_array(x, 2);
+}
+
+/* The current model's options (not the channels, which come from the data). */
+static void add_model_json(cJSON *o, const glia_model_config *m)
+{
+    const glia_model_field *f;
+    for (int i = GLIA_MODEL_COMMON_FIELDS; (f = glia_model_field_at(m->arch, i)); i++) {
+        int v[64];
+        double x[64];
+        int n = glia_model_field_get(m, f, v, 64);
+        for (int j = 0; j < n; j++)
+            x[j] = v[j];
+        cJSON_AddItemToObject(o, f->key, f->type == GLIA_MODEL_FIELD_BOOL ? cJSON_CreateBool(v[0])
+                                         : f->type == GLIA_MODEL_FIELD_INT ? cJSON_CreateNumber(x[0])
+                                                                           : number_array(x, n));
     }
-    for (int i = 0; i < c->model.levels; i++)
-        x[i] = c->model.features[i];
-    return number_array(x, c->model.levels);
 }
 
 glia_status glia_train_config_to_json(const glia_train_config *c, char **json)
@@ -374,6 +401,8 @@ glia_status glia_train_config_to_json(const glia_train_config *c, char **json)
         case K_SPECIAL: v = special_json(c, k); break;
         }
         cJSON_AddItemToObject(o, k->name, v);
+        if (o && k->off == offsetof(glia_train_config, model.arch))
+            add_model_json(o, &c->model); /* right after "model", as a reader wants them */
     }
     *json = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
@@ -478,8 +507,9 @@ glia_status glia_train_config_check(const glia_train_config *c)
     for (int a = 0; a < nsp; a++)
         if (c->size[a] % mult)
             return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                               "size %lld along axis %d is not a multiple of %lld, which %s with %d levels needs",
-                               (long long)c->size[a], a, (long long)mult, glia_model_arch_name(m.arch), m.levels);
+                               "size %lld along axis %d is not a multiple of %lld, which %s with %d poolings needs",
+                               (long long)c->size[a], a, (long long)mult, glia_model_arch_name(m.arch),
+                               glia_model_config_pool_levels(&m));
     if (c->epochs < 1 || c->batch < 1)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "epochs %d and batch %d must be >= 1", c->epochs, c->batch);
     if (!(c->optim.lr > 0))

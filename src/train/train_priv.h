@@ -2,7 +2,9 @@
 #ifndef GLIA_TRAIN_PRIV_H
 #define GLIA_TRAIN_PRIV_H
 
-#include "eval/util_priv.h"
+#include "app/app_priv.h"
+#include "glia/eval.h"
+#include "glia/train.h"
 
 /* The epoch records of a run: kept in the checkpoint (so a resumed run's logs
  * are whole) and written as log.csv, log.json and curves.png. */

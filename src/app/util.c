@@ -1,11 +1,11 @@
-/* Small file and clock helpers of the evaluation, inference and training code. */
+/* Small file, clock and statistics helpers of the training, evaluation and inference code. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "eval/util_priv.h"
+#include "app/app_priv.h"
 
 glia_status glia_write_text_(const char *path, const char *text)
 {

@@ -1,11 +1,12 @@
 /* What a model's output channels mean: regions or classes, their names, the
  * label values files use; saved with a training checkpoint so inference needs
- * no dataset. */
+ * no dataset. Training, evaluation and inference all speak it, so it lives
+ * below the three. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cJSON.h"
-#include "eval/util_priv.h"
+#include "app/app_priv.h"
 
 static const char *const target_names[] = {"regions", "wt", "labels"};
 
@@ -161,4 +162,40 @@ void glia_label_info_classes(const glia_label_info *li, const float *prob, size_
                 k = own[c];
         classes[v] = k;
     }
+}
+
+glia_status glia_labels_to_classes(const glia_volume *v, const glia_label_info *li, uint8_t **classes)
+{
+    if (!v || !li || !classes)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_labels_to_classes: NULL argument");
+    *classes = NULL;
+    float *f = NULL;
+    glia_status s = glia_volume_to_float(v, &f);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    size_t n = (size_t)glia_volume_numel(v);
+    uint8_t *c = malloc(n + 1);
+    if (!c) {
+        free(f);
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_labels_to_classes: %zu voxels", n);
+    }
+    for (size_t i = 0; i < n && s == GLIA_STATUS_OK; i++) {
+        int k = -1;
+        for (int q = 0; q < li->classes && k < 0; q++)
+            if (f[i] == (float)li->label_values[q])
+                k = q;
+        if (k < 0 && li->classes == 2 && f[i] == 255.0f)
+            k = 1;
+        if (k < 0)
+            s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "label value %g at voxel %zu is none of the %d classes' values",
+                            (double)f[i], i, li->classes);
+        c[i] = (uint8_t)(k < 0 ? 0 : k);
+    }
+    free(f);
+    if (s != GLIA_STATUS_OK) {
+        free(c);
+        return s;
+    }
+    *classes = c;
+    return GLIA_STATUS_OK;
 }
