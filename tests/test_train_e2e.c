@@ -309,6 +309,18 @@ static void config_round_trip(void **state)
     assert_memory_equal(&a, &b, sizeof a);
     check(glia_train_config_check(&a));
 
+    /* config.json as glia wrote it before the model field tables listed every
+       model option for every model: another model's option at its default reads */
+    glia_train_config_default(&b);
+    check(glia_train_config_apply_json(&b, "{\"model\": \"unet2d\", \"features\": [4, 8], \"batchnorm\": false, \"t\": 0}"));
+    assert_true(b.model.levels == 2 && b.model.batchnorm == 0 && b.model.t == 0);
+    check(glia_train_config_apply_json(&b, "{\"model\": \"r2unet\", \"features\": [4, 8], \"batchnorm\": true, \"t\": 3}"));
+    assert_true(b.model.levels == 2 && b.model.batchnorm == 1 && b.model.t == 3);
+    check(glia_train_config_set(&b, "batchnorm", "false")); /* r2unet has no such option: the check says so */
+    snprintf(b.data, sizeof b.data, "somewhere");
+    assert_int_equal(glia_train_config_check(&b), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(glia_last_error(), "batchnorm"));
+
     assert_int_equal(glia_train_config_set(&a, "bogus", "1"), GLIA_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(glia_last_error(), "bogus"));
     assert_int_equal(glia_train_config_set(&a, "lr", "fast"), GLIA_STATUS_INVALID_ARGUMENT);
