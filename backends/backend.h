@@ -7,8 +7,8 @@
  *
  * Buffers hold 4-byte elements (float32, or int32 for pooling indices). A view
  * is a buffer plus an offset counted in elements. Every op names its operands
- * in glia_op.t[] in the order given in the table below; unused slots are
- * {NULL, 0}. Outputs never alias inputs unless the table says so.
+ * in glia_op.t[] in the order given in the op table (op_list.h); unused
+ * slots are {NULL, 0}. Outputs never alias inputs unless the table says so.
  *
  * Ops are enqueued in order on the device's single stream; run() may return
  * before the work is done. read() waits for everything enqueued before it.
@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "glia/device.h"
+#include "backends/op_list.h"
+#include "backends/op_modes.h"
 
 #define GLIA_BACKEND_VERSION 1
 
@@ -31,64 +33,8 @@ typedef struct glia_bview {
     size_t off;                        /* in 4-byte elements */
 } glia_bview;
 
-typedef enum glia_op_kind {
-    /* ---- data movement and elementwise ------------------------------------ */
-    GLIA_OP_FILL,        /* t0=y[n]; y = value * (t1.buf ? t1[0] : 1)                 */
-    GLIA_OP_COPY2D,      /* t0=src, t1=dst; dst[r*dst_ld+c] = src[r*src_ld+c] + beta*dst[..],
-                            r<rows, c<cols (concat/slice along channels)              */
-    GLIA_OP_AXPBYZ,      /* t0=x, t1=y (NULL if b==0), t2=z; z = a*x + b*y; z may alias x or y */
-    GLIA_OP_BINARY,      /* t0=x, t1=y, t2=z; z = x*y (MUL) or x/y (DIV); z may alias x  */
-    GLIA_OP_UNARY,       /* t0=x, t1=y; y = a*x+b (AFFINE), max(x,0) (RELU),
-                            1/(1+e^-x) (SIGMOID), x>a ? 1:0 (THRESHOLD); y may alias x  */
-    GLIA_OP_UNARY_BWD,   /* t0=y (forward output), t1=dy, t2=dx;
-                            dx = dy*(y>0) (RELU), dy*y*(1-y) (SIGMOID)                */
-    GLIA_OP_BROADCAST,   /* t0=x[B], t1=y[A,B,C]; y = alpha*x[b] + beta*y (bias add)  */
-    GLIA_OP_REDUCE,      /* t0=x[A,B,C], t1=out[B]; out = alpha*sum_{a,c} x + beta*out */
-    /* ---- dense algebra ----------------------------------------------------- */
-    GLIA_OP_GEMM,        /* t0=A, t1=B, t2=C; row-major, see glia_gemm_desc           */
-    GLIA_OP_CONV_FWD,    /* t0=x[N,Ci,D,H,W], t1=w[Co,Ci,kD,kH,kW], t2=y[N,Co,oD,oH,oW] */
-    GLIA_OP_CONV_BWD_DATA,   /* t0=dy, t1=w, t2=dx (overwritten)                      */
-    GLIA_OP_CONV_BWD_WEIGHT, /* t0=x, t1=dy, t2=dw (overwritten)                      */
-    /* ---- normalisation ----------------------------------------------------- */
-    GLIA_OP_BN_FWD_TRAIN,    /* t0=x[N,C,S], t1=gamma, t2=beta, t3=y, t4=save_mean[C],
-                                t5=save_invstd[C], t6=running_mean, t7=running_var
-                                (t6/t7 may be NULL: no update). Biased var normalises;
-                                running_var gets the unbiased one (n/(n-1)).          */
-    GLIA_OP_BN_FWD_INFER,    /* t0=x, t1=gamma, t2=beta, t3=y, t6=running_mean, t7=running_var */
-    GLIA_OP_BN_BWD,          /* t0=x, t1=gamma, t2=dy, t3=save_mean, t4=save_invstd,
-                                t5=dx, t6=dgamma, t7=dbeta (all overwritten)           */
-    /* ---- pooling and resampling (per plane: N*C planes of D,H,W) ------------ */
-    GLIA_OP_MAXPOOL_FWD,     /* t0=x, t1=y, t2=idx (int32: flat index d*H*W+h*W+w of the
-                                max inside its input plane; first max wins)            */
-    GLIA_OP_MAXPOOL_BWD,     /* t0=dy, t1=idx, t2=dx (overwritten; gathers every window
-                                whose idx points at the element)                       */
-    GLIA_OP_UPSAMPLE_FWD,    /* t0=x, t1=y; y[d,h,w] = x[d/sd, h/sh, w/sw]            */
-    GLIA_OP_UPSAMPLE_BWD,    /* t0=dy, t1=dx; dx = sum of dy over each block           */
-    GLIA_OP_SOFTMAX_FWD,     /* t0=x[N,C,S], t1=y; softmax over C                      */
-    GLIA_OP_SOFTMAX_BWD,     /* t0=y, t1=dy, t2=dx; dx = y*(dy - sum_c dy*y)            */
-    /* ---- losses (g = one-element upstream gradient on the device) ----------- */
-    GLIA_OP_BCE_LOGITS,      /* t0=x, t1=t, t2=l; l = max(x,0) - x*t + log1p(exp(-|x|)) */
-    GLIA_OP_BCE_LOGITS_BWD,  /* t0=x, t1=t, t2=g, t3=dx; dx = g*scale*(sigmoid(x)-t)   */
-    GLIA_OP_SOFTMAX_CE,      /* t0=x[N,C,S], t1=t (probabilities), t2=l[N,S];
-                                l = -sum_c t*log_softmax(x)                            */
-    GLIA_OP_SOFTMAX_CE_BWD,  /* t0=x, t1=t, t2=g, t3=dx;
-                                dx = g*scale*(softmax(x)*sum_c t - t)                  */
-    GLIA_OP_DICE_SUMS,       /* t0=p[A,B,C], t1=t, t2=out[B*3]: out[3b+0]=sum p*t,
-                                out[3b+1]=sum p, out[3b+2]=sum t over a and c         */
-    GLIA_OP_DICE_SUMS_BWD,   /* t0=t, t1=g[B*3], t2=dp; dp = g[3b]*t + g[3b+1]          */
-    /* ---- optimizers (in place on param and state) --------------------------- */
-    GLIA_OP_SGD,             /* t0=param, t1=grad, t2=momentum buffer (NULL if momentum==0) */
-    GLIA_OP_ADAM,            /* t0=param, t1=grad, t2=exp_avg, t3=exp_avg_sq          */
-    /* ---- selection ---------------------------------------------------------- */
-    GLIA_OP_ARGMAX,          /* t0=x[N,C,S], t1=y[N,S]; index of the first max as float */
-    GLIA_OP_COUNT_
-} glia_op_kind;
-
-typedef enum glia_unary_mode {
-    GLIA_UNARY_AFFINE, GLIA_UNARY_RELU, GLIA_UNARY_SIGMOID, GLIA_UNARY_THRESHOLD
-} glia_unary_mode;
-
-typedef enum glia_binary_mode { GLIA_BINARY_MUL, GLIA_BINARY_DIV } glia_binary_mode;
+#define GLIA_OP_ENUM_(kind, name, slots) GLIA_OP_##kind,
+typedef enum glia_op_kind { GLIA_OPS(GLIA_OP_ENUM_) GLIA_OP_COUNT_ } glia_op_kind;
 
 /* C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b], row-major, b < batch.
  * op(A) is M x K; A is stored M x K (lda >= K) or, if trans_a, K x M (lda >= M). */
@@ -149,6 +95,33 @@ typedef struct glia_op {
     } p;
 } glia_op;
 
+/* ---- the op table's derived facts (op_table.c) ---------------------------- */
+
+typedef enum glia_slot_role { GLIA_SLOT_UNUSED = 0, GLIA_SLOT_IN, GLIA_SLOT_OUT } glia_slot_role;
+
+/* One operand slot of an op. OUT slots are also read when the op accumulates
+ * (beta, in-place optimizer state). lo/hi is the range of values the op is
+ * defined for or meets in use (a divisor away from 0, probabilities in [0,1],
+ * a sigmoid output), so tests and fuzzers generate valid data. */
+typedef struct glia_op_slot {
+    glia_slot_role role;
+    size_t n;            /* elements */
+    int is_index;        /* int32 pooling indices rather than float */
+    float lo, hi;
+} glia_op_slot;
+
+/* "CONV_FWD" etc.; "?" for a kind outside the table. */
+const char *glia_op_name(glia_op_kind kind);
+/* The op's mode as a name ("RELU"), or NULL if its kind has no modes. */
+const char *glia_op_mode_name(const glia_op *op);
+/* The operand slots of op: roles, element counts and value ranges. */
+void glia_op_slots(const glia_op *op, glia_op_slot s[8]);
+/* 1 if op's kind and modes are in the table and, for UNARY_BWD, the mode has
+ * a backward: what every backend's supports() checks first. */
+int glia_op_well_formed(const glia_op *op);
+/* What UNARY_BWD reads for a unary mode (GLIA_GRAD_NONE for unknown modes). */
+glia_grad_reads glia_unary_grad(glia_unary_mode mode);
+
 /* One backend. Tables are static const with designated initialisers. */
 typedef struct glia_backend {
     int version;                       /* GLIA_BACKEND_VERSION */
@@ -166,7 +139,11 @@ typedef struct glia_backend {
     glia_status (*write)(glia_bctx *ctx, glia_bbuf *buf, size_t off, const void *src, size_t bytes);
     glia_status (*read)(glia_bctx *ctx, glia_bbuf *buf, size_t off, void *dst, size_t bytes);
     glia_status (*sync)(glia_bctx *ctx);
-    /* Enqueue one op. Unsupported kinds return GLIA_STATUS_UNSUPPORTED. */
+    /* 1 if run() computes op correctly on this device (kind, mode, sizes);
+     * 0 makes the core return GLIA_STATUS_UNSUPPORTED naming op, mode and
+     * backend, without calling run(). The op tests run exactly what it claims. */
+    int (*supports)(glia_bctx *ctx, const glia_op *op);
+    /* Enqueue one op that supports() accepted. */
     glia_status (*run)(glia_bctx *ctx, const glia_op *op);
 } glia_backend;
 

@@ -48,7 +48,7 @@ __kernel void axpbyz(__global const float *x, ulong xo, __global const float *y,
     z[zo + i] = v;
 }
 
-/* mode 0: z = x*y, 1: z = x/y */
+/* modes: GLIA_BINARY_MODES (op_modes.h) */
 __kernel void binary(__global const float *x, ulong xo, __global const float *y, ulong yo,
                      __global float *z, ulong zo, ulong n, int mode)
 {
@@ -56,10 +56,10 @@ __kernel void binary(__global const float *x, ulong xo, __global const float *y,
     if (i >= n)
         return;
     float a = x[xo + i], b = y[yo + i];
-    z[zo + i] = mode == 0 ? a * b : a / b;
+    z[zo + i] = mode == GLIA_BINARY_MUL ? a * b : a / b;
 }
 
-/* mode 0: a*x+b, 1: relu, 2: sigmoid, 3: x > a ? 1 : 0 */
+/* modes: GLIA_UNARY_MODES (op_modes.h); the host passes only modes in the table */
 __kernel void unary(__global const float *x, ulong xo, __global float *y, ulong yo, ulong n,
                     int mode, float a, float b)
 {
@@ -69,15 +69,16 @@ __kernel void unary(__global const float *x, ulong xo, __global float *y, ulong 
     float v = x[xo + i];
     float r;
     switch (mode) {
-    case 0: r = a * v + b; break;
-    case 1: r = v < 0.0f ? 0.0f : v; break; /* NaN passes, as in PyTorch */
-    case 2: r = sigmoidf(v); break;
-    default: r = v > a ? 1.0f : 0.0f; break;
+    case GLIA_UNARY_AFFINE: r = a * v + b; break;
+    case GLIA_UNARY_RELU: r = v < 0.0f ? 0.0f : v; break; /* NaN passes, as in PyTorch */
+    case GLIA_UNARY_SIGMOID: r = sigmoidf(v); break;
+    case GLIA_UNARY_THRESHOLD: r = v > a ? 1.0f : 0.0f; break;
+    default: r = NAN; break; /* unreachable: supports() admits table modes only */
     }
     y[yo + i] = r;
 }
 
-/* mode 1 (relu): dx = dy*(y>0); mode 2 (sigmoid): dx = dy*y*(1-y) */
+/* t0 is what glia_unary_grad says the mode reads: y for RELU and SIGMOID */
 __kernel void unary_bwd(__global const float *y, ulong yo, __global const float *dy, ulong dyo,
                         __global float *dx, ulong dxo, ulong n, int mode)
 {
@@ -85,7 +86,13 @@ __kernel void unary_bwd(__global const float *y, ulong yo, __global const float 
     if (i >= n)
         return;
     float v = y[yo + i], g = dy[dyo + i];
-    dx[dxo + i] = mode == 1 ? (v > 0.0f ? g : 0.0f) : g * v * (1.0f - v);
+    float r;
+    switch (mode) {
+    case GLIA_UNARY_RELU: r = v > 0.0f ? g : 0.0f; break;
+    case GLIA_UNARY_SIGMOID: r = g * v * (1.0f - v); break;
+    default: r = NAN; break; /* unreachable: supports() admits modes with a backward only */
+    }
+    dx[dxo + i] = r;
 }
 
 /* y[a,b,c] = alpha*x[b] + beta*y[a,b,c]; beta 0 overwrites */

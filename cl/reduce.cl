@@ -3,10 +3,7 @@
  * strided share into part[(b*G + g)*3 + k]; stage two: one group per b adds the
  * G partials in a fixed order. Deterministic for a given device. */
 
-#define MODE_SUM   0   /* s0 = sum x                                    */
-#define MODE_SQDEV 1   /* s0 = sum (x - stat[b])^2                       */
-#define MODE_BNBWD 2   /* s0 = sum y, s1 = sum y*(x - stat[b])  (y = dy)  */
-#define MODE_DICE  3   /* s0 = sum x*y, s1 = sum x, s2 = sum y            */
+/* modes: enum glia_cl_partial (backends/opencl/cl_abi.h) */
 
 __kernel void reduce_partial(int mode, __global const float *x, ulong xo,
                              __global const float *y, ulong yo,
@@ -61,12 +58,7 @@ __kernel void reduce_partial(int mode, __global const float *x, ulong xo,
     }
 }
 
-#define FINAL_REDUCE  0   /* o0[b] = alpha*s0 + beta*o0[b]                       */
-#define FINAL_MEAN    1   /* o0[b] = s0 / count                                   */
-#define FINAL_VAR     2   /* o0[b] = invstd; running stats o1 (mean, from stat) and
-                             o2 (var) updated when has_running                   */
-#define FINAL_BNBWD   3   /* o0[b] = dgamma = s1*stat[b] (invstd), o1[b] = dbeta = s0 */
-#define FINAL_DICE    4   /* o0[3b+k] = s_k                                       */
+/* modes: enum glia_cl_final (backends/opencl/cl_abi.h) */
 
 __kernel void reduce_final(int mode, __global const float *part, uint G,
                            __global float *o0, ulong o0o, __global float *o1, ulong o1o,

@@ -26,17 +26,6 @@
 #define GT_TOL_RED 1e-5
 #define GT_TOL_MM 2e-5
 
-typedef enum gt_role { GT_UNUSED = 0, GT_IN, GT_OUT } gt_role;
-
-/* One operand slot of an op. OUT slots are also read when the op accumulates
- * (beta, in-place optimizer state); every slot gets generated initial data. */
-typedef struct gt_slot {
-    gt_role role;
-    size_t n;          /* elements */
-    int is_index;      /* int32 pooling indices rather than float */
-    float lo, hi;      /* range of generated values */
-} gt_slot;
-
 typedef struct gt_op_case {
     const char *name;  /* unique among the cases of its op kind */
     double tol;        /* max normalised error of each float output */
@@ -53,10 +42,8 @@ typedef struct gt_op_case {
 extern const gt_op_case gt_op_cases[];
 extern const size_t gt_op_case_count;
 
-/* "CONV_FWD" etc. Never NULL. */
-const char *gt_op_name(glia_op_kind kind);
-/* The operand slots of op (with omit applied). */
-void gt_op_slots(const glia_op *op, unsigned omit, gt_slot s[8]);
+/* The operand slots of op from the op table (glia_op_slots), with omit applied. */
+void gt_op_slots(const glia_op *op, unsigned omit, glia_op_slot s[8]);
 /* Valid pooling indices for MAXPOOL_BWD's idx slot: for every output one
  * random position inside its window. */
 void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed);

@@ -29,10 +29,11 @@ typedef struct target {
     glia_bctx *ctx;
     char label[96];
     int skip_big;
+    int unsupported;     /* cases supports() declined */
 } target;
 
 typedef struct operands {
-    gt_slot s[8];
+    glia_op_slot s[8];
     float *init[8];      /* generated contents, off + n + GUARD elements (NULL: unused or alias) */
     float *ref[8];       /* reference results, same layout */
     size_t len[8];
@@ -58,7 +59,7 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
     gt_op_slots(&c->op, c->omit, o->s);
     float *refp[8] = {0};
     for (int i = 0; i < 8; i++) {
-        if (o->s[i].role == GT_UNUSED || alias_of(c, i) >= 0)
+        if (o->s[i].role == GLIA_SLOT_UNUSED || alias_of(c, i) >= 0)
             continue;
         o->len[i] = c->off + o->s[i].n + GUARD;
         o->init[i] = malloc(o->len[i] * sizeof(float));
@@ -70,7 +71,7 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
         if (c->coarse)
             for (size_t k = 0; k < o->len[i]; k++)
                 o->init[i][k] = roundf(o->init[i][k] * 4.0f) / 4.0f;
-        if (o->s[i].is_index && o->s[i].role == GT_IN)
+        if (o->s[i].is_index && o->s[i].role == GLIA_SLOT_IN)
             gt_gen_pool_index(&c->op, (int32_t *)(o->init[i] + c->off), seed);
         memcpy(o->ref[i], o->init[i], o->len[i] * sizeof(float));
         refp[i] = o->ref[i] + c->off;
@@ -83,7 +84,7 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
     glia_op op = c->op;
     glia_status st = glia_ref_run_f32(&op, refp);
     if (st != GLIA_STATUS_OK) {
-        printf("ops: %s/%s: reference failed: %s: %s\n", gt_op_name(c->op.kind), c->name,
+        printf("ops: %s/%s: reference failed: %s: %s\n", glia_op_name(c->op.kind), c->name,
                glia_status_str(st), glia_last_error());
         return -1;
     }
@@ -94,10 +95,10 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
 static int compare_slot(const target *tg, const gt_op_case *c, const operands *o, int i,
                         const float *got)
 {
-    const char *op = gt_op_name(c->op.kind);
+    const char *op = glia_op_name(c->op.kind);
     size_t off = c->off, n = o->s[i].n;
     /* guards and untouched inputs must be bit-identical */
-    int is_out = o->s[i].role == GT_OUT || (c->alias_out && c->alias_in == i);
+    int is_out = o->s[i].role == GLIA_SLOT_OUT || (c->alias_out && c->alias_in == i);
     size_t lo = off, hi = is_out ? off + n : off;   /* inputs: the whole buffer */
     for (size_t k = 0; k < o->len[i]; k++) {
         if (k >= lo && k < hi)
@@ -139,7 +140,7 @@ static int run_on(target *tg, const gt_op_case *c, const operands *o)
     const glia_backend *be = tg->be;
     glia_bbuf *buf[8] = {0};
     float *got = NULL;
-    int fails = 0;
+    int fails = 0, skipped = 0;
     glia_status st = GLIA_STATUS_OK;
     glia_op op = c->op;
     for (int i = 0; i < 8 && st == GLIA_STATUS_OK; i++) {
@@ -155,11 +156,17 @@ static int run_on(target *tg, const gt_op_case *c, const operands *o)
         if (a >= 0)
             op.t[i] = op.t[a];
     }
-    if (st == GLIA_STATUS_OK)
+    /* a backend is judged on what it claims: a supported op must be right */
+    if (st == GLIA_STATUS_OK && !be->supports(tg->ctx, &op)) {
+        printf("ops: %s/%s on %s: not supported, not run\n", glia_op_name(c->op.kind), c->name, tg->label);
+        tg->unsupported++;
+        skipped = 1;
+    } else if (st == GLIA_STATUS_OK) {
         st = be->run(tg->ctx, &op);
+    }
     if (st == GLIA_STATUS_OK)
         st = be->sync(tg->ctx);
-    for (int i = 0; i < 8 && st == GLIA_STATUS_OK; i++) {
+    for (int i = 0; i < 8 && st == GLIA_STATUS_OK && !skipped; i++) {
         if (!buf[i])
             continue;
         free(got);
@@ -173,7 +180,7 @@ static int run_on(target *tg, const gt_op_case *c, const operands *o)
             fails += compare_slot(tg, c, o, i, got);
     }
     if (st != GLIA_STATUS_OK) {
-        printf("ops: %s/%s on %s: %s: %s\n", gt_op_name(c->op.kind), c->name, tg->label,
+        printf("ops: %s/%s on %s: %s: %s\n", glia_op_name(c->op.kind), c->name, tg->label,
                glia_status_str(st), glia_last_error());
         fails++;
     }
@@ -207,17 +214,53 @@ static void test_coverage(void **state)
         for (size_t j = 0; j < i; j++)
             if (gt_op_cases[j].op.kind == gt_op_cases[i].op.kind &&
                 strcmp(gt_op_cases[j].name, gt_op_cases[i].name) == 0)
-                fail_msg("duplicate case %s/%s", gt_op_name(gt_op_cases[i].op.kind),
+                fail_msg("duplicate case %s/%s", glia_op_name(gt_op_cases[i].op.kind),
                          gt_op_cases[i].name);
     }
     int missing = 0;
     for (int k = 0; k < GLIA_OP_COUNT_; k++)
         if (covered[k] < 2) {
             printf("ops: op kind %s has %d case(s); every kind needs several\n",
-                   gt_op_name((glia_op_kind)k), covered[k]);
+                   glia_op_name((glia_op_kind)k), covered[k]);
             missing++;
         }
+    /* every unary mode of the table, and the backward of each that has one */
+    for (int m = 0; m < GLIA_UNARY_COUNT_; m++) {
+        int fwd = 0, bwd = 0;
+        glia_grad_reads g = glia_unary_grad((glia_unary_mode)m);
+        for (size_t i = 0; i < gt_op_case_count; i++) {
+            const glia_op *op = &gt_op_cases[i].op;
+            fwd += op->kind == GLIA_OP_UNARY && (int)op->p.unary.mode == m;
+            bwd += op->kind == GLIA_OP_UNARY_BWD && (int)op->p.unary.mode == m;
+        }
+        int need_bwd = g == GLIA_GRAD_X || g == GLIA_GRAD_Y;
+        if (fwd < 1 || (need_bwd && bwd < 1)) {
+            glia_op op = {.kind = GLIA_OP_UNARY, .p.unary.mode = (glia_unary_mode)m};
+            printf("ops: unary mode %s has %d forward and %d backward case(s)\n", glia_op_mode_name(&op), fwd,
+                   bwd);
+            missing++;
+        }
+    }
     assert_int_equal(missing, 0);
+}
+
+/* Ops outside the table are refused by supports(), never run. */
+static int check_refusals(const target *tg)
+{
+    glia_op bad[] = {
+        {.kind = GLIA_OP_UNARY, .p.unary = {.n = 4, .mode = GLIA_UNARY_COUNT_}},
+        {.kind = GLIA_OP_UNARY_BWD, .p.unary = {.n = 4, .mode = GLIA_UNARY_THRESHOLD}},
+        {.kind = GLIA_OP_UNARY_BWD, .p.unary = {.n = 4, .mode = GLIA_UNARY_AFFINE}},
+        {.kind = GLIA_OP_BINARY, .p.binary = {.n = 4, .mode = GLIA_BINARY_COUNT_}},
+        {.kind = GLIA_OP_COUNT_},
+    };
+    int fails = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (tg->be->supports(tg->ctx, &bad[i])) {
+            printf("ops: %s claims the ill-formed op %zu (%s)\n", tg->label, i, glia_op_name(bad[i].kind));
+            fails++;
+        }
+    return fails;
 }
 
 static void test_table(void **state)
@@ -268,7 +311,7 @@ static void test_table(void **state)
         const gt_op_case *c = &gt_op_cases[ci];
         operands o;
         if (prepare(c, ci, &o) != 0) {
-            printf("ops: %s/%s: could not prepare the case\n", gt_op_name(c->op.kind), c->name);
+            printf("ops: %s/%s: could not prepare the case\n", glia_op_name(c->op.kind), c->name);
             fails++;
         } else {
             for (int t = 0; t < nt; t++)
@@ -277,8 +320,12 @@ static void test_table(void **state)
         }
         free_operands(&o);
     }
-    for (int t = 0; t < nt; t++)
+    for (int t = 0; t < nt; t++) {
+        fails += check_refusals(&tg[t]);
+        if (tg[t].unsupported)
+            printf("ops: %s: %d case(s) not supported\n", tg[t].label, tg[t].unsupported);
         be->close(tg[t].ctx);
+    }
     printf("ops: backend %s: %zu cases on %d target(s), %d failure(s)\n", backend_name,
            gt_op_case_count, nt, fails);
     assert_int_equal(fails, 0);

@@ -364,19 +364,19 @@ static const glia_op tile_cases[] = {
 /* Run op on ctx and on the reference; returns the largest normalised error of its outputs. */
 static double run_vs_ref(glia_bctx *ctx, const glia_op *c, uint64_t seed)
 {
-    gt_slot s[8];
+    glia_op_slot s[8];
     gt_op_slots(c, 0, s);
     float *init[8] = {0}, *ref[8] = {0};
     glia_bbuf *buf[8] = {0};
     glia_op op = *c;
     for (int i = 0; i < 8; i++) {
-        if (s[i].role == GT_UNUSED)
+        if (s[i].role == GLIA_SLOT_UNUSED)
             continue;
         init[i] = malloc(s[i].n * sizeof(float));
         ref[i] = malloc(s[i].n * sizeof(float));
         assert_true(init[i] && ref[i]);
         gt_fill(init[i], s[i].n, seed * 8 + (uint64_t)i, s[i].lo, s[i].hi);
-        if (s[i].is_index && s[i].role == GT_IN)
+        if (s[i].is_index && s[i].role == GLIA_SLOT_IN)
             gt_gen_pool_index(c, (int32_t *)init[i], seed);
         memcpy(ref[i], init[i], s[i].n * sizeof(float));
         ok(be->buf_alloc(ctx, s[i].n * sizeof(float), &buf[i]));
@@ -387,7 +387,7 @@ static double run_vs_ref(glia_bctx *ctx, const glia_op *c, uint64_t seed)
     ok(be->run(ctx, &op));
     double worst = 0;
     for (int i = 0; i < 8; i++) {
-        if (s[i].role == GT_OUT) {
+        if (s[i].role == GLIA_SLOT_OUT) {
             ok(be->read(ctx, buf[i], 0, init[i], s[i].n * sizeof(float)));
             double e = gt_nerr(init[i], ref[i], s[i].n);
             if (!(e <= worst))
@@ -416,7 +416,7 @@ static void test_vendor_tiles(void **state)
             double e = run_vs_ref(ctx, &tile_cases[i], i + 1);
             if (!(e <= GT_TOL_MM)) {
                 printf("tuning %s: case %zu (%s): normalised error %.3g\n", glia_vk_testing_tuning_name(t), i,
-                       gt_op_name(tile_cases[i].kind), e);
+                       glia_op_name(tile_cases[i].kind), e);
                 fails++;
             }
         }
@@ -436,7 +436,7 @@ static void test_long_channel_loop(void **state)
     op.p.chan.n = 1;
     op.p.chan.c = 20000;
     op.p.chan.s = 3;
-    gt_slot sl[8];
+    glia_op_slot sl[8];
     gt_op_slots(&op, 0, sl);
     size_t n = sl[0].n;
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
@@ -487,7 +487,7 @@ static void test_descriptor_sets(void **state)
         seen[c->op.kind] = 1;
         double e = run_vs_ref(ctx, &c->op, 200 + i);
         if (!(e <= c->tol)) {
-            printf("%s/%s with descriptor sets: normalised error %.3g\n", gt_op_name(c->op.kind), c->name, e);
+            printf("%s/%s with descriptor sets: normalised error %.3g\n", glia_op_name(c->op.kind), c->name, e);
             fails++;
         }
     }
@@ -511,7 +511,7 @@ static void test_long_k(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double e = run_vs_ref(ctx, &cases[i], 100 + i);
         if (!(e <= GT_TOL_MM))
-            fail_msg("long-K case %zu (%s): normalised error %.3g", i, gt_op_name(cases[i].kind), e);
+            fail_msg("long-K case %zu (%s): normalised error %.3g", i, glia_op_name(cases[i].kind), e);
     }
     be->close(ctx);
 }

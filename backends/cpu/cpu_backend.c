@@ -193,11 +193,13 @@ static glia_status cpu_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_SGD: glia_cpu_sgd(ctx, op, t); break;
     case GLIA_OP_ADAM: glia_cpu_adam(ctx, op, t); break;
     case GLIA_OP_ARGMAX: glia_cpu_argmax(ctx, op, t); break;
-    default:
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "cpu backend: unknown op kind %d", (int)op->kind);
+    case GLIA_OP_COUNT_: /* no default: -Wswitch rejects a kind without a CPU kernel */
+        return glia_seterr(GLIA_STATUS_INTERNAL, "cpu backend: op kind %d", (int)op->kind);
     }
     return GLIA_STATUS_OK;
 }
+
+static int cpu_supports(glia_bctx *ctx, const glia_op *op) { return glia_op_well_formed(op); }
 
 const glia_backend glia_backend_cpu = {
     .version = GLIA_BACKEND_VERSION,
@@ -210,5 +212,6 @@ const glia_backend glia_backend_cpu = {
     .write = cpu_write,
     .read = cpu_read,
     .sync = cpu_sync,
+    .supports = cpu_supports,
     .run = cpu_run,
 };

@@ -119,6 +119,8 @@ static void unary_task(void *arg, size_t b, size_t e)
         for (size_t i = b; i < e; i++)
             y[i] = x[i] > a ? 1.0f : 0.0f;
         break;
+    case GLIA_UNARY_COUNT_: /* no default: -Wswitch rejects a table mode without a loop */
+        break;
     }
 }
 
@@ -132,18 +134,25 @@ void glia_cpu_unary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
 static void unary_bwd_task(void *arg, size_t b, size_t e)
 {
     ew_job *j = arg;
-    const float *y = j->t[0], *dy = j->t[1];
+    const float *y = j->t[0], *dy = j->t[1];   /* t0: what glia_unary_grad says the mode reads */
     float *dx = j->t[2];
-    if (j->op->p.unary.mode == GLIA_UNARY_SIGMOID) {
+    switch (j->op->p.unary.mode) {
+    case GLIA_UNARY_SIGMOID:
         for (size_t i = b; i < e; i++)
             dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-    } else {
+        break;
+    case GLIA_UNARY_RELU:
         /* both loads unconditional: the select then vectorises instead of
          * branching on the sign of y (a 50/50 guess on activations) */
         for (size_t i = b; i < e; i++) {
             float g = dy[i];
             dx[i] = y[i] > 0.0f ? g : 0.0f;
         }
+        break;
+    case GLIA_UNARY_AFFINE:     /* no UNARY_BWD: supports() rejects these modes */
+    case GLIA_UNARY_THRESHOLD:
+    case GLIA_UNARY_COUNT_:
+        break;
     }
 }
 

@@ -361,52 +361,16 @@ static glia_status op_adam(const glia_op *op, REAL *const t[8])
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-/* No default label: -Wswitch (in -Wall -Werror) then rejects a kind added to
- * backend.h without a reference implementation. */
-static op_fn ref_lookup(glia_op_kind kind)
-{
-    switch (kind) {
-    case GLIA_OP_FILL: return op_fill;
-    case GLIA_OP_COPY2D: return op_copy2d;
-    case GLIA_OP_AXPBYZ: return op_axpbyz;
-    case GLIA_OP_BINARY: return op_binary;
-    case GLIA_OP_UNARY: return op_unary;
-    case GLIA_OP_UNARY_BWD: return op_unary_bwd;
-    case GLIA_OP_BROADCAST: return op_broadcast;
-    case GLIA_OP_REDUCE: return op_reduce;
-    case GLIA_OP_GEMM: return op_gemm;
-    case GLIA_OP_CONV_FWD: return op_conv_fwd;
-    case GLIA_OP_CONV_BWD_DATA: return op_conv_bwd_data;
-    case GLIA_OP_CONV_BWD_WEIGHT: return op_conv_bwd_weight;
-    case GLIA_OP_BN_FWD_TRAIN: return op_bn_fwd_train;
-    case GLIA_OP_BN_FWD_INFER: return op_bn_fwd_infer;
-    case GLIA_OP_BN_BWD: return op_bn_bwd;
-    case GLIA_OP_MAXPOOL_FWD: return op_maxpool_fwd;
-    case GLIA_OP_MAXPOOL_BWD: return op_maxpool_bwd;
-    case GLIA_OP_UPSAMPLE_FWD: return op_upsample_fwd;
-    case GLIA_OP_UPSAMPLE_BWD: return op_upsample_bwd;
-    case GLIA_OP_SOFTMAX_FWD: return op_softmax_fwd;
-    case GLIA_OP_SOFTMAX_BWD: return op_softmax_bwd;
-    case GLIA_OP_BCE_LOGITS: return op_bce_logits;
-    case GLIA_OP_BCE_LOGITS_BWD: return op_bce_logits_bwd;
-    case GLIA_OP_SOFTMAX_CE: return op_softmax_ce;
-    case GLIA_OP_SOFTMAX_CE_BWD: return op_softmax_ce_bwd;
-    case GLIA_OP_DICE_SUMS: return op_dice_sums;
-    case GLIA_OP_DICE_SUMS_BWD: return op_dice_sums_bwd;
-    case GLIA_OP_SGD: return op_sgd;
-    case GLIA_OP_ADAM: return op_adam;
-    case GLIA_OP_ARGMAX: return op_argmax;
-    case GLIA_OP_COUNT_: break;
-    }
-    return NULL;
-}
+/* Generated from the op table: a row without its op_<name> does not compile. */
+#define REF_ENTRY_(kind, name, slots) [GLIA_OP_##kind] = op_##name,
+static const op_fn ref_fns[GLIA_OP_COUNT_] = {GLIA_OPS(REF_ENTRY_)};
 
 glia_status REF_RUN(const glia_op *op, REAL *const t[8])
 {
     if (!op)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "ref run: op is NULL");
-    op_fn fn = ref_lookup(op->kind);
-    if (!fn)
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref run: unknown op kind %d", (int)op->kind);
-    return fn(op, t);
+    if (!glia_op_well_formed(op))
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref run: op %s with an unknown kind or mode",
+                           glia_op_name(op->kind));
+    return ref_fns[op->kind](op, t);
 }

@@ -241,24 +241,7 @@ static glia_status cl_sync(glia_bctx *ctx)
     return e == CL_SUCCESS ? GLIA_STATUS_OK : glia_cl_fail(e, "clFinish");
 }
 
-static glia_status cl_run(glia_bctx *ctx, const glia_op *op)
-{
-    switch (op->kind) {
-    case GLIA_OP_GEMM:
-    case GLIA_OP_CONV_FWD:
-    case GLIA_OP_CONV_BWD_DATA:
-    case GLIA_OP_CONV_BWD_WEIGHT:
-        return glia_cl_run_dense(ctx, op);
-    case GLIA_OP_REDUCE:
-    case GLIA_OP_BN_FWD_TRAIN:
-    case GLIA_OP_BN_FWD_INFER:
-    case GLIA_OP_BN_BWD:
-    case GLIA_OP_DICE_SUMS:
-        return glia_cl_run_reduce(ctx, op);
-    default:
-        return glia_cl_run_basic(ctx, op);
-    }
-}
+static int cl_supports(glia_bctx *ctx, const glia_op *op) { return glia_op_well_formed(op); }
 
 size_t glia_cl_workspace_bound(const glia_bctx *ctx)
 {
@@ -284,5 +267,6 @@ const glia_backend glia_backend_opencl = {
     .write = cl_write,
     .read = cl_read,
     .sync = cl_sync,
-    .run = cl_run,
+    .supports = cl_supports,
+    .run = glia_cl_run,
 };

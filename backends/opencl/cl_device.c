@@ -120,7 +120,6 @@ glia_status glia_cl_shared_get(cl_device_id dev, glia_cl_shared **out, cl_contex
     return s;
 }
 
-#ifndef GLIA_CL_LIVE_DIR
 static const char *embedded(const char *name)
 {
     for (int i = 0; i < glia_cl_source_count; i++)
@@ -128,7 +127,8 @@ static const char *embedded(const char *name)
             return glia_cl_sources[i].text;
     return NULL;
 }
-#else
+
+#ifdef GLIA_CL_LIVE_DIR
 /* Development build: read cl/NAME.cl from the source tree. */
 static char *read_live(const char *name)
 {
@@ -154,41 +154,47 @@ static char *read_live(const char *name)
 }
 #endif
 
-/* common.cl followed by the program's file, in one malloc'd string. */
+/* The headers shared with the C code (backends/op_modes.h and
+ * backends/opencl/cl_abi.h), then common.cl, then the program's file, in one
+ * malloc'd string. The headers are always the embedded copies: the C side was
+ * compiled against those. */
+#define NPARTS 4
 static glia_status program_source(glia_cl_prog p, char **out)
 {
-    const char *parts[2] = {"common", prog_names[p]};
-    const char *text[2];
-    char *owned[2] = {NULL, NULL};
+    const char *parts[NPARTS] = {"op_modes", "cl_abi", "common", prog_names[p]};
+    const char *text[NPARTS];
+    char *owned[NPARTS] = {NULL};
     glia_status s = GLIA_STATUS_OK;
-    for (int i = 0; i < 2; i++) {
-#ifdef GLIA_CL_LIVE_DIR
-        owned[i] = read_live(parts[i]);
-        text[i] = owned[i];
-        if (!text[i])
-            s = glia_seterr(GLIA_STATUS_IO_ERROR, "opencl: cannot read %s/%s.cl",
-                            GLIA_CL_LIVE_DIR, parts[i]);
-#else
+    size_t total = 1;
+    for (int i = 0; i < NPARTS && s == GLIA_STATUS_OK; i++) {
         text[i] = embedded(parts[i]);
-        if (!text[i])
-            s = glia_seterr(GLIA_STATUS_INTERNAL, "opencl: kernel source %s.cl not embedded",
-                            parts[i]);
-#endif
-    }
-    if (s == GLIA_STATUS_OK) {
-        size_t a = strlen(text[0]), b = strlen(text[1]);
-        char *src = malloc(a + b + 2);
-        if (!src) {
-            s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "opencl: out of host memory");
-        } else {
-            memcpy(src, text[0], a);
-            src[a] = '\n';
-            memcpy(src + a + 1, text[1], b + 1);
-            *out = src;
+#ifdef GLIA_CL_LIVE_DIR
+        if (i > 1) {
+            owned[i] = read_live(parts[i]);
+            text[i] = owned[i];
         }
+#endif
+        if (!text[i])
+            s = glia_seterr(GLIA_STATUS_IO_ERROR, "opencl: kernel source %s not found", parts[i]);
+        else
+            total += strlen(text[i]) + 1;
     }
-    free(owned[0]);
-    free(owned[1]);
+    char *src = s == GLIA_STATUS_OK ? malloc(total) : NULL;
+    if (s == GLIA_STATUS_OK && !src)
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "opencl: out of host memory");
+    if (src) {
+        size_t at = 0;
+        for (int i = 0; i < NPARTS; i++) {
+            size_t n = strlen(text[i]);
+            memcpy(src + at, text[i], n);
+            src[at + n] = '\n';
+            at += n + 1;
+        }
+        src[at] = '\0';
+        *out = src;
+    }
+    for (int i = 0; i < NPARTS; i++)
+        free(owned[i]);
     return s;
 }
 

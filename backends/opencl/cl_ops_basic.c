@@ -28,8 +28,10 @@ static glia_status pool(glia_bctx *ctx, const glia_op *op)
                       KS(stride));
     case GLIA_OP_UPSAMPLE_FWD:
         return LAUNCH(GLIA_CLK_UPSAMPLE_FWD, nout, V(0), V(1), POOL_DIMS(pd), KS(k));
-    default: /* GLIA_OP_UPSAMPLE_BWD: t0 = dy (out), t1 = dx (in) */
+    case GLIA_OP_UPSAMPLE_BWD: /* t0 = dy (out), t1 = dx (in) */
         return LAUNCH(GLIA_CLK_UPSAMPLE_BWD, nin, V(0), V(1), POOL_DIMS(pd), KS(k));
+    default:
+        return glia_cl_misrouted(op);
     }
 #undef KS
 }
@@ -52,8 +54,10 @@ static glia_status channel(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_SOFTMAX_CE_BWD:
         return LAUNCH(GLIA_CLK_SOFTMAX_CE_BWD, items, V(0), V(1), V(2), V(3), NCS,
                       GLIA_KA_F32(op->p.chan.scale));
-    default: /* GLIA_OP_ARGMAX */
+    case GLIA_OP_ARGMAX:
         return LAUNCH(GLIA_CLK_ARGMAX, items, V(0), V(1), NCS);
+    default:
+        return glia_cl_misrouted(op);
     }
 #undef NCS
 }
@@ -100,9 +104,27 @@ static glia_status optim(glia_bctx *ctx, const glia_op *op)
 #undef P
 }
 
-glia_status glia_cl_run_basic(glia_bctx *ctx, const glia_op *op)
+glia_status glia_cl_misrouted(const glia_op *op)
+{
+    return glia_seterr(GLIA_STATUS_INTERNAL, "opencl: op %s reached the wrong runner", glia_op_name(op->kind));
+}
+
+/* The dispatcher: every kind listed, no default, so -Wswitch turns a kind
+ * added to the op table without an OpenCL kernel into a compile error. */
+glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
 {
     switch (op->kind) {
+    case GLIA_OP_GEMM:
+    case GLIA_OP_CONV_FWD:
+    case GLIA_OP_CONV_BWD_DATA:
+    case GLIA_OP_CONV_BWD_WEIGHT:
+        return glia_cl_run_dense(ctx, op);
+    case GLIA_OP_REDUCE:
+    case GLIA_OP_BN_FWD_TRAIN:
+    case GLIA_OP_BN_FWD_INFER:
+    case GLIA_OP_BN_BWD:
+    case GLIA_OP_DICE_SUMS:
+        return glia_cl_run_reduce(ctx, op);
     case GLIA_OP_FILL:
         return LAUNCH(GLIA_CLK_FILL, op->p.fill.n, V(0), GLIA_KA_U64(op->p.fill.n),
                       GLIA_KA_F32(op->p.fill.value), GLIA_KA_OPT(op->t[1], op->t[0]),
@@ -147,8 +169,8 @@ glia_status glia_cl_run_basic(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_SGD:
     case GLIA_OP_ADAM:
         return optim(ctx, op);
-    default:
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "opencl: op kind %d is not supported",
-                           (int)op->kind);
+    case GLIA_OP_COUNT_:
+        break;
     }
+    return glia_cl_misrouted(op);
 }

@@ -288,8 +288,10 @@ static glia_status op_conv(glia_bctx *ctx, const glia_op *op)
         return conv_fwd(ctx, &g, op);
     case GLIA_OP_CONV_BWD_DATA:
         return conv_bwd_data(ctx, &g, op);
-    default:
+    case GLIA_OP_CONV_BWD_WEIGHT:
         return conv_bwd_weight(ctx, &g, op);
+    default:
+        return glia_cl_misrouted(op);
     }
 }
 

@@ -1,10 +1,9 @@
 /* Reductions over the a and c axes of [A,B,C] (cl/reduce.cl): REDUCE, batch
  * norm (statistics, backward) and Dice sums, each as partial sums into the
  * context's scratch followed by one finishing group per b. */
+#include "backends/opencl/cl_abi.h"
 #include "backends/opencl/cl_priv.h"
 
-enum { MODE_SUM, MODE_SQDEV, MODE_BNBWD, MODE_DICE };
-enum { FINAL_REDUCE, FINAL_MEAN, FINAL_VAR, FINAL_BNBWD, FINAL_DICE };
 
 /* Items per group in stage one, elements per item at least, and the bound on
  * B*G that keeps the partials buffer small. */
@@ -172,7 +171,6 @@ glia_status glia_cl_run_reduce(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BN_BWD:
         return bn_bwd(ctx, op);
     default:
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "opencl: op kind %d is not supported",
-                           (int)op->kind);
+        return glia_cl_misrouted(op);
     }
 }

@@ -130,7 +130,10 @@ size_t glia_cl_workspace_bound(const glia_bctx *ctx);
 glia_status glia_cl_check_u32(uint64_t n, const char *what);
 
 /* ---- ops (cl_ops_*.c): each returns UNSUPPORTED for kinds it does not own --- */
-glia_status glia_cl_run_basic(glia_bctx *ctx, const glia_op *op);
+/* The backend's run(): dispatches every kind (cl_ops_basic.c). */
+glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op);
+/* INTERNAL error for a kind that reached a runner that does not handle it. */
+glia_status glia_cl_misrouted(const glia_op *op);
 glia_status glia_cl_run_reduce(glia_bctx *ctx, const glia_op *op);
 glia_status glia_cl_run_dense(glia_bctx *ctx, const glia_op *op);
 

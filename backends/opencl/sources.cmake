@@ -20,6 +20,9 @@ option(GLIA_OPENCL_LIVE_KERNELS "Load OpenCL kernels from the source tree at run
 
 file(GLOB GLIA_CL_KERNEL_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/cl/*.cl)
 list(SORT GLIA_CL_KERNEL_FILES)
+# The mode headers shared with the C code are prepended to every program.
+list(APPEND GLIA_CL_KERNEL_FILES ${CMAKE_SOURCE_DIR}/backends/op_modes.h
+     ${CMAKE_SOURCE_DIR}/backends/opencl/cl_abi.h)
 set(GLIA_CL_EMBEDDED ${CMAKE_BINARY_DIR}/generated/glia_cl_sources.c)
 add_custom_command(
   OUTPUT ${GLIA_CL_EMBEDDED}

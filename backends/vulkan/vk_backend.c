@@ -219,6 +219,8 @@ static glia_status vk_sync(glia_bctx *ctx)
     return s != GLIA_STATUS_OK ? s : v;
 }
 
+static int vk_supports(glia_bctx *ctx, const glia_op *op) { return glia_op_well_formed(op); }
+
 static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
 {
     glia_status s = glia_vk_check_state(ctx);
@@ -286,5 +288,6 @@ const glia_backend glia_backend_vulkan = {
     .write = glia_vk_write,
     .read = glia_vk_read,
     .sync = vk_sync,
+    .supports = vk_supports,
     .run = vk_run,
 };

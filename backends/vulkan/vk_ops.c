@@ -66,12 +66,30 @@ static void put_magic(vkb_dispatch *d, int word, uint32_t divisor)
 }
 
 /* ---- 1-D elementwise ------------------------------------------------------ */
+
+/* The eltwise.comp mode of a unary op or its backward. Every mode of the
+ * table is listed and there is no default, so -Wswitch rejects a mode added to
+ * op_modes.h without a shader branch; supports() admitted the op, so bwd is
+ * only asked for modes that have a backward. */
+static uint32_t ew_unary(glia_unary_mode m, int bwd)
+{
+    switch (m) {
+    case GLIA_UNARY_AFFINE: return EW_AFFINE;
+    case GLIA_UNARY_RELU: return bwd ? EW_RELU_BWD : EW_RELU;
+    case GLIA_UNARY_SIGMOID: return bwd ? EW_SIGMOID_BWD : EW_SIGMOID;
+    case GLIA_UNARY_THRESHOLD: return EW_THRESHOLD;
+    case GLIA_UNARY_COUNT_: break;
+    }
+    return EW_THRESHOLD;
+}
+
+glia_status glia_vk_misrouted(const glia_op *op)
+{
+    return glia_seterr(GLIA_STATUS_INTERNAL, "vulkan: op %s reached the wrong runner", glia_op_name(op->kind));
+}
+
 static glia_status eltwise(glia_bctx *ctx, const glia_op *op)
 {
-    static const uint32_t unary_mode[] = {
-        [GLIA_UNARY_AFFINE] = EW_AFFINE, [GLIA_UNARY_RELU] = EW_RELU,
-        [GLIA_UNARY_SIGMOID] = EW_SIGMOID, [GLIA_UNARY_THRESHOLD] = EW_THRESHOLD,
-    };
     const glia_bview *t = op->t;
     vkb_dispatch d;
     size_t n;
@@ -90,50 +108,46 @@ static glia_status eltwise(glia_bctx *ctx, const glia_op *op)
         n = op->p.binary.n, mode = op->p.binary.mode == GLIA_BINARY_DIV ? EW_DIV : EW_MUL;
         break;
     case GLIA_OP_UNARY:
-        if ((unsigned)op->p.unary.mode > GLIA_UNARY_THRESHOLD)
-            return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: unary mode %d", (int)op->p.unary.mode);
-        n = op->p.unary.n, mode = unary_mode[op->p.unary.mode], a = op->p.unary.a, b = op->p.unary.b;
-        break;
     case GLIA_OP_UNARY_BWD:
-        if (op->p.unary.mode != GLIA_UNARY_RELU && op->p.unary.mode != GLIA_UNARY_SIGMOID)
-            return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: no backward for unary mode %d",
-                               (int)op->p.unary.mode);
-        n = op->p.unary.n, mode = op->p.unary.mode == GLIA_UNARY_RELU ? EW_RELU_BWD : EW_SIGMOID_BWD;
+        n = op->p.unary.n, mode = ew_unary(op->p.unary.mode, op->kind == GLIA_OP_UNARY_BWD);
+        a = op->p.unary.a, b = op->p.unary.b;
         break;
     case GLIA_OP_BCE_LOGITS:
         n = op->p.loss.n, mode = EW_BCE;
         break;
-    default: /* GLIA_OP_BCE_LOGITS_BWD */
+    case GLIA_OP_BCE_LOGITS_BWD:
         n = op->p.loss.n, mode = EW_BCE_BWD, a = op->p.loss.scale;
         break;
+    default:
+        return glia_vk_misrouted(op);
     }
     glia_status s = glia_vk_check_elems(n, "an elementwise op");
     if (s != GLIA_STATUS_OK || n == 0)
         return s;
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_ELTWISE, mode, n);
     d.nb = EW_NB;
-    switch (mode) {
-    case EW_FILL:
+    switch (op->kind) {
+    case GLIA_OP_FILL:
         use(&d, 0, t[0], n, 1);
         use(&d, 1, t[1], 1, 0);
         break;
-    case EW_AXPBYZ:
+    case GLIA_OP_AXPBYZ:
         use(&d, 0, t[0], n, 0);
         if (flag)
             use(&d, 1, t[1], n, 0);
         use(&d, 2, t[2], n, 1);
         break;
-    case EW_AFFINE: case EW_RELU: case EW_SIGMOID: case EW_THRESHOLD:
+    case GLIA_OP_UNARY:
         use(&d, 0, t[0], n, 0);
         use(&d, 1, t[1], n, 1);
         break;
-    case EW_BCE_BWD:
+    case GLIA_OP_BCE_LOGITS_BWD:
         use(&d, 0, t[0], n, 0);
         use(&d, 1, t[1], n, 0);
         use(&d, 2, t[2], 1, 0);
         use(&d, 3, t[3], n, 1);
         break;
-    default: /* x, y -> z */
+    default: /* BINARY, UNARY_BWD, BCE_LOGITS: x, y -> z */
         use(&d, 0, t[0], n, 0);
         use(&d, 1, t[1], n, 0);
         use(&d, 2, t[2], n, 1);
@@ -255,8 +269,16 @@ glia_status glia_vk_run_elementwise(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BROADCAST:
     case GLIA_OP_DICE_SUMS_BWD:
         return chanwise_op(ctx, op);
-    default:
+    case GLIA_OP_FILL:
+    case GLIA_OP_AXPBYZ:
+    case GLIA_OP_BINARY:
+    case GLIA_OP_UNARY:
+    case GLIA_OP_UNARY_BWD:
+    case GLIA_OP_BCE_LOGITS:
+    case GLIA_OP_BCE_LOGITS_BWD:
         return eltwise(ctx, op);
+    default:
+        return glia_vk_misrouted(op);
     }
 }
 
@@ -273,7 +295,8 @@ glia_status glia_vk_run_channel(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_SOFTMAX_BWD: mode = CH_SOFTMAX_BWD; break;
     case GLIA_OP_SOFTMAX_CE: mode = CH_CE; break;
     case GLIA_OP_SOFTMAX_CE_BWD: mode = CH_CE_BWD; break;
-    default: mode = CH_ARGMAX; break;
+    case GLIA_OP_ARGMAX: mode = CH_ARGMAX; break;
+    default: return glia_vk_misrouted(op);
     }
     vkb_dispatch d;
     const glia_bview *t = op->t;
@@ -349,7 +372,7 @@ glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op)
         use(&d, 0, t[0], ni, 0);
         use(&d, 1, t[1], no, 1);
         break;
-    default:
+    default: /* UPSAMPLE_BWD: the pool kinds are the only ones routed here */
         use(&d, 0, t[0], no, 0);
         use(&d, 1, t[1], ni, 1);
         break;

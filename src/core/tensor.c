@@ -4,30 +4,19 @@
 #include <string.h>
 #include "core.h"
 
-static const char *op_names[] = {
-    [GLIA_OP_FILL] = "fill", [GLIA_OP_COPY2D] = "copy2d", [GLIA_OP_AXPBYZ] = "axpbyz",
-    [GLIA_OP_BINARY] = "binary", [GLIA_OP_UNARY] = "unary", [GLIA_OP_UNARY_BWD] = "unary_bwd",
-    [GLIA_OP_BROADCAST] = "broadcast", [GLIA_OP_REDUCE] = "reduce", [GLIA_OP_GEMM] = "gemm",
-    [GLIA_OP_CONV_FWD] = "conv_fwd", [GLIA_OP_CONV_BWD_DATA] = "conv_bwd_data",
-    [GLIA_OP_CONV_BWD_WEIGHT] = "conv_bwd_weight", [GLIA_OP_BN_FWD_TRAIN] = "bn_fwd_train",
-    [GLIA_OP_BN_FWD_INFER] = "bn_fwd_infer", [GLIA_OP_BN_BWD] = "bn_bwd",
-    [GLIA_OP_MAXPOOL_FWD] = "maxpool_fwd", [GLIA_OP_MAXPOOL_BWD] = "maxpool_bwd",
-    [GLIA_OP_UPSAMPLE_FWD] = "upsample_fwd", [GLIA_OP_UPSAMPLE_BWD] = "upsample_bwd",
-    [GLIA_OP_SOFTMAX_FWD] = "softmax_fwd", [GLIA_OP_SOFTMAX_BWD] = "softmax_bwd",
-    [GLIA_OP_BCE_LOGITS] = "bce_logits", [GLIA_OP_BCE_LOGITS_BWD] = "bce_logits_bwd",
-    [GLIA_OP_SOFTMAX_CE] = "softmax_ce", [GLIA_OP_SOFTMAX_CE_BWD] = "softmax_ce_bwd",
-    [GLIA_OP_DICE_SUMS] = "dice_sums", [GLIA_OP_DICE_SUMS_BWD] = "dice_sums_bwd",
-    [GLIA_OP_SGD] = "sgd", [GLIA_OP_ADAM] = "adam", [GLIA_OP_ARGMAX] = "argmax",
-};
-_Static_assert(sizeof op_names / sizeof op_names[0] == GLIA_OP_COUNT_, "every op kind needs a name");
-
 glia_status glia_run(glia_device *dev, const glia_op *op)
 {
+    if (!dev->be->supports(dev->ctx, op)) {
+        const char *mode = glia_op_mode_name(op);
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "op %s%s%s is not supported by the %s backend (%s:%d)",
+                           glia_op_name(op->kind), mode ? " mode " : "", mode ? mode : "", dev->be->name,
+                           dev->info.backend, dev->info.index);
+    }
     glia_status s = dev->be->run(dev->ctx, op);
     if (s != GLIA_STATUS_OK) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", glia_last_error());
-        return glia_seterr(s, "op %s on %s:%d: %s", op_names[op->kind], dev->info.backend,
+        return glia_seterr(s, "op %s on %s:%d: %s", glia_op_name(op->kind), dev->info.backend,
                            dev->info.index, msg);
     }
     return GLIA_STATUS_OK;
