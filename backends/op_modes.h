@@ -22,7 +22,8 @@ typedef enum glia_grad_reads {
     X(AFFINE, GLIA_GRAD_LINEAR)    /* y = a*x + b                          */ \
     X(RELU, GLIA_GRAD_Y)           /* y = max(x, 0), NaN passes            */ \
     X(SIGMOID, GLIA_GRAD_Y)        /* y = 1 / (1 + e^-x)                   */ \
-    X(THRESHOLD, GLIA_GRAD_NONE)   /* y = x > a ? 1 : 0                    */
+    X(THRESHOLD, GLIA_GRAD_NONE)   /* y = x > a ? 1 : 0                    */ \
+    X(GELU, GLIA_GRAD_X)           /* y = x * Phi(x), exact (erf) form     */
 
 #define GLIA_BINARY_MODES(X) \
     X(MUL)                   /* z = x * y */ \

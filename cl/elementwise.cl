@@ -73,12 +73,13 @@ __kernel void unary(__global const float *x, ulong xo, __global float *y, ulong 
     case GLIA_UNARY_RELU: r = v < 0.0f ? 0.0f : v; break; /* NaN passes, as in PyTorch */
     case GLIA_UNARY_SIGMOID: r = sigmoidf(v); break;
     case GLIA_UNARY_THRESHOLD: r = v > a ? 1.0f : 0.0f; break;
+    case GLIA_UNARY_GELU: r = 0.5f * v * erfc(-v * M_SQRT1_2_F); break;
     default: r = NAN; break; /* unreachable: supports() admits table modes only */
     }
     y[yo + i] = r;
 }
 
-/* t0 is what glia_unary_grad says the mode reads: y for RELU and SIGMOID */
+/* t0 is what glia_unary_grad says the mode reads: y for RELU and SIGMOID, x for GELU */
 __kernel void unary_bwd(__global const float *y, ulong yo, __global const float *dy, ulong dyo,
                         __global float *dx, ulong dxo, ulong n, int mode)
 {
@@ -90,6 +91,9 @@ __kernel void unary_bwd(__global const float *y, ulong yo, __global const float 
     switch (mode) {
     case GLIA_UNARY_RELU: r = v > 0.0f ? g : 0.0f; break;
     case GLIA_UNARY_SIGMOID: r = g * v * (1.0f - v); break;
+    case GLIA_UNARY_GELU: /* v = x */
+        r = g * (0.5f * erfc(-v * M_SQRT1_2_F) + v * exp(-0.5f * v * v) * (0.5f * M_2_SQRTPI_F * M_SQRT1_2_F));
+        break;
     default: r = NAN; break; /* unreachable: supports() admits modes with a backward only */
     }
     dx[dxo + i] = r;

@@ -119,6 +119,8 @@ const gt_op_case gt_op_cases[] = {
     {.name = "sigmoid_off", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_SIGMOID, 0, 0}}, .off = 9},
     {.name = "relu_large", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_RELU, 0, 0}}},
     {.name = "relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_RELU, 0, 0}}, .coarse = 1},
+    {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 3},
+    {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 5},
     /* ---- BROADCAST, REDUCE over [A, B, C] ---- */
     {.name = "3x7x13", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {3, 7, 13, 1.0f, 0.0f}}},
     {.name = "beta_off", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {2, 5, 11, 0.5f, 1.0f}}, .off = 4},

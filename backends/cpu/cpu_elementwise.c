@@ -97,6 +97,14 @@ void glia_cpu_binary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
     run(ctx, op->p.binary.n, GLIA_CPU_GRAIN, binary_task, op, t, 0);
 }
 
+/* GELU in float: Phi(x) = erfc(-x/sqrt 2)/2 keeps full relative precision in
+ * the negative tail, where 1 + erf(x/sqrt 2) would cancel. */
+static inline float glia_cpu_gelu(float x) { return 0.5f * x * erfcf(-x * (float)M_SQRT1_2); }
+static inline float glia_cpu_gelu_grad(float x)
+{
+    return 0.5f * erfcf(-x * (float)M_SQRT1_2) + x * expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+}
+
 static void unary_task(void *arg, size_t b, size_t e)
 {
     ew_job *j = arg;
@@ -119,6 +127,10 @@ static void unary_task(void *arg, size_t b, size_t e)
         for (size_t i = b; i < e; i++)
             y[i] = x[i] > a ? 1.0f : 0.0f;
         break;
+    case GLIA_UNARY_GELU:
+        for (size_t i = b; i < e; i++)
+            y[i] = glia_cpu_gelu(x[i]);
+        break;
     case GLIA_UNARY_COUNT_: /* no default: -Wswitch rejects a table mode without a loop */
         break;
     }
@@ -127,7 +139,9 @@ static void unary_task(void *arg, size_t b, size_t e)
 void glia_cpu_unary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
 {
     /* expf is a call per element: split sigmoid into smaller chunks */
-    size_t grain = op->p.unary.mode == GLIA_UNARY_SIGMOID ? GLIA_CPU_GRAIN / 8 : GLIA_CPU_GRAIN;
+    size_t grain = op->p.unary.mode == GLIA_UNARY_SIGMOID || op->p.unary.mode == GLIA_UNARY_GELU
+                       ? GLIA_CPU_GRAIN / 8
+                       : GLIA_CPU_GRAIN;
     run(ctx, op->p.unary.n, grain, unary_task, op, t, 0);
 }
 
@@ -148,6 +162,10 @@ static void unary_bwd_task(void *arg, size_t b, size_t e)
             float g = dy[i];
             dx[i] = y[i] > 0.0f ? g : 0.0f;
         }
+        break;
+    case GLIA_UNARY_GELU:      /* t0 = x */
+        for (size_t i = b; i < e; i++)
+            dx[i] = dy[i] * glia_cpu_gelu_grad(y[i]);   /* y = t0 = x here */
         break;
     case GLIA_UNARY_AFFINE:     /* no UNARY_BWD: supports() rejects these modes */
     case GLIA_UNARY_THRESHOLD:

@@ -113,6 +113,7 @@ static glia_status op_unary(const glia_op *op, REAL *const t[8])
         case GLIA_UNARY_RELU: y = x < 0 ? 0.0 : x; break; /* NaN passes, as in PyTorch */
         case GLIA_UNARY_SIGMOID: y = sigmoid(x); break;
         case GLIA_UNARY_THRESHOLD: y = x > a ? 1.0 : 0.0; break;
+        case GLIA_UNARY_GELU: y = 0.5 * x * erfc(-x * M_SQRT1_2); break;
         default:
             return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref UNARY: unknown mode %d",
                                (int)op->p.unary.mode);
@@ -124,13 +125,18 @@ static glia_status op_unary(const glia_op *op, REAL *const t[8])
 
 static glia_status op_unary_bwd(const glia_op *op, REAL *const t[8])
 {
-    glia_unary_mode mode = op->p.unary.mode;
-    if (mode != GLIA_UNARY_RELU && mode != GLIA_UNARY_SIGMOID)
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref UNARY_BWD: no backward for mode %d",
-                           (int)mode);
     for (size_t i = 0; i < op->p.unary.n; i++) {
-        double y = t[0][i], dy = t[1][i];
-        t[2][i] = (REAL)(mode == GLIA_UNARY_RELU ? (y > 0 ? dy : 0.0) : dy * y * (1.0 - y));
+        double v = t[0][i], dy = t[1][i], dx;   /* v: x or y, as glia_unary_grad says */
+        switch (op->p.unary.mode) {
+        case GLIA_UNARY_RELU: dx = v > 0 ? dy : 0.0; break;
+        case GLIA_UNARY_SIGMOID: dx = dy * v * (1.0 - v); break;
+        /* d/dx x*Phi(x) = Phi(x) + x*phi(x) */
+        case GLIA_UNARY_GELU: dx = dy * (0.5 * erfc(-v * M_SQRT1_2) + v * exp(-0.5 * v * v) / sqrt(2.0 * M_PI)); break;
+        default:
+            return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref UNARY_BWD: no backward for mode %d",
+                               (int)op->p.unary.mode);
+        }
+        t[2][i] = (REAL)dx;
     }
     return GLIA_STATUS_OK;
 }

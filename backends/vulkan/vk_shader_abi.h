@@ -27,6 +27,8 @@
 #define EW_SIGMOID_BWD 9
 #define EW_BCE 10          /* b0 = x, b1 = t, b2 = l */
 #define EW_BCE_BWD 11      /* b0 = x, b1 = t, b2 = g, b3 = dx; a = scale */
+#define EW_GELU 12         /* b0 = x, b1 = y */
+#define EW_GELU_BWD 13     /* b0 = x, b1 = dy, b2 = dx */
 
 /* optim.comp: 1-D, bindings as the op's slots; spec 1 = mode */
 #define OP_NB 4

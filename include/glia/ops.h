@@ -40,6 +40,9 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
 
 glia_status glia_relu(glia_tensor *x, glia_tensor **out);
 glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
+/* GELU, the exact form x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)) (PyTorch's
+ * approximate='none', MONAI's default). */
+glia_status glia_gelu(glia_tensor *x, glia_tensor **out);
 /* Softmax over the channel axis (dimension 1). */
 glia_status glia_softmax(glia_tensor *x, glia_tensor **out);
 

@@ -161,9 +161,11 @@ glia_status glia_div(glia_tensor *a, glia_tensor *b, glia_tensor **out)
 static glia_status unary_backward(glia_node *nd, glia_tensor *g)
 {
     glia_unary_mode mode = (glia_unary_mode)nd->p.i[0];
-    if (mode == GLIA_UNARY_AFFINE)
+    glia_grad_reads reads = glia_unary_grad(mode);
+    if (reads == GLIA_GRAD_LINEAR)
         return accum_scaled(nd->in[0], (float)nd->p.f[2], g);
-    glia_op op = {.kind = GLIA_OP_UNARY_BWD, .t = {glia_view(nd->out), glia_view(g)}};
+    glia_tensor *fwd = reads == GLIA_GRAD_X ? nd->in[0] : nd->out;
+    glia_op op = {.kind = GLIA_OP_UNARY_BWD, .t = {glia_view(fwd), glia_view(g)}};
     op.p.unary.n = (size_t)g->numel;
     op.p.unary.mode = mode;
     glia_tensor *gx = NULL;
@@ -174,8 +176,21 @@ static glia_status unary_backward(glia_node *nd, glia_tensor *g)
     return s;
 }
 
-static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b, int differentiable,
-                         const char *name, glia_tensor **out)
+/* The tensors a unary backward never reads (glia_tape_gradonly), from what
+ * the op table says the mode's backward reads. */
+static unsigned unary_unread(glia_grad_reads reads)
+{
+    switch (reads) {
+    case GLIA_GRAD_X: return GLIA_NODE_OUT;
+    case GLIA_GRAD_Y: return 1u;
+    case GLIA_GRAD_LINEAR:
+    case GLIA_GRAD_NONE: break;
+    }
+    return 1u | GLIA_NODE_OUT;
+}
+
+static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b, const char *name,
+                         glia_tensor **out)
 {
     glia_status s;
     if (!out)
@@ -190,7 +205,8 @@ static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b,
     op.p.unary.b = b;
     if ((s = run_into(&op, 1, x, out)) != GLIA_STATUS_OK)
         return s;
-    if (differentiable && glia_grad_needed(x->dev, &x, 1)) {
+    glia_grad_reads reads = glia_unary_grad(mode);
+    if (reads != GLIA_GRAD_NONE && glia_grad_needed(x->dev, &x, 1)) {
         glia_node *nd;
         if ((s = glia_tape_record(x->dev, unary_backward, *out, &x, 1, &nd)) != GLIA_STATUS_OK) {
             glia_tensor_free(*out);
@@ -199,23 +215,24 @@ static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b,
         }
         nd->p.i[0] = mode;
         nd->p.f[2] = a; /* p.i[0] and p.f[0..1] overlap */
-        glia_tape_gradonly(nd, 1u);   /* ReLU's and sigmoid's backward read the output, not the input */
+        glia_tape_gradonly(nd, unary_unread(reads));
     }
     return GLIA_STATUS_OK;
 }
 
 glia_status glia_affine(glia_tensor *x, float a, float b, glia_tensor **out)
 {
-    return unary(x, GLIA_UNARY_AFFINE, a, b, 1, "glia_affine", out);
+    return unary(x, GLIA_UNARY_AFFINE, a, b, "glia_affine", out);
 }
-glia_status glia_relu(glia_tensor *x, glia_tensor **out) { return unary(x, GLIA_UNARY_RELU, 0, 0, 1, "glia_relu", out); }
+glia_status glia_relu(glia_tensor *x, glia_tensor **out) { return unary(x, GLIA_UNARY_RELU, 0, 0, "glia_relu", out); }
+glia_status glia_gelu(glia_tensor *x, glia_tensor **out) { return unary(x, GLIA_UNARY_GELU, 0, 0, "glia_gelu", out); }
 glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out)
 {
-    return unary(x, GLIA_UNARY_SIGMOID, 0, 0, 1, "glia_sigmoid", out);
+    return unary(x, GLIA_UNARY_SIGMOID, 0, 0, "glia_sigmoid", out);
 }
 glia_status glia_threshold(glia_tensor *x, float threshold, glia_tensor **out)
 {
-    return unary(x, GLIA_UNARY_THRESHOLD, threshold, 0, 0, "glia_threshold", out);
+    return unary(x, GLIA_UNARY_THRESHOLD, threshold, 0, "glia_threshold", out);
 }
 
 /* ---- sum / mean ---------------------------------------------------------- */
