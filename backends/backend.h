@@ -5,8 +5,8 @@
  * so a backend may assume shapes are consistent and views are in bounds; it
  * still reports driver failures as a glia_status with a message (glia_seterr).
  *
- * Buffers hold 4-byte elements (float32, or int32 for pooling indices). A view
- * is a buffer plus an offset counted in elements. Every op names its operands
+ * A view is a buffer, an offset counted in elements and the element type
+ * (float32, or int32 for pooling indices, today; glia_op_slots says which). Every op names its operands
  * in glia_op.t[] in the order given in the op table (op_list.h); unused
  * slots are {NULL, 0}. Outputs never alias inputs unless the table says so.
  *
@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "glia/device.h"
+#include "glia/tensor.h"
+#include "core/error.h"
 #include "backends/op_list.h"
 #include "backends/op_modes.h"
 
@@ -30,7 +32,8 @@ typedef struct glia_bctx glia_bctx;   /* a backend's opened device */
 
 typedef struct glia_bview {
     glia_bbuf *buf;
-    size_t off;                        /* in 4-byte elements */
+    size_t off;                        /* in elements of type */
+    glia_etype type;                   /* must be the slot's type (glia_op_slots) */
 } glia_bview;
 
 #define GLIA_OP_ENUM_(kind, name, slots) GLIA_OP_##kind,
@@ -46,6 +49,24 @@ typedef struct glia_gemm_desc {
     int64_t stride_a, stride_b, stride_c;   /* elements between batch items */
     float alpha, beta;
 } glia_gemm_desc;
+
+/* One N-d strided copy (COPY_ND): for every index i < shape (ndim axes),
+ * dst[sum_k i_k*dst_stride[k]] = src[sum_k i_k*src_stride[k]] + beta*dst[..].
+ * Strides are in elements and >= 0; distinct indices must reach distinct dst
+ * elements (src strides may be 0: a broadcast). With the views' offsets this
+ * expresses any permutation, slice, cyclic shift (two copies per axis) and
+ * concatenation along any axis. */
+#define GLIA_COPY_MAX_DIMS 6
+typedef struct glia_copy_desc {
+    int ndim;                                  /* 1..GLIA_COPY_MAX_DIMS */
+    int64_t shape[GLIA_COPY_MAX_DIMS];
+    int64_t src_stride[GLIA_COPY_MAX_DIMS];
+    int64_t dst_stride[GLIA_COPY_MAX_DIMS];
+    float beta;
+} glia_copy_desc;
+
+/* Elements of a strided operand: 1 + sum_k (shape[k]-1)*stride[k] (0 if empty). */
+size_t glia_copy_extent(const glia_copy_desc *d, const int64_t *stride);
 
 /* One convolution, 2D expressed as 3D with D = kD = 1, stride 1, pad 0 on axis 0.
  * Dilation 1, one group. out = (in + 2*pad - k) / stride + 1 per axis. */
@@ -68,7 +89,7 @@ typedef struct glia_op {
     glia_bview t[8];
     union {
         struct { size_t n; float value; } fill;
-        struct { size_t rows, cols, src_ld, dst_ld; float beta; } copy2d;
+        glia_copy_desc copy;
         struct { size_t n; float a, b; } axpbyz;
         struct { size_t n; glia_binary_mode mode; } binary;
         struct { size_t n; glia_unary_mode mode; float a, b; } unary;
@@ -106,7 +127,7 @@ typedef enum glia_slot_role { GLIA_SLOT_UNUSED = 0, GLIA_SLOT_IN, GLIA_SLOT_OUT 
 typedef struct glia_op_slot {
     glia_slot_role role;
     size_t n;            /* elements */
-    int is_index;        /* int32 pooling indices rather than float */
+    glia_etype type;     /* the element type its view must have */
     float lo, hi;
 } glia_op_slot;
 
@@ -116,8 +137,9 @@ const char *glia_op_name(glia_op_kind kind);
 const char *glia_op_mode_name(const glia_op *op);
 /* The operand slots of op: roles, element counts and value ranges. */
 void glia_op_slots(const glia_op *op, glia_op_slot s[8]);
-/* 1 if op's kind and modes are in the table and, for UNARY_BWD, the mode has
- * a backward: what every backend's supports() checks first. */
+/* 1 if op's kind and modes are in the table, for UNARY_BWD the mode has a
+ * backward, and every view has its slot's element type: what every backend's
+ * supports() checks first. */
 int glia_op_well_formed(const glia_op *op);
 /* What UNARY_BWD reads for a unary mode (GLIA_GRAD_NONE for unknown modes). */
 glia_grad_reads glia_unary_grad(glia_unary_mode mode);
@@ -150,11 +172,5 @@ typedef struct glia_backend {
 /* The compiled backends, NULL-terminated (backends/registry.c). */
 extern const glia_backend *const glia_backends[];
 
-/* Record an error message (printf-style) for glia_last_error and return s. */
-glia_status glia_seterr(glia_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 #endif

@@ -17,8 +17,9 @@
     /* ---- data movement and elementwise --------------------------------------- */ \
     /* [fill] t0=y[n]; y = value * (t1.buf ? t1[0] : 1)                               */ \
     X(FILL, fill, fill) \
-    /* [copy2d] t0=src, t1=dst; dst[r*dst_ld+c] = src[r*src_ld+c] + beta*dst[..]       */ \
-    X(COPY2D, copy2d, copy2d) \
+    /* [copy] t0=src, t1=dst; N-d strided copy: permute, slice, roll, concat (see     \
+       glia_copy_desc)                                                                */ \
+    X(COPY_ND, copy_nd, copy_nd) \
     /* [axpbyz] t0=x, t1=y (NULL if b==0), t2=z; z = a*x + b*y; z may alias x or y   */ \
     X(AXPBYZ, axpbyz, axpbyz) \
     /* [binary] t0=x, t1=y, t2=z; z = x (mode) y, see op_modes.h; z may alias x      */ \

@@ -43,16 +43,33 @@ int glia_op_well_formed(const glia_op *op)
         return 0;
     switch (op->kind) {
     case GLIA_OP_UNARY:
-        return (unsigned)op->p.unary.mode < GLIA_UNARY_COUNT_;
+        if ((unsigned)op->p.unary.mode >= GLIA_UNARY_COUNT_)
+            return 0;
+        break;
     case GLIA_OP_UNARY_BWD: {
         glia_grad_reads g = glia_unary_grad(op->p.unary.mode);
-        return g == GLIA_GRAD_X || g == GLIA_GRAD_Y;
+        if (g != GLIA_GRAD_X && g != GLIA_GRAD_Y)
+            return 0;
+        break;
     }
     case GLIA_OP_BINARY:
-        return (unsigned)op->p.binary.mode < GLIA_BINARY_COUNT_;
+        if ((unsigned)op->p.binary.mode >= GLIA_BINARY_COUNT_)
+            return 0;
+        break;
+    case GLIA_OP_COPY_ND:
+        if (op->p.copy.ndim < 1 || op->p.copy.ndim > GLIA_COPY_MAX_DIMS)
+            return 0;
+        break;
     default:   /* kinds without modes */
-        return 1;
+        break;
     }
+    /* every view has its slot's element type */
+    glia_op_slot s[8];
+    glia_op_slots(op, s);
+    for (int i = 0; i < 8; i++)
+        if (s[i].role != GLIA_SLOT_UNUSED && op->t[i].buf && op->t[i].type != s[i].type)
+            return 0;
+    return 1;
 }
 
 /* ---- operand slots ------------------------------------------------------------ */
@@ -81,11 +98,21 @@ static void glia_slots_fill(const glia_op *op, glia_op_slot *s)
     set(&s[1], GLIA_SLOT_IN, 1, 0.5f, 2.0f);
 }
 
-static void glia_slots_copy2d(const glia_op *op, glia_op_slot *s)
+size_t glia_copy_extent(const glia_copy_desc *d, const int64_t *stride)
 {
-    size_t r = op->p.copy2d.rows;
-    set(&s[0], GLIA_SLOT_IN, r * op->p.copy2d.src_ld, LO, HI);
-    set(&s[1], GLIA_SLOT_OUT, r * op->p.copy2d.dst_ld, LO, HI);
+    size_t n = 1;
+    for (int k = 0; k < d->ndim; k++) {
+        if (d->shape[k] < 1)
+            return 0;
+        n += (size_t)(d->shape[k] - 1) * (size_t)stride[k];
+    }
+    return n;
+}
+
+static void glia_slots_copy_nd(const glia_op *op, glia_op_slot *s)
+{
+    set(&s[0], GLIA_SLOT_IN, glia_copy_extent(&op->p.copy, op->p.copy.src_stride), LO, HI);
+    set(&s[1], GLIA_SLOT_OUT, glia_copy_extent(&op->p.copy, op->p.copy.dst_stride), LO, HI);
 }
 
 static void glia_slots_axpbyz(const glia_op *op, glia_op_slot *s)
@@ -201,12 +228,12 @@ static void glia_slots_pool(const glia_op *op, glia_op_slot *s)
         set(&s[0], GLIA_SLOT_IN, in, LO, HI);
         set(&s[1], GLIA_SLOT_OUT, out, LO, HI);
         set(&s[2], GLIA_SLOT_OUT, out, LO, HI);
-        s[2].is_index = 1;
+        s[2].type = GLIA_ETYPE_I32;
         break;
     case GLIA_OP_MAXPOOL_BWD:
         set(&s[0], GLIA_SLOT_IN, out, LO, HI);
         set(&s[1], GLIA_SLOT_IN, out, LO, HI);
-        s[1].is_index = 1;
+        s[1].type = GLIA_ETYPE_I32;
         set(&s[2], GLIA_SLOT_OUT, in, LO, HI);
         break;
     case GLIA_OP_UPSAMPLE_FWD:

@@ -23,6 +23,30 @@ __kernel void copy2d(__global const float *src, ulong so, __global float *dst, u
     dst[d] = beta == 0.0f ? v : v + beta * dst[d];
 }
 
+/* COPY_ND: item i is the flat index over shape (ndim axes, last fastest);
+ * dst[sum i_k*dst_stride_k] = src[sum i_k*src_stride_k] + beta*dst[..].
+ * Lanes past ndim are unused; extents fit 32 bits (the host checks). */
+__kernel void copy_nd(__global const float *src, ulong so, __global float *dst, ulong dso, uint n,
+                      int ndim, uint8 shape, uint8 sst, uint8 dstr, float beta)
+{
+    uint i = get_global_id(0);
+    if (i >= n)
+        return;
+    uint sh[8], ss[8], ds[8];
+    vstore8(shape, 0, sh);
+    vstore8(sst, 0, ss);
+    vstore8(dstr, 0, ds);
+    uint rest = i, s = 0, d = 0;
+    for (int k = ndim - 1; k >= 0; k--) {
+        uint ik = rest % sh[k];
+        rest /= sh[k];
+        s += ik * ss[k];
+        d += ik * ds[k];
+    }
+    float v = src[so + s];
+    dst[dso + d] = beta == 0.0f ? v : v + beta * dst[dso + d];
+}
+
 /* c[b*stride + r*ld + col] *= beta over batch x rows x cols (GEMM with k = 0) */
 __kernel void scale2d(__global float *c, ulong co, uint batch, uint rows, uint cols, ulong ld,
                       ulong stride, float beta)

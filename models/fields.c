@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "model_impl.h"
 
 /* The fields every architecture has, listed before its own. */

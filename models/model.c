@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "model_impl.h"
 
 /* The registry: one line per architecture, each defined in its own file. */

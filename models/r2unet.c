@@ -2,7 +2,7 @@
  * convolutions. A recurrent block applies one conv+bn+ReLU t+1 times, feeding
  * the block input back in: x1 = f(x), then t times x1 = f(x + x1). */
 #include <stdlib.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "model_impl.h"
 
 typedef struct conv_bn {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "glia/glia.h"
-#include "core/core.h"
+#include "core/error.h"
 
 /* Images with 1 to 3 bright disks on Gaussian noise; the mask marks the disks. */
 static void make_batch(glia_rng *rng, int batch, int size, float *img, float *mask)

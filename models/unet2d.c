@@ -1,7 +1,7 @@
 /* U-Net (Ronneberger et al. 2015), in 2D here and in 3D through unet3d.c: the
  * number of spatial axes comes from the architecture entry. */
 #include <stdlib.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "model_impl.h"
 
 typedef struct unet_layers {

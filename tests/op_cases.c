@@ -88,14 +88,29 @@ void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
 #define WINO_W 363
 
 const gt_op_case gt_op_cases[] = {
-    /* ---- FILL, COPY2D ---- */
+    /* ---- FILL, COPY_ND ---- */
     {.name = "n91", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {91, 2.5f}}, .omit = SLOT(1)},
     {.name = "scaled_off", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {777, -1.5f}}, .off = 5},
     {.name = "large", .tol = EW, .op = {.kind = GLIA_OP_FILL, .p.fill = {300001, 0.25f}}, .omit = SLOT(1)},
-    {.name = "7x13", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {7, 13, 20, 15, 0.0f}}},
-    {.name = "7x13_beta_off", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {7, 13, 13, 29, 0.5f}}, .off = 3},
-    {.name = "concat_large", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {64, 4099, 4099, 8200, 0.0f}}},
-    {.name = "slice_large_beta", .tol = EW, .op = {.kind = GLIA_OP_COPY2D, .p.copy2d = {33, 5000, 9000, 5000, 1.0f}}},
+    /* copy strides: a contiguous X permuted to Y iterates Y's shape with Y's
+     * contiguous strides for dst and X's strides of the same axes for src */
+    {.name = "1d_gather", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {1, {1001}, {3}, {1}, 0}}, .off = 1},
+    {.name = "2d_slice", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {7, 13}, {20, 1}, {15, 1}, 0}}},
+    {.name = "2d_beta_off", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {7, 13}, {13, 1}, {29, 1}, 0.5f}}, .off = 3},
+    {.name = "2d_concat_large", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {64, 4099}, {4099, 1}, {8200, 1}, 0}}},
+    {.name = "2d_slice_large_beta", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {33, 5000}, {9000, 1}, {5000, 1}, 1.0f}}},
+    {.name = "2d_broadcast", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {4, 1000}, {0, 1}, {1000, 1}, 0}}},
+    /* X (5,7,9) -> Y (9,5,7) */
+    {.name = "3d_transpose", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {3, {9, 5, 7}, {1, 63, 9}, {35, 7, 1}, 0}}},
+    /* X (2,3,4,5) -> Y = X.permute(0,2,3,1) (2,4,5,3) */
+    {.name = "4d_permute", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {4, {2, 4, 5, 3}, {60, 5, 1, 20}, {60, 15, 3, 1}, 0}}},
+    /* X (2,3,4,5,6) -> Y = X.permute(4,3,2,1,0) */
+    {.name = "5d_reverse", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {5, {6, 5, 4, 3, 2}, {1, 6, 30, 120, 360}, {120, 24, 6, 2, 1}, 0}}, .off = 2},
+    /* window partition: X (b*D', ws, H', ws, W', ws*C) = (2,3,4,3,2,10) -> permute(0,2,4,1,3,5) */
+    {.name = "6d_window", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {6, {2, 4, 2, 3, 3, 10}, {720, 60, 10, 240, 20, 1}, {720, 180, 90, 30, 10, 1}, 0}}},
+    {.name = "6d_window_beta", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {6, {2, 4, 2, 3, 3, 10}, {720, 60, 10, 240, 20, 1}, {720, 180, 90, 30, 10, 1}, -0.5f}}, .off = 7},
+    /* the same on (2,4,8,4,8,36): 294,912 elements, past the parallel grain */
+    {.name = "6d_window_large", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {6, {2, 8, 8, 4, 4, 36}, {36864, 1152, 36, 9216, 288, 1}, {36864, 4608, 576, 144, 36, 1}, 0}}},
     /* ---- AXPBYZ, BINARY ---- */
     {.name = "n1001", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {1001, 0.3f, -1.2f}}},
     {.name = "b0", .tol = EW, .op = {.kind = GLIA_OP_AXPBYZ, .p.axpbyz = {1001, 2.0f, 0.0f}}, .off = 7},

@@ -126,7 +126,7 @@ static int conv_on(glia_bctx *ctx, const conv_case *c, glia_op_kind kind, size_t
         assert_int_equal(be->buf_alloc(ctx, n[i] * sizeof(float), &buf[i]), GLIA_STATUS_OK);
         assert_int_equal(be->write(ctx, buf[i], 0, host[i], n[i] * sizeof(float)),
                          GLIA_STATUS_OK);
-        op.t[i] = (glia_bview){buf[i], 0};
+        op.t[i] = (glia_bview){buf[i], 0, GLIA_ETYPE_F32};
     }
     float *const refp[8] = {ref[0], ref[1], ref[2]};
     glia_op rop = op;

@@ -117,7 +117,7 @@ static void test_tensor_create(void **state)
     fx *f = *state;
     glia_tensor *out;
     const float data[8] = {0};
-    const int64_t good[2] = {2, 4}, six[6] = {1, 1, 1, 1, 1, 1};
+    const int64_t good[2] = {2, 4}, over[GLIA_MAX_DIMS + 1] = {1, 1, 1, 1, 1, 1, 1};
     const int64_t bad[][3] = {{2, 0, 4}, {2, -3, 4}, {INT64_MAX, 1, 1}, {(int64_t)1 << 32, (int64_t)1 << 32, 1},
                               {(int64_t)1 << 21, (int64_t)1 << 21, (int64_t)1 << 21}, {-1, -1, 1}};
     EXPECT_OUT(INV, "null", glia_tensor_zeros(NULL, 2, good, &out));
@@ -130,8 +130,8 @@ static void test_tensor_create(void **state)
     EXPECT_OUT(INV, "null", glia_tensor_zeros(f->dev, 2, NULL, &out));
     EXPECT_OUT(INV, "dimensions", glia_tensor_zeros(f->dev, 0, good, &out));
     EXPECT_OUT(INV, "dimensions", glia_tensor_zeros(f->dev, -1, good, &out));
-    EXPECT_OUT(INV, "dimensions", glia_tensor_zeros(f->dev, 6, six, &out));
-    EXPECT_OUT(INV, "dimensions", glia_tensor_full(f->dev, 6, six, 2.0f, &out));
+    EXPECT_OUT(INV, "dimensions", glia_tensor_zeros(f->dev, GLIA_MAX_DIMS + 1, over, &out));
+    EXPECT_OUT(INV, "dimensions", glia_tensor_full(f->dev, GLIA_MAX_DIMS + 1, over, 2.0f, &out));
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char name[32];
         snprintf(name, sizeof name, "bad shape %zu", i);
@@ -181,12 +181,12 @@ static void test_tensor_transfer(void **state)
     EXPECT(SHAPE, "", glia_tensor_copy(t6, t));
     EXPECT(INV, "null", glia_tensor_fill(NULL, 1.0f));
 
-    const int64_t s23[2] = {2, 3}, s7[1] = {7}, s0[2] = {0, 6}, sneg[2] = {-2, -3}, s6x1[6] = {6, 1, 1, 1, 1, 1};
+    const int64_t s23[2] = {2, 3}, s7[1] = {7}, s0[2] = {0, 6}, sneg[2] = {-2, -3}, s6x1[GLIA_MAX_DIMS + 1] = {6, 1, 1, 1, 1, 1, 1};
     EXPECT(INV, "null", glia_tensor_reshape(t, 2, s23, NULL));
     EXPECT_OUT(INV, "null", glia_tensor_reshape(NULL, 2, s23, &out));
     EXPECT_OUT(INV, "", glia_tensor_reshape(t, 2, NULL, &out));
     EXPECT_OUT(INV, "rank", glia_tensor_reshape(t, 0, s23, &out));
-    EXPECT_OUT(INV, "rank", glia_tensor_reshape(t, 6, s6x1, &out));
+    EXPECT_OUT(INV, "rank", glia_tensor_reshape(t, GLIA_MAX_DIMS + 1, s6x1, &out));
     EXPECT_OUT(SHAPE, "7", glia_tensor_reshape(t, 1, s7, &out));
     EXPECT_OUT(SHAPE, "", glia_tensor_reshape(t, 2, s0, &out));
     EXPECT_OUT(SHAPE, "", glia_tensor_reshape(t, 2, sneg, &out));

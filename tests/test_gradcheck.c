@@ -509,18 +509,21 @@ static void test_reduce_broadcast(void **state)
     free(x), free(y), free(rx), free(by);
 }
 
-/* COPY2D from ld s to ld d is adjoint to COPY2D from ld d to ld s. */
-static void test_copy2d(void **state)
+/* A strided copy is adjoint to the copy with src and dst strides swapped: a
+ * 4-D permutation of a slice into a padded buffer, both ways. */
+static void test_copy_nd(void **state)
 {
-    enum { R = 5, CO = 7, SLD = 9, DLD = 11 };
-    double *x = rnd(R * SLD, 111, -1, 1), *y = rnd(R * DLD, 112, -1, 1);
-    double *cx = zeros(R * DLD), *cty = zeros(R * SLD);
+    glia_copy_desc d = {.ndim = 4, .shape = {2, 3, 4, 5}, .src_stride = {100, 1, 20, 4}, .dst_stride = {70, 22, 5, 1}};
+    size_t ns = glia_copy_extent(&d, d.src_stride), nd = glia_copy_extent(&d, d.dst_stride);
+    double *x = rnd(ns, 111, -1, 1), *y = rnd(nd, 112, -1, 1), *cx = zeros(nd), *cty = zeros(ns);
     (void)state;
-    glia_op fw = {.kind = GLIA_OP_COPY2D, .p.copy2d = {R, CO, SLD, DLD, 0}};
+    glia_op fw = {.kind = GLIA_OP_COPY_ND, .p.copy = d};
     run(&fw, (double *[8]){x, cx});
-    glia_op adj = {.kind = GLIA_OP_COPY2D, .p.copy2d = {R, CO, DLD, SLD, 0}};
+    glia_op adj = {.kind = GLIA_OP_COPY_ND, .p.copy = d};
+    memcpy(adj.p.copy.src_stride, d.dst_stride, sizeof d.dst_stride);
+    memcpy(adj.p.copy.dst_stride, d.src_stride, sizeof d.src_stride);
     run(&adj, (double *[8]){y, cty});
-    expect_equal_dots(dot(cx, y, R * DLD), dot(x, cty, R * SLD), "copy2d adjoint");
+    expect_equal_dots(dot(cx, y, nd), dot(x, cty, ns), "copy_nd adjoint");
     free(x), free(y), free(cx), free(cty);
 }
 
@@ -760,7 +763,7 @@ int main(void)
         cmocka_unit_test(test_dice_sums),
         cmocka_unit_test(test_loss_stability),
         cmocka_unit_test(test_reduce_broadcast),
-        cmocka_unit_test(test_copy2d),
+        cmocka_unit_test(test_copy_nd),
         cmocka_unit_test(test_sgd),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_gemm),

@@ -36,7 +36,7 @@ typedef struct gcase {
     fwd_fn f;
     int nin;
     int ndim[MAXIN];
-    int64_t shape[MAXIN][5];
+    int64_t shape[MAXIN][6];
     int flags[MAXIN];
 } gcase;
 
@@ -110,6 +110,18 @@ static glia_status f_up2(glia_tensor **in, glia_tensor **out)
 }
 static glia_status f_concat(glia_tensor **in, glia_tensor **out) { return glia_concat(in, 2, out); }
 static glia_status f_slice(glia_tensor **in, glia_tensor **out) { return glia_slice_channels(in[0], 1, 2, out); }
+/* the layout ops: window partition (6-D), transposes, slices, rolls and concatenation along other axes */
+static glia_status f_permute_window(glia_tensor **in, glia_tensor **out)
+{
+    return glia_permute(in[0], (const int[]){0, 2, 4, 1, 3, 5}, out);
+}
+static glia_status f_permute3(glia_tensor **in, glia_tensor **out) { return glia_permute(in[0], (const int[]){2, 0, 1}, out); }
+static glia_status f_slice_last(glia_tensor **in, glia_tensor **out) { return glia_slice(in[0], -1, 1, 3, out); }
+static glia_status f_slice_1d(glia_tensor **in, glia_tensor **out) { return glia_slice(in[0], 0, 2, 5, out); }
+static glia_status f_roll_mid(glia_tensor **in, glia_tensor **out) { return glia_roll(in[0], 2, -2, out); }
+static glia_status f_roll_1d(glia_tensor **in, glia_tensor **out) { return glia_roll(in[0], 0, 3, out); }
+static glia_status f_cat_last(glia_tensor **in, glia_tensor **out) { return glia_cat(in, 3, -1, out); }
+static glia_status f_cat_first(glia_tensor **in, glia_tensor **out) { return glia_cat(in, 2, 0, out); }
 static glia_status f_add(glia_tensor **in, glia_tensor **out) { return glia_add(in[0], in[1], out); }
 static glia_status f_sub(glia_tensor **in, glia_tensor **out) { return glia_sub(in[0], in[1], out); }
 static glia_status f_mul(glia_tensor **in, glia_tensor **out) { return glia_mul(in[0], in[1], out); }
@@ -181,6 +193,14 @@ static const gcase cases[] = {
     {"upsample3d", f_up2, 1, {5}, {S5(1, 2, 2, 3, 2)}, {F_GRAD}},
     {"concat", f_concat, 2, {4, 4}, {S4(2, 3, 4, 4), S4(2, 2, 4, 4)}, {F_GRAD, F_GRAD}},
     {"slice", f_slice, 1, {4}, {S4(2, 5, 3, 3)}, {F_GRAD}},
+    {"permute 6d window", f_permute_window, 1, {6}, {{2, 3, 2, 2, 3, 2}}, {F_GRAD}},
+    {"permute 3d", f_permute3, 1, {3}, {{3, 4, 5}}, {F_GRAD}},
+    {"slice 5d last axis", f_slice_last, 1, {5}, {S5(2, 2, 3, 2, 5)}, {F_GRAD}},
+    {"slice 1d", f_slice_1d, 1, {1}, {{9}}, {F_GRAD}},
+    {"roll 4d", f_roll_mid, 1, {4}, {S4(2, 3, 5, 2)}, {F_GRAD}},
+    {"roll 1d", f_roll_1d, 1, {1}, {{7}}, {F_GRAD}},
+    {"cat 3d last axis", f_cat_last, 3, {3, 3, 3}, {{2, 3, 2}, {2, 3, 4}, {2, 3, 1}}, {F_GRAD, F_GRAD, F_GRAD}},
+    {"cat 2d first axis", f_cat_first, 2, {2, 2}, {{3, 4}, {2, 4}}, {F_GRAD, F_GRAD}},
     {"add", f_add, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"sub", f_sub, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"mul", f_mul, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
@@ -284,7 +304,7 @@ static void check_case(const gcase *c, uint64_t seed)
     size_t nw = (size_t)glia_tensor_numel(out);
     float *w = malloc(nw * sizeof *w);
     gt_fill(w, nw, seed + 1000, -1.0f, 1.0f);
-    int64_t shape[5];
+    int64_t shape[6];
     for (int d = 0; d < glia_tensor_ndim(out); d++)
         shape[d] = glia_tensor_dim(out, d);
     assert_int_equal(glia_tensor_from_host(dev, glia_tensor_ndim(out), shape, w, &wt), GLIA_STATUS_OK);

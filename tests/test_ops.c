@@ -71,7 +71,7 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
         if (c->coarse)
             for (size_t k = 0; k < o->len[i]; k++)
                 o->init[i][k] = roundf(o->init[i][k] * 4.0f) / 4.0f;
-        if (o->s[i].is_index && o->s[i].role == GLIA_SLOT_IN)
+        if (o->s[i].type == GLIA_ETYPE_I32 && o->s[i].role == GLIA_SLOT_IN)
             gt_gen_pool_index(&c->op, (int32_t *)(o->init[i] + c->off), seed);
         memcpy(o->ref[i], o->init[i], o->len[i] * sizeof(float));
         refp[i] = o->ref[i] + c->off;
@@ -112,7 +112,7 @@ static int compare_slot(const target *tg, const gt_op_case *c, const operands *o
     }
     if (!is_out)
         return 0;
-    if (o->s[i].is_index) {
+    if (o->s[i].type == GLIA_ETYPE_I32) {
         const int32_t *a = (const int32_t *)(got + off), *b = (const int32_t *)(o->ref[i] + off);
         size_t bad = 0, first = 0;
         for (size_t k = 0; k < n; k++)
@@ -149,7 +149,7 @@ static int run_on(target *tg, const gt_op_case *c, const operands *o)
         st = be->buf_alloc(tg->ctx, o->len[i] * sizeof(float), &buf[i]);
         if (st == GLIA_STATUS_OK)
             st = be->write(tg->ctx, buf[i], 0, o->init[i], o->len[i] * sizeof(float));
-        op.t[i] = (glia_bview){buf[i], c->off};
+        op.t[i] = (glia_bview){buf[i], c->off, o->s[i].type};
     }
     for (int i = 0; i < 8; i++) {
         int a = alias_of(c, i);

@@ -43,7 +43,7 @@ static glia_op fill_op(glia_bbuf *b, size_t off, size_t n, float v)
     glia_op op;
     memset(&op, 0, sizeof op);
     op.kind = GLIA_OP_FILL;
-    op.t[0] = (glia_bview){b, off};
+    op.t[0] = (glia_bview){b, off, GLIA_ETYPE_F32};
     op.p.fill.n = n;
     op.p.fill.value = v;
     return op;
@@ -151,15 +151,15 @@ static void test_long_chain(void **state)
         glia_op op;
         memset(&op, 0, sizeof op);
         op.kind = GLIA_OP_AXPBYZ;
-        op.t[0] = (glia_bview){x, 0};
-        op.t[1] = (glia_bview){one, 0};
-        op.t[2] = (glia_bview){x, 0};
+        op.t[0] = (glia_bview){x, 0, GLIA_ETYPE_F32};
+        op.t[1] = (glia_bview){one, 0, GLIA_ETYPE_F32};
+        op.t[2] = (glia_bview){x, 0, GLIA_ETYPE_F32};
         op.p.axpbyz.n = n;
         op.p.axpbyz.a = 1.0f;
         op.p.axpbyz.b = 1.0f;
         ok(be->run(ctx, &op));
-        op.t[1] = (glia_bview){NULL, 0};
-        op.t[2] = (glia_bview){y, 0};
+        op.t[1] = (glia_bview){NULL, 0, GLIA_ETYPE_F32};
+        op.t[2] = (glia_bview){y, 0, GLIA_ETYPE_F32};
         op.p.axpbyz.a = 2.0f;
         op.p.axpbyz.b = 0.0f;
         ok(be->run(ctx, &op));
@@ -194,12 +194,10 @@ static void test_free_pending(void **state)
         ok(be->run(ctx, &f));
         glia_op cp;
         memset(&cp, 0, sizeof cp);
-        cp.kind = GLIA_OP_COPY2D;
-        cp.t[0] = (glia_bview){a, 0};
-        cp.t[1] = (glia_bview){b, 0};
-        cp.p.copy2d.rows = 1024;
-        cp.p.copy2d.cols = 1024;
-        cp.p.copy2d.src_ld = cp.p.copy2d.dst_ld = 1024;
+        cp.kind = GLIA_OP_COPY_ND;
+        cp.t[0] = (glia_bview){a, 0, GLIA_ETYPE_F32};
+        cp.t[1] = (glia_bview){b, 0, GLIA_ETYPE_F32};
+        cp.p.copy = (glia_copy_desc){.ndim = 2, .shape = {1024, 1024}, .src_stride = {1024, 1}, .dst_stride = {1024, 1}};
         ok(be->run(ctx, &cp));
         be->buf_free(ctx, a);   /* the copy has not run yet */
         glia_bbuf *c;
@@ -376,12 +374,12 @@ static double run_vs_ref(glia_bctx *ctx, const glia_op *c, uint64_t seed)
         ref[i] = malloc(s[i].n * sizeof(float));
         assert_true(init[i] && ref[i]);
         gt_fill(init[i], s[i].n, seed * 8 + (uint64_t)i, s[i].lo, s[i].hi);
-        if (s[i].is_index && s[i].role == GLIA_SLOT_IN)
+        if (s[i].type == GLIA_ETYPE_I32 && s[i].role == GLIA_SLOT_IN)
             gt_gen_pool_index(c, (int32_t *)init[i], seed);
         memcpy(ref[i], init[i], s[i].n * sizeof(float));
         ok(be->buf_alloc(ctx, s[i].n * sizeof(float), &buf[i]));
         ok(be->write(ctx, buf[i], 0, init[i], s[i].n * sizeof(float)));
-        op.t[i] = (glia_bview){buf[i], 0};
+        op.t[i] = (glia_bview){buf[i], 0, s[i].type};
     }
     ok(glia_ref_run_f32(c, ref));
     ok(be->run(ctx, &op));
@@ -449,8 +447,8 @@ static void test_long_channel_loop(void **state)
     ok(be->buf_alloc(ctx, n * 4, &bx));
     ok(be->buf_alloc(ctx, n * 4, &by));
     ok(be->write(ctx, bx, 0, x, n * 4));
-    op.t[0] = (glia_bview){bx, 0};
-    op.t[1] = (glia_bview){by, 0};
+    op.t[0] = (glia_bview){bx, 0, GLIA_ETYPE_F32};
+    op.t[1] = (glia_bview){by, 0, GLIA_ETYPE_F32};
     glia_status s = be->run(ctx, &op);
     if (s == GLIA_STATUS_UNSUPPORTED) {
         printf("refused: %s\n", glia_last_error());

@@ -164,7 +164,7 @@ static glia_status cpu_run(glia_bctx *ctx, const glia_op *op)
         return glia_ref_run_f32(op, t);
     switch (op->kind) {
     case GLIA_OP_FILL: glia_cpu_fill(ctx, op, t); break;
-    case GLIA_OP_COPY2D: glia_cpu_copy2d(ctx, op, t); break;
+    case GLIA_OP_COPY_ND: glia_cpu_copy_nd(ctx, op, t); break;
     case GLIA_OP_AXPBYZ: glia_cpu_axpbyz(ctx, op, t); break;
     case GLIA_OP_BINARY: glia_cpu_binary(ctx, op, t); break;
     case GLIA_OP_UNARY: glia_cpu_unary(ctx, op, t); break;

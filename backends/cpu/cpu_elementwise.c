@@ -18,7 +18,7 @@ static void run(glia_bctx *ctx, size_t n, size_t grain, glia_cpu_range_fn fn,
     glia_cpu_parallel_for(ctx->pool, n, grain, fn, &j);
 }
 
-/* ---- fill, copy2d ------------------------------------------------------------ */
+/* ---- fill ------------------------------------------------------------------ */
 
 static void fill_task(void *arg, size_t b, size_t e)
 {
@@ -32,29 +32,6 @@ void glia_cpu_fill(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
 {
     float v = op->p.fill.value * (t[1] ? t[1][0] : 1.0f);
     run(ctx, op->p.fill.n, GLIA_CPU_GRAIN, fill_task, op, t, v);
-}
-
-static void copy2d_task(void *arg, size_t r0, size_t r1)
-{
-    ew_job *j = arg;
-    size_t cols = j->op->p.copy2d.cols, sld = j->op->p.copy2d.src_ld, dld = j->op->p.copy2d.dst_ld;
-    float beta = j->op->p.copy2d.beta;
-    for (size_t r = r0; r < r1; r++) {
-        const float *s = j->t[0] + r * sld;
-        float *d = j->t[1] + r * dld;
-        if (beta == 0.0f) {
-            memcpy(d, s, cols * sizeof *d);
-        } else {
-            for (size_t c = 0; c < cols; c++)
-                d[c] = s[c] + beta * d[c];
-        }
-    }
-}
-
-void glia_cpu_copy2d(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
-{
-    size_t cols = op->p.copy2d.cols ? op->p.copy2d.cols : 1;
-    run(ctx, op->p.copy2d.rows, (GLIA_CPU_GRAIN + cols - 1) / cols, copy2d_task, op, t, 0);
 }
 
 /* ---- arithmetic ------------------------------------------------------------------ */

@@ -68,16 +68,23 @@ static glia_status op_fill(const glia_op *op, REAL *const t[8])
     return GLIA_STATUS_OK;
 }
 
-static glia_status op_copy2d(const glia_op *op, REAL *const t[8])
+static glia_status op_copy_nd(const glia_op *op, REAL *const t[8])
 {
-    const REAL *src = t[0];
-    REAL *dst = t[1];
-    size_t sld = op->p.copy2d.src_ld, dld = op->p.copy2d.dst_ld;
-    for (size_t r = 0; r < op->p.copy2d.rows; r++)
-        for (size_t c = 0; c < op->p.copy2d.cols; c++) {
-            REAL *d = &dst[r * dld + c];
-            *d = (REAL)((double)src[r * sld + c] + scaled_old(op->p.copy2d.beta, *d));
+    const glia_copy_desc *d = &op->p.copy;
+    int64_t n = 1;
+    for (int k = 0; k < d->ndim; k++)
+        n *= d->shape[k];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t rest = i, so = 0, dof = 0;
+        for (int k = d->ndim - 1; k >= 0; k--) {
+            int64_t ik = rest % d->shape[k];
+            rest /= d->shape[k];
+            so += ik * d->src_stride[k];
+            dof += ik * d->dst_stride[k];
         }
+        REAL *dst = &t[1][dof];
+        *dst = (REAL)((double)t[0][so] + scaled_old(d->beta, *dst));
+    }
     return GLIA_STATUS_OK;
 }
 

@@ -62,15 +62,26 @@ static glia_status channel(glia_bctx *ctx, const glia_op *op)
 #undef NCS
 }
 
-static glia_status copy2d(glia_bctx *ctx, const glia_op *op)
+static glia_status copy_nd(glia_bctx *ctx, const glia_op *op)
 {
-    size_t rows = op->p.copy2d.rows, cols = op->p.copy2d.cols;
-    glia_status s = glia_cl_check_u32((uint64_t)rows * cols, "copy2d");
-    if (s != GLIA_STATUS_OK)
+    const glia_copy_desc *d = &op->p.copy;
+    cl_uint8 shape = {{0}}, ss = {{0}}, ds = {{0}};
+    uint64_t n = 1;
+    for (int k = 0; k < d->ndim; k++) {
+        n *= (uint64_t)d->shape[k];
+        shape.s[k] = (cl_uint)d->shape[k];
+        ss.s[k] = (cl_uint)d->src_stride[k];
+        ds.s[k] = (cl_uint)d->dst_stride[k];
+    }
+    size_t se = glia_copy_extent(d, d->src_stride), de = glia_copy_extent(d, d->dst_stride);
+    glia_status s = glia_cl_check_u32(n, "copy_nd");
+    if (s == GLIA_STATUS_OK)
+        s = glia_cl_check_u32(se > de ? se : de, "copy_nd extent");
+    if (s != GLIA_STATUS_OK || n == 0)
         return s;
-    return LAUNCH(GLIA_CLK_COPY2D, rows * cols, V(0), V(1), GLIA_KA_U32(rows),
-                  GLIA_KA_U32(cols), GLIA_KA_U64(op->p.copy2d.src_ld),
-                  GLIA_KA_U64(op->p.copy2d.dst_ld), GLIA_KA_F32(op->p.copy2d.beta));
+    return LAUNCH(GLIA_CLK_COPY_ND, n, V(0), V(1), GLIA_KA_U32(n), GLIA_KA_I32(d->ndim),
+                  ((glia_clarg){sizeof shape, &shape}), ((glia_clarg){sizeof ss, &ss}),
+                  ((glia_clarg){sizeof ds, &ds}), GLIA_KA_F32(d->beta));
 }
 
 static glia_status abc_op(glia_bctx *ctx, const glia_op *op, glia_cl_kern k, size_t a, size_t b,
@@ -129,8 +140,8 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
         return LAUNCH(GLIA_CLK_FILL, op->p.fill.n, V(0), GLIA_KA_U64(op->p.fill.n),
                       GLIA_KA_F32(op->p.fill.value), GLIA_KA_OPT(op->t[1], op->t[0]),
                       GLIA_KA_I32(op->t[1].buf != NULL));
-    case GLIA_OP_COPY2D:
-        return copy2d(ctx, op);
+    case GLIA_OP_COPY_ND:
+        return copy_nd(ctx, op);
     case GLIA_OP_AXPBYZ:
         return LAUNCH(GLIA_CLK_AXPBYZ, op->p.axpbyz.n, V(0), GLIA_KA_OPT(op->t[1], op->t[0]),
                       V(2), GLIA_KA_U64(op->p.axpbyz.n), GLIA_KA_F32(op->p.axpbyz.a),

@@ -83,7 +83,7 @@ static glia_status finish(glia_bctx *ctx, int mode, const sums *sm, const final_
                           GLIA_KA_LOCAL(L * sizeof(float)));
 }
 
-static const glia_bview none = {NULL, 0};
+static const glia_bview none = {0};
 
 static glia_status bn_apply(glia_bctx *ctx, const glia_op *op, glia_bview mean, glia_bview var,
                             int infer)

@@ -230,7 +230,7 @@ static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
         return glia_seterr(GLIA_STATUS_UNSUPPORTED, "vulkan: op kind %d is not supported", (int)op->kind);
     switch (op->kind) {
     case GLIA_OP_FILL:
-    case GLIA_OP_COPY2D:
+    case GLIA_OP_COPY_ND:
     case GLIA_OP_AXPBYZ:
     case GLIA_OP_BINARY:
     case GLIA_OP_UNARY:

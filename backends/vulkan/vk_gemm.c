@@ -191,7 +191,7 @@ static glia_status finish_split(glia_bctx *ctx, glia_bbuf *ws, uint32_t nsplit, 
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_SPLITK, 0, m * n);
     d.nspec = 1;
     d.nb = SK_NB;
-    d.v[0] = (glia_bview){ws, 0};
+    d.v[0] = (glia_bview){ws, 0, GLIA_ETYPE_F32};
     d.need[0] = batch * nsplit * m * n;
     d.v[1] = c;
     d.need[1] = cneed;
@@ -264,7 +264,7 @@ glia_status glia_vk_gemm_kernel(glia_bctx *ctx, const glia_gemm_desc *g, glia_bv
     glia_bbuf *ws;
     if ((s = glia_vk_scratch(ctx, batch * p.nsplit * m * n * 4, &ws)) != GLIA_STATUS_OK)
         return s;
-    d.v[2] = (glia_bview){ws, 0};
+    d.v[2] = (glia_bview){ws, 0, GLIA_ETYPE_F32};
     d.need[2] = batch * p.nsplit * m * n;
     if ((s = launch(ctx, &d, &p, GM_PLAIN, g->trans_a, g->trans_b, m, n, batch * p.nsplit)) != GLIA_STATUS_OK)
         return s;
@@ -382,7 +382,7 @@ glia_status glia_vk_run_conv(glia_bctx *ctx, const glia_op *op)
     glia_bbuf *ws;
     if ((s = glia_vk_scratch(ctx, p.nsplit * m * n * 4, &ws)) != GLIA_STATUS_OK)
         return s;
-    d.v[2] = (glia_bview){ws, 0};
+    d.v[2] = (glia_bview){ws, 0, GLIA_ETYPE_F32};
     d.need[2] = p.nsplit * m * n;
     if ((s = launch(ctx, &d, &p, GM_CONV_BWD_WEIGHT, 0, 0, m, n, p.nsplit)) != GLIA_STATUS_OK)
         return s;

@@ -199,27 +199,34 @@ static glia_status optim(glia_bctx *ctx, const glia_op *op)
     return glia_vk_dispatch(ctx, &d);
 }
 
-static glia_status copy2d(glia_bctx *ctx, const glia_op *op)
+static glia_status copy_nd(glia_bctx *ctx, const glia_op *op)
 {
-    size_t rows = op->p.copy2d.rows, cols = op->p.copy2d.cols;
-    if (rows == 0 || cols == 0)
+    const glia_copy_desc *c = &op->p.copy;
+    size_t n = 1;
+    for (int k = 0; k < c->ndim; k++)
+        n *= (size_t)c->shape[k];
+    if (n == 0)
         return GLIA_STATUS_OK;
-    size_t sneed = (rows - 1) * op->p.copy2d.src_ld + cols, dneed = (rows - 1) * op->p.copy2d.dst_ld + cols;
+    size_t sneed = glia_copy_extent(c, c->src_stride), dneed = glia_copy_extent(c, c->dst_stride);
     glia_status s = glia_vk_check_elems(sneed > dneed ? sneed : dneed, "a strided copy");
+    if (s == GLIA_STATUS_OK)
+        s = glia_vk_check_elems(n, "a strided copy");
     if (s != GLIA_STATUS_OK)
         return s;
     vkb_dispatch d;
-    glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_COPY2D, 0, rows * cols);
+    glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_COPY_ND, 0, n);
     d.nspec = 1;
-    d.nb = CP_NB;
+    d.nb = CN_NB;
     use(&d, 0, op->t[0], sneed, 0);
     use(&d, 1, op->t[1], dneed, 1);
-    d.pc[CP_ROWS] = (uint32_t)rows;
-    d.pc[CP_COLS] = (uint32_t)cols;
-    d.pc[CP_SLD] = (uint32_t)op->p.copy2d.src_ld;
-    d.pc[CP_DLD] = (uint32_t)op->p.copy2d.dst_ld;
-    d.pc[CP_BETA] = vkb_f2u(op->p.copy2d.beta);
-    put_magic(&d, CP_MAGIC, (uint32_t)cols);
+    d.pc[CN_N] = (uint32_t)n;
+    d.pc[CN_NDIM] = (uint32_t)c->ndim;
+    d.pc[CN_BETA] = vkb_f2u(c->beta);
+    for (int k = 0; k < c->ndim; k++) {
+        d.pc[CN_SHAPE + k] = (uint32_t)c->shape[k];
+        d.pc[CN_SSTRIDE + k] = (uint32_t)c->src_stride[k];
+        d.pc[CN_DSTRIDE + k] = (uint32_t)c->dst_stride[k];
+    }
     return glia_vk_dispatch(ctx, &d);
 }
 
@@ -262,8 +269,8 @@ static glia_status chanwise_op(glia_bctx *ctx, const glia_op *op)
 glia_status glia_vk_run_elementwise(glia_bctx *ctx, const glia_op *op)
 {
     switch (op->kind) {
-    case GLIA_OP_COPY2D:
-        return copy2d(ctx, op);
+    case GLIA_OP_COPY_ND:
+        return copy_nd(ctx, op);
     case GLIA_OP_SGD:
     case GLIA_OP_ADAM:
         return optim(ctx, op);

@@ -36,7 +36,7 @@ static glia_status pass(glia_bctx *ctx, const red_args *r, uint32_t which, uint3
     }
     d.writes = r->writes;
     if (part) {
-        d.v[4] = (glia_bview){part, 0};
+        d.v[4] = (glia_bview){part, 0, GLIA_ETYPE_F32};
         d.need[4] = r->b * g * nsums(r->mode);
         if (which == RD_PASS_PARTIAL)
             d.writes |= 1u << 4;
@@ -132,7 +132,7 @@ static glia_status bn_apply(glia_bctx *ctx, const glia_op *op, uint32_t mode)
         /* slots the mode does not read stay unbound */
         int unused[2] = {mode == CW_BN_TRAIN ? 6 : 4, mode == CW_BN_TRAIN ? 7 : 5};
         for (int i = 0; i < 2; i++) {
-            d.v[unused[i]] = (glia_bview){NULL, 0};
+            d.v[unused[i]] = (glia_bview){NULL, 0, GLIA_ETYPE_F32};
             d.need[unused[i]] = 0;
         }
     }

@@ -44,14 +44,15 @@
 #define OP_SGD 0
 #define OP_ADAM 1
 
-/* copy2d.comp: b0 = src, b1 = dst */
-#define CP_NB 2
-#define CP_ROWS 2
-#define CP_COLS 3
-#define CP_SLD 4
-#define CP_DLD 5
-#define CP_BETA 6
-#define CP_MAGIC 7         /* 2 words: division by cols */
+/* copy_nd.comp: b0 = src, b1 = dst; per axis k < ndim (last fastest): shape,
+ * src and dst strides in elements */
+#define CN_NB 2
+#define CN_N 2
+#define CN_NDIM 3
+#define CN_BETA 4
+#define CN_SHAPE 5         /* 6 words */
+#define CN_SSTRIDE 11      /* 6 words */
+#define CN_DSTRIDE 17      /* 6 words */
 
 /* chanwise.comp: x[A,B,C] with a per-channel (b) operand; bindings = op slots;
  * work-group rows walk the A*B planes. spec 1 = mode */

@@ -53,9 +53,19 @@ glia_status glia_max_pool(glia_tensor *x, const int *kernel, const int *stride,
 /* Nearest-neighbour upsampling by an integer factor per spatial axis. */
 glia_status glia_upsample_nearest(glia_tensor *x, const int *scale, glia_tensor **out);
 
-/* Concatenate 1 to 4 tensors along channels (dimension 1); other dimensions must agree. */
+/* ---- layout: one strided copy each, differentiable ------------------------
+ * A negative axis counts from the end, as in PyTorch. */
+/* y = x.permute(perm): y's dimension i is x's dimension perm[i]. */
+glia_status glia_permute(glia_tensor *x, const int *perm, glia_tensor **out);
+/* Elements [start, start+length) of x along axis (x.narrow(axis, start, length)). */
+glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, glia_tensor **out);
+/* Cyclic shift along axis, y[i] = x[(i - shift) mod n] (torch.roll(x, shift, axis)). */
+glia_status glia_roll(glia_tensor *x, int axis, int64_t shift, glia_tensor **out);
+/* Concatenate 1 to 4 tensors along axis; the other dimensions must agree. */
+glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **out);
+/* glia_cat along channels (dimension 1). */
 glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out);
-/* Channels [start, start+count) of x. */
+/* glia_slice of channels [start, start+count). */
 glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count,
                                 glia_tensor **out);
 

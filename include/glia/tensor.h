@@ -1,6 +1,6 @@
 /* glia — tensors, the seeded random generator, and autograd.
  *
- * A tensor is float32, 1 to 5 dimensions, contiguous (NCHW / NCDHW), on one
+ * A tensor is float32, 1 to 6 dimensions, contiguous (NCHW / NCDHW), on one
  * device. Tensors are reference counted: every function that returns a tensor
  * gives the caller one reference, which glia_tensor_free releases; the library
  * keeps its own references (autograd tape, parameter sets) as long as it needs. */
@@ -15,9 +15,28 @@
 extern "C" {
 #endif
 
-#define GLIA_MAX_DIMS 5
+#define GLIA_MAX_DIMS 6
 
 typedef struct glia_tensor glia_tensor;
+
+/* Element types, X(NAME, name, bytes): the only place an element size is
+ * written down. Tensors made by the functions below are float32; the other
+ * types exist so storage of another type (fp16 weights, int32 indices) can be
+ * described; an op that does not support a type returns UNSUPPORTED. */
+#define GLIA_ETYPES(X)         \
+    X(F32, "float32", 4)       \
+    X(F16, "float16", 2)       \
+    X(BF16, "bfloat16", 2)     \
+    X(I32, "int32", 4)         \
+    X(I64, "int64", 8)         \
+    X(U8, "uint8", 1)
+#define GLIA_ETYPE_ENUM_(name, str, bytes) GLIA_ETYPE_##name,
+typedef enum glia_etype { GLIA_ETYPES(GLIA_ETYPE_ENUM_) GLIA_ETYPE_COUNT_ } glia_etype;
+
+/* Bytes of one element; 0 for a value outside the enum. */
+size_t glia_etype_size(glia_etype e);
+/* "float32" etc.; "?" for a value outside the enum. */
+const char *glia_etype_name(glia_etype e);
 
 /* A new tensor of the given shape, filled with zeros. */
 glia_status glia_tensor_zeros(glia_device *dev, int ndim, const int64_t *shape,
@@ -47,6 +66,11 @@ int glia_tensor_ndim(const glia_tensor *t);
 /* Size of dimension i; negative i counts from the end. 0 if out of range. */
 int64_t glia_tensor_dim(const glia_tensor *t, int i);
 int64_t glia_tensor_numel(const glia_tensor *t);
+glia_etype glia_tensor_etype(const glia_tensor *t);
+/* Elements between neighbours along dimension i (negative counts from the
+ * end); 0 if out of range. Tensors are row-major contiguous today: strides
+ * are there so views (permuted, sliced) can follow without an API change. */
+int64_t glia_tensor_stride(const glia_tensor *t, int i);
 glia_device *glia_tensor_device(const glia_tensor *t);
 /* A tensor sharing t's storage with another shape of the same numel.
  * Gradients flow through it. */

@@ -246,7 +246,7 @@ static glia_status elementwise(glia_bench_caselist *l, size_t n, size_t batch, s
         {"sigmoid", GLIA_OP_UNARY, GLIA_UNARY_SIGMOID, two, 2},
         {"bias_add", GLIA_OP_BROADCAST, 0, bias, 2},
         {"bias_grad", GLIA_OP_REDUCE, 0, red, 1},
-        {"concat_half", GLIA_OP_COPY2D, 0, cat, 1},   /* half the channels into a concatenation */
+        {"concat_half", GLIA_OP_COPY_ND, 0, cat, 1},   /* half the channels into a concatenation */
     };
     for (size_t k = 0; k < sizeof e / sizeof *e; k++) {
         snprintf(name, sizeof name, "op.%s.%zu", e[k].name, n);
@@ -280,10 +280,10 @@ static glia_status elementwise(glia_bench_caselist *l, size_t n, size_t batch, s
             op->p.bcast.alpha = 1.0f;
             op->p.bcast.beta = e[k].kind == GLIA_OP_BROADCAST ? 1.0f : 0.0f;
             break;
-        default:   /* COPY2D: one row per sample, half of its channels */
-            op->p.copy2d.rows = batch;
-            op->p.copy2d.cols = op->p.copy2d.src_ld = n / batch / 2;
-            op->p.copy2d.dst_ld = n / batch;
+        default:   /* COPY_ND: one row per sample, half of its channels */
+            op->p.copy = (glia_copy_desc){.ndim = 2, .shape = {(int64_t)batch, (int64_t)(n / batch / 2)},
+                                          .src_stride = {(int64_t)(n / batch / 2), 1},
+                                          .dst_stride = {(int64_t)(n / batch), 1}};
             break;
         }
     }

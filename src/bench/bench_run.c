@@ -113,6 +113,9 @@ static glia_status op_setup(glia_device *dev, const glia_bench_case *c, glia_rng
         if ((s = glia_tensor_empty(dev, 1, &n, &st->t[i])) != GLIA_STATUS_OK)
             break;
         st->op.t[i] = glia_view(st->t[i]);
+        /* index slots reinterpret the float tensor's 4-byte elements as int32 */
+        if (c->init[i] == GLIA_BENCH_INIT_POOL_INDEX)
+            st->op.t[i].type = GLIA_ETYPE_I32;
         switch (c->init[i]) {
         case GLIA_BENCH_INIT_SIGNED: s = glia_tensor_uniform(st->t[i], rng, -1.0f, 1.0f); break;
         case GLIA_BENCH_INIT_POSITIVE: s = glia_tensor_uniform(st->t[i], rng, 0.5f, 1.5f); break;

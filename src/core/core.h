@@ -32,6 +32,23 @@ typedef struct glia_node glia_node;
 /* Computes the gradients of node->in[] from gout and hands each to glia_grad_accum. */
 typedef glia_status (*glia_backward_fn)(glia_node *node, glia_tensor *gout);
 
+/* What a backward function needs besides its tensors: one named member per
+ * op family, each read only by that family's backward. */
+typedef union glia_node_params {
+    struct { float b_scale; } add;                     /* add/sub: d/db = b_scale */
+    struct { glia_unary_mode mode; float a; } unary;   /* a: AFFINE's slope */
+    struct { float scale; } sum;                       /* sum/mean: d/dx = scale */
+    glia_conv_desc conv;                               /* the primitive's descriptor */
+    struct { int trans_a, trans_b; } matmul;
+    struct { float eps; } bn;
+    glia_pool_desc pool;
+    struct { int ce; float scale; } xent;              /* ce: softmax CE (else BCE); mean scale */
+    struct { int64_t a, b, c; } dice;                  /* the [A,B,C] view of the sums */
+    struct { int perm[GLIA_MAX_DIMS]; } permute;
+    struct { int axis; int64_t start; } slice;         /* also cat: start unused */
+    struct { int axis; int64_t shift; } roll;
+} glia_node_params;
+
 /* glia_node.gradonly bit of out; bits 0..3 are in[0..3]. */
 #define GLIA_NODE_OUT (1u << 4)
 
@@ -41,12 +58,7 @@ struct glia_node {
     glia_tensor *in[4];
     glia_tensor *saved[4];       /* extra tensors the backward needs */
     unsigned gradonly;           /* slots held for their gradient only (glia_tape_gradonly) */
-    union {
-        glia_conv_desc conv;
-        glia_pool_desc pool;
-        float f[8];
-        int64_t i[8];
-    } p;
+    glia_node_params p;          /* the member of the op that recorded the node */
 };
 
 typedef struct glia_tape {
@@ -70,9 +82,11 @@ struct glia_tensor {
     glia_device *dev;
     int ndim;
     int64_t shape[GLIA_MAX_DIMS];
+    int64_t stride[GLIA_MAX_DIMS];   /* in elements; row-major contiguous today */
     int64_t numel;
+    glia_etype etype;
     glia_block *storage;
-    size_t off;                  /* elements into storage */
+    size_t off;                  /* elements (of etype) into storage */
     int requires_grad;
     int is_leaf;                 /* made by the user, not recorded by an op */
     int gradonly_refs;           /* of refs, those held by tape nodes that never read the data */
@@ -91,18 +105,23 @@ void glia_tensor_spares_free(glia_device *dev);
 /* Release t's storage if only tape nodes that never read it still hold t
  * (see glia_tape_gradonly); its shape and gradient live on. */
 void glia_tensor_drop_unread(glia_tensor *t);
-/* tensor.c: a new tensor with uninitialised contents (not a leaf if grad flows). */
+/* tensor.c: a new float32 tensor with uninitialised contents (not a leaf if grad flows). */
 glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out);
+/* The same for any element type. */
+glia_status glia_tensor_empty_typed(glia_device *dev, glia_etype etype, int ndim, const int64_t *shape,
+                                    glia_tensor **out);
+/* Row-major strides of a contiguous shape. */
+void glia_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
 /* An uninitialised tensor shaped like t. */
 glia_status glia_tensor_empty_like(const glia_tensor *t, glia_tensor **out);
 static inline glia_bview glia_view(const glia_tensor *t)
 {
-    glia_bview v = {t ? t->storage->buf : NULL, t ? t->off : 0};
+    glia_bview v = {t ? t->storage->buf : NULL, t ? t->off : 0, t ? t->etype : GLIA_ETYPE_F32};
     return v;
 }
 static inline glia_bview glia_view_at(const glia_tensor *t, size_t extra)
 {
-    glia_bview v = {t->storage->buf, t->off + extra};
+    glia_bview v = {t->storage->buf, t->off + extra, t->etype};
     return v;
 }
 /* If s is a failure, free *out and set it to NULL. Returns s. */

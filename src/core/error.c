@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "glia/status.h"
-#include "backends/backend.h"
+#include "core/error.h"
 
 static _Thread_local char last_error[512];
 

@@ -180,7 +180,7 @@ static glia_status gemm_new(glia_tensor *a, int ta, glia_tensor *b, int tb, glia
 static glia_status matmul_backward(glia_node *nd, glia_tensor *g)
 {
     glia_tensor *a = nd->in[0], *b = nd->in[1], *ga = NULL, *gb = NULL;
-    int ta = (int)nd->p.i[0], tb = (int)nd->p.i[1];
+    int ta = nd->p.matmul.trans_a, tb = nd->p.matmul.trans_b;
     glia_status s = GLIA_STATUS_OK;
     if (a->requires_grad && (s = ta ? gemm_new(b, tb, g, 1, &ga) : gemm_new(g, 0, b, !tb, &ga)) == GLIA_STATUS_OK)
         s = glia_grad_accum(a, ga);
@@ -221,8 +221,8 @@ glia_status glia_matmul(glia_tensor *a, glia_tensor *b, int trans_a, int trans_b
             *out = NULL;
             return s;
         }
-        nd->p.i[0] = trans_a;
-        nd->p.i[1] = trans_b;
+        nd->p.matmul.trans_a = trans_a;
+        nd->p.matmul.trans_b = trans_b;
     }
     return GLIA_STATUS_OK;
 }

@@ -1,5 +1,4 @@
-/* Elementwise ops, reductions to a scalar, reshape, concat and slice, with
- * their backward functions. */
+/* Elementwise ops and reductions to a scalar, with their backward functions. */
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
@@ -65,7 +64,7 @@ static glia_status binary_tensor(glia_binary_mode mode, glia_tensor *x, glia_ten
 static glia_status add_backward(glia_node *nd, glia_tensor *g)
 {
     glia_status s = accum_scaled(nd->in[0], 1.0f, g);
-    return s == GLIA_STATUS_OK ? accum_scaled(nd->in[1], nd->p.f[0], g) : s;
+    return s == GLIA_STATUS_OK ? accum_scaled(nd->in[1], nd->p.add.b_scale, g) : s;
 }
 
 static glia_status add_sub(glia_tensor *a, glia_tensor *b, float sign, const char *name, glia_tensor **out)
@@ -87,7 +86,7 @@ static glia_status add_sub(glia_tensor *a, glia_tensor *b, float sign, const cha
             *out = NULL;
             return s;
         }
-        nd->p.f[0] = sign;
+        nd->p.add.b_scale = sign;
         glia_tape_gradonly(nd, 3u | GLIA_NODE_OUT);
     }
     return GLIA_STATUS_OK;
@@ -160,10 +159,10 @@ glia_status glia_div(glia_tensor *a, glia_tensor *b, glia_tensor **out)
 /* ---- unary --------------------------------------------------------------- */
 static glia_status unary_backward(glia_node *nd, glia_tensor *g)
 {
-    glia_unary_mode mode = (glia_unary_mode)nd->p.i[0];
+    glia_unary_mode mode = nd->p.unary.mode;
     glia_grad_reads reads = glia_unary_grad(mode);
     if (reads == GLIA_GRAD_LINEAR)
-        return accum_scaled(nd->in[0], (float)nd->p.f[2], g);
+        return accum_scaled(nd->in[0], nd->p.unary.a, g);
     glia_tensor *fwd = reads == GLIA_GRAD_X ? nd->in[0] : nd->out;
     glia_op op = {.kind = GLIA_OP_UNARY_BWD, .t = {glia_view(fwd), glia_view(g)}};
     op.p.unary.n = (size_t)g->numel;
@@ -213,8 +212,8 @@ static glia_status unary(glia_tensor *x, glia_unary_mode mode, float a, float b,
             *out = NULL;
             return s;
         }
-        nd->p.i[0] = mode;
-        nd->p.f[2] = a; /* p.i[0] and p.f[0..1] overlap */
+        nd->p.unary.mode = mode;
+        nd->p.unary.a = a;
         glia_tape_gradonly(nd, unary_unread(reads));
     }
     return GLIA_STATUS_OK;
@@ -243,7 +242,7 @@ static glia_status sum_backward(glia_node *nd, glia_tensor *g)
     op.p.bcast.a = 1;
     op.p.bcast.b = 1;
     op.p.bcast.c = (size_t)x->numel;
-    op.p.bcast.alpha = nd->p.f[0];
+    op.p.bcast.alpha = nd->p.sum.scale;
     op.p.bcast.beta = 0.0f;
     glia_status s = run_into(&op, 1, x, &gx);
     if (s == GLIA_STATUS_OK)
@@ -272,7 +271,7 @@ static glia_status reduce_all(glia_tensor *x, float scale, const char *name, gli
     if ((s = glia_run(x->dev, &op)) == GLIA_STATUS_OK && glia_grad_needed(x->dev, &x, 1)) {
         glia_node *nd;
         if ((s = glia_tape_record(x->dev, sum_backward, *out, &x, 1, &nd)) == GLIA_STATUS_OK)
-            nd->p.f[0] = scale;
+            nd->p.sum.scale = scale;
     }
     return glia_out_fail(s, out);
 }
@@ -281,181 +280,4 @@ glia_status glia_sum(glia_tensor *x, glia_tensor **out) { return reduce_all(x, 1
 glia_status glia_mean(glia_tensor *x, glia_tensor **out)
 {
     return reduce_all(x, x ? 1.0f / (float)x->numel : 1.0f, "glia_mean", out);
-}
-
-/* ---- reshape ------------------------------------------------------------- */
-static glia_status make_view(glia_tensor *t, int ndim, const int64_t *shape, glia_tensor **out)
-{
-    glia_tensor *v = glia_tensor_struct(t->dev);
-    if (!v)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "reshape: no host memory");
-    v->ndim = ndim;
-    v->numel = t->numel;
-    v->storage = t->storage;
-    v->off = t->off;
-    memcpy(v->shape, shape, (size_t)ndim * sizeof *shape);
-    t->storage->refs++;
-    *out = v;
-    return GLIA_STATUS_OK;
-}
-
-static glia_status reshape_backward(glia_node *nd, glia_tensor *g)
-{
-    glia_tensor *gx = NULL;
-    glia_status s = make_view(g, nd->in[0]->ndim, nd->in[0]->shape, &gx);
-    if (s == GLIA_STATUS_OK)
-        s = glia_grad_accum(nd->in[0], gx);
-    glia_tensor_free(gx);
-    return s;
-}
-
-glia_status glia_tensor_reshape(glia_tensor *t, int ndim, const int64_t *shape, glia_tensor **out)
-{
-    glia_status s;
-    if (!out)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_tensor_reshape: out is NULL");
-    *out = NULL;
-    if ((s = glia_check_tensor(t, "glia_tensor_reshape")) != GLIA_STATUS_OK)
-        return s;
-    if (ndim < 1 || ndim > GLIA_MAX_DIMS || !shape)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_tensor_reshape: bad rank %d or NULL shape", ndim);
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 1 || shape[i] > t->numel)
-            return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_reshape: dimension %d is %lld", i,
-                               (long long)shape[i]);
-        n *= shape[i];
-    }
-    if (n != t->numel)
-        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_reshape: %lld elements into %lld",
-                           (long long)t->numel, (long long)n);
-    if ((s = make_view(t, ndim, shape, out)) != GLIA_STATUS_OK)
-        return s;
-    if (glia_grad_needed(t->dev, &t, 1) &&
-        (s = glia_tape_record(t->dev, reshape_backward, *out, &t, 1, NULL)) != GLIA_STATUS_OK) {
-        glia_tensor_free(*out);
-        *out = NULL;
-    }
-    return s;
-}
-
-/* ---- concat / slice along channels ---------------------------------------- */
-static int64_t inner_size(const glia_tensor *t)
-{
-    int64_t s = 1;
-    for (int i = 2; i < t->ndim; i++)
-        s *= t->shape[i];
-    return s;
-}
-
-/* Copy channels [src_c0, +count) of src into [dst_c0, +count) of dst, dst = src + beta*dst. */
-static glia_status copy_channels(const glia_tensor *src, int64_t src_c0, glia_tensor *dst, int64_t dst_c0,
-                                 int64_t count, float beta)
-{
-    int64_t inner = inner_size(src);
-    glia_op op = {.kind = GLIA_OP_COPY2D,
-                  .t = {glia_view_at(src, (size_t)(src_c0 * inner)), glia_view_at(dst, (size_t)(dst_c0 * inner))}};
-    op.p.copy2d.rows = (size_t)src->shape[0];
-    op.p.copy2d.cols = (size_t)(count * inner);
-    op.p.copy2d.src_ld = (size_t)(src->shape[1] * inner);
-    op.p.copy2d.dst_ld = (size_t)(dst->shape[1] * inner);
-    op.p.copy2d.beta = beta;
-    return glia_run(src->dev, &op);
-}
-
-static glia_status concat_backward(glia_node *nd, glia_tensor *g)
-{
-    glia_status s = GLIA_STATUS_OK;
-    int64_t c0 = 0;
-    for (int i = 0; i < 4 && nd->in[i] && s == GLIA_STATUS_OK; i++) {
-        glia_tensor *x = nd->in[i], *gx;
-        if (x->requires_grad && (s = glia_tensor_empty_like(x, &gx)) == GLIA_STATUS_OK) {
-            if ((s = copy_channels(g, c0, gx, 0, x->shape[1], 0.0f)) == GLIA_STATUS_OK)
-                s = glia_grad_accum(x, gx);
-            glia_tensor_free(gx);
-        }
-        c0 += x->shape[1];
-    }
-    return s;
-}
-
-glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out)
-{
-    glia_status s;
-    if (!out)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: out is NULL");
-    *out = NULL;
-    if (!xs)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: the tensor list is NULL");
-    if (count < 1 || count > 4)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_concat: %d tensors (1 to 4 allowed)", count);
-    int64_t channels = 0;
-    for (int i = 0; i < count; i++) {
-        if ((s = glia_check_tensor(xs[i], "glia_concat: input")) != GLIA_STATUS_OK ||
-            (s = glia_check_same_device(xs[0], xs[i], "glia_concat")) != GLIA_STATUS_OK)
-            return s;
-        int ok = xs[i]->ndim == xs[0]->ndim && xs[i]->ndim >= 2;
-        for (int d = 0; ok && d < xs[0]->ndim; d++)
-            ok = d == 1 || xs[i]->shape[d] == xs[0]->shape[d];
-        if (!ok) {
-            char a[64], b[64];
-            return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
-                               "glia_concat: input %d is %s, input 0 is %s (only dimension 1 may differ)", i,
-                               glia_shape_str(xs[i], a, sizeof a), glia_shape_str(xs[0], b, sizeof b));
-        }
-        channels += xs[i]->shape[1];
-    }
-    int64_t shape[GLIA_MAX_DIMS];
-    memcpy(shape, xs[0]->shape, sizeof shape);
-    shape[1] = channels;
-    if ((s = glia_tensor_empty(xs[0]->dev, xs[0]->ndim, shape, out)) != GLIA_STATUS_OK)
-        return s;
-    int64_t c0 = 0;
-    for (int i = 0; i < count && s == GLIA_STATUS_OK; i++) {
-        s = copy_channels(xs[i], 0, *out, c0, xs[i]->shape[1], 0.0f);
-        c0 += xs[i]->shape[1];
-    }
-    glia_node *nd;
-    if (s == GLIA_STATUS_OK && glia_grad_needed(xs[0]->dev, xs, count) &&
-        (s = glia_tape_record(xs[0]->dev, concat_backward, *out, xs, count, &nd)) == GLIA_STATUS_OK)
-        glia_tape_gradonly(nd, 0xFu | GLIA_NODE_OUT);   /* backward slices the gradient by shape */
-    return glia_out_fail(s, out);
-}
-
-static glia_status slice_backward(glia_node *nd, glia_tensor *g)
-{
-    glia_tensor *x = nd->in[0], *gx = NULL;
-    glia_status s = glia_tensor_zeros(x->dev, x->ndim, x->shape, &gx);
-    if (s == GLIA_STATUS_OK && (s = copy_channels(g, 0, gx, nd->p.i[0], g->shape[1], 0.0f)) == GLIA_STATUS_OK)
-        s = glia_grad_accum(x, gx);
-    glia_tensor_free(gx);
-    return s;
-}
-
-glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count, glia_tensor **out)
-{
-    glia_status s;
-    if (!out)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_slice_channels: out is NULL");
-    *out = NULL;
-    if ((s = glia_check_tensor(x, "glia_slice_channels")) != GLIA_STATUS_OK)
-        return s;
-    if (x->ndim < 2)
-        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_slice_channels: input needs at least 2 dimensions (N, C, ...)");
-    if (start < 0 || count < 1 || start > x->shape[1] - count)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                           "glia_slice_channels: %lld channel(s) from %lld out of range for %lld channels",
-                           (long long)count, (long long)start, (long long)x->shape[1]);
-    int64_t shape[GLIA_MAX_DIMS];
-    memcpy(shape, x->shape, sizeof shape);
-    shape[1] = count;
-    if ((s = glia_tensor_empty(x->dev, x->ndim, shape, out)) != GLIA_STATUS_OK)
-        return s;
-    s = copy_channels(x, start, *out, 0, count, 0.0f);
-    if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, &x, 1)) {
-        glia_node *nd;
-        if ((s = glia_tape_record(x->dev, slice_backward, *out, &x, 1, &nd)) == GLIA_STATUS_OK)
-            nd->p.i[0] = start;
-    }
-    return glia_out_fail(s, out);
 }

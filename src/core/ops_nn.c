@@ -43,7 +43,7 @@ static glia_status bn_train_backward(glia_node *nd, glia_tensor *g)
         glia_op op = {.kind = GLIA_OP_BN_BWD,
                       .t = {glia_view(x), glia_view(gamma), glia_view(g), glia_view(nd->saved[0]),
                             glia_view(nd->saved[1]), glia_view(dx), glia_view(dg), glia_view(db)}};
-        bn_dims(&op, x, nd->p.f[0], 0.0f);
+        bn_dims(&op, x, nd->p.bn.eps, 0.0f);
         if ((s = glia_run(x->dev, &op)) == GLIA_STATUS_OK && (s = glia_grad_accum(x, dx)) == GLIA_STATUS_OK &&
             (s = glia_grad_accum(gamma, dg)) == GLIA_STATUS_OK)
             s = glia_grad_accum(beta, db);
@@ -65,7 +65,7 @@ static glia_status bn_eval_backward(glia_node *nd, glia_tensor *g)
     glia_tensor *dx = NULL, *xhat = NULL, *prod = NULL, *dg = NULL, *db = NULL;
     glia_status s;
     glia_op op = {.kind = GLIA_OP_BN_FWD_INFER};
-    bn_dims(&op, x, nd->p.f[0], 0.0f);
+    bn_dims(&op, x, nd->p.bn.eps, 0.0f);
     glia_op red = {.kind = GLIA_OP_REDUCE};
     red.p.bcast.a = op.p.bn.n;
     red.p.bcast.b = op.p.bn.c;
@@ -163,7 +163,7 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
             GLIA_STATUS_OK) {
         memcpy(nd->saved, saved, sizeof saved);
         memset(saved, 0, sizeof saved);
-        nd->p.f[0] = eps;
+        nd->p.bn.eps = eps;
         glia_tape_gradonly(nd, GLIA_NODE_OUT);   /* backward reads x and the saved statistics */
     }
     for (int i = 0; i < 4; i++)
@@ -241,7 +241,7 @@ static glia_status pool_impl(glia_tensor *x, const int *kernel, const int *strid
     if ((s = glia_tensor_empty(x->dev, x->ndim, oshape, out)) != GLIA_STATUS_OK)
         return s;
     if (!upsample)
-        s = glia_tensor_empty(x->dev, x->ndim, oshape, &idx);
+        s = glia_tensor_empty_typed(x->dev, GLIA_ETYPE_I32, x->ndim, oshape, &idx);
     glia_op op = {.kind = upsample ? GLIA_OP_UPSAMPLE_FWD : GLIA_OP_MAXPOOL_FWD,
                   .t = {glia_view(x), glia_view(*out), glia_view(idx)}};
     op.p.pool = d;

@@ -63,7 +63,7 @@ static glia_status fill_host(glia_tensor *t, glia_rng *rng, int normal, float a,
         return s;
     if (!rng)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "random fill: rng is NULL");
-    float *buf = malloc((size_t)t->numel * sizeof(float));
+    float *buf = malloc((size_t)t->numel * sizeof *buf);
     if (!buf)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "random fill: no host memory for %lld floats",
                            (long long)t->numel);

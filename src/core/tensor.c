@@ -95,7 +95,22 @@ static glia_status check_shape(int ndim, const int64_t *shape, int64_t *numel)
     return GLIA_STATUS_OK;
 }
 
+void glia_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride)
+{
+    int64_t s = 1;
+    for (int k = ndim - 1; k >= 0; k--) {
+        stride[k] = s;
+        s *= shape[k];
+    }
+}
+
 glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, glia_tensor **out)
+{
+    return glia_tensor_empty_typed(dev, GLIA_ETYPE_F32, ndim, shape, out);
+}
+
+glia_status glia_tensor_empty_typed(glia_device *dev, glia_etype etype, int ndim, const int64_t *shape,
+                                    glia_tensor **out)
 {
     int64_t numel = 0;
     glia_status s;
@@ -106,15 +121,20 @@ glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, 
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: device is NULL");
     if ((s = check_shape(ndim, shape, &numel)) != GLIA_STATUS_OK)
         return s;
+    size_t esize = glia_etype_size(etype);
+    if (!esize)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "tensor: element type %d is not one of GLIA_ETYPES", (int)etype);
     glia_tensor *t = glia_tensor_struct(dev);
     if (!t)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "tensor: no host memory");
-    if ((s = glia_alloc_block(dev, (size_t)numel * sizeof(float), &t->storage)) != GLIA_STATUS_OK) {
+    if ((s = glia_alloc_block(dev, (size_t)numel * esize, &t->storage)) != GLIA_STATUS_OK) {
         glia_tensor_free(t);
         return s;
     }
     t->ndim = ndim;
+    t->etype = etype;
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    glia_contiguous_strides(ndim, shape, t->stride);
     t->numel = numel;
     *out = t;
     return GLIA_STATUS_OK;
@@ -122,7 +142,7 @@ glia_status glia_tensor_empty(glia_device *dev, int ndim, const int64_t *shape, 
 
 glia_status glia_tensor_empty_like(const glia_tensor *t, glia_tensor **out)
 {
-    return glia_tensor_empty(t->dev, t->ndim, t->shape, out);
+    return glia_tensor_empty_typed(t->dev, t->etype, t->ndim, t->shape, out);
 }
 
 glia_status glia_tensor_full(glia_device *dev, int ndim, const int64_t *shape, float value,
@@ -218,6 +238,9 @@ static glia_status check_count(const glia_tensor *t, const void *p, size_t count
         return s;
     if (!p)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: host pointer is NULL", what);
+    if (t->etype != GLIA_ETYPE_F32)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "%s: the tensor holds %s, not float32", what,
+                           glia_etype_name(t->etype));
     if (count != (size_t)t->numel)
         return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: %zu floats given, tensor has %lld", what,
                            count, (long long)t->numel);
@@ -229,8 +252,8 @@ glia_status glia_tensor_read(const glia_tensor *t, float *dst, size_t count)
     glia_status s = check_count(t, dst, count, "glia_tensor_read");
     if (s != GLIA_STATUS_OK)
         return s;
-    return t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * sizeof(float), dst,
-                            count * sizeof(float));
+    size_t es = glia_etype_size(t->etype);
+    return t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * es, dst, count * es);
 }
 
 glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count)
@@ -238,8 +261,8 @@ glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count)
     glia_status s = check_count(t, src, count, "glia_tensor_write");
     if (s != GLIA_STATUS_OK)
         return s;
-    return t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * sizeof(float), src,
-                             count * sizeof(float));
+    size_t es = glia_etype_size(t->etype);
+    return t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * es, src, count * es);
 }
 
 glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
@@ -259,7 +282,7 @@ glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
     if (dst->dev == src->dev)
         return glia_axpbyz(dst->dev, (size_t)dst->numel, 1.0f, glia_view(src), 0.0f,
                            (glia_bview){0}, glia_view(dst));
-    float *tmp = malloc((size_t)src->numel * sizeof(float));
+    float *tmp = malloc((size_t)src->numel * sizeof *tmp);
     if (!tmp)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_tensor_copy: no host memory for %lld floats",
                            (long long)src->numel);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "io_priv.h"
 
 static char *dup_str(const char *s)

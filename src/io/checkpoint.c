@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cJSON.h"
-#include "backends/backend.h"
+#include "core/error.h"
 #include "glia/glia.h"
 #include "glia/io.h"
 

@@ -1,7 +1,7 @@
 /* String key/value metadata (the safetensors "__metadata__" object). */
 #include <stdlib.h>
 #include <string.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "glia/io.h"
 
 typedef struct kv {

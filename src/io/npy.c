@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backends/backend.h"
+#include "core/error.h"
 #include "glia/io.h"
 #include "io_priv.h"
 

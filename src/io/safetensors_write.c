@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cJSON.h"
-#include "backends/backend.h"
+#include "core/error.h"
 #include "glia/io.h"
 #include "io_priv.h"
 

@@ -29,11 +29,11 @@ static int64_t spatial(const glia_tensor *t)
 }
 
 /* ---- fused elementwise losses: BCE-with-logits and softmax cross-entropy -- */
-/* p.i[0]: 1 = cross-entropy; p.f[2]: mean scale. in: logits, target. */
+/* p.xent: ce = 1 for cross-entropy, scale = the mean scale. in: logits, target. */
 static glia_status fused_backward(glia_node *nd, glia_tensor *g)
 {
     glia_tensor *x = nd->in[0], *gx = NULL;
-    int ce = (int)nd->p.i[0];
+    int ce = nd->p.xent.ce;
     glia_status s = glia_tensor_empty_like(x, &gx);
     if (s != GLIA_STATUS_OK)
         return s;
@@ -43,10 +43,10 @@ static glia_status fused_backward(glia_node *nd, glia_tensor *g)
         op.p.chan.n = (size_t)x->shape[0];
         op.p.chan.c = (size_t)x->shape[1];
         op.p.chan.s = (size_t)spatial(x);
-        op.p.chan.scale = nd->p.f[2];
+        op.p.chan.scale = nd->p.xent.scale;
     } else {
         op.p.loss.n = (size_t)x->numel;
-        op.p.loss.scale = nd->p.f[2];
+        op.p.loss.scale = nd->p.xent.scale;
     }
     if ((s = glia_run(x->dev, &op)) == GLIA_STATUS_OK)
         s = glia_grad_accum(x, gx);
@@ -89,8 +89,8 @@ static glia_status fused_loss(glia_tensor *x, glia_tensor *t, int ce, glia_tenso
     glia_node *nd;
     if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, in, 1) &&
         (s = glia_tape_record(x->dev, fused_backward, *out, in, 2, &nd)) == GLIA_STATUS_OK) {
-        nd->p.i[0] = ce;
-        nd->p.f[2] = scale;
+        nd->p.xent.ce = ce;
+        nd->p.xent.scale = scale;
     }
     return glia_out_fail(s, out);
 }
@@ -118,7 +118,7 @@ glia_status glia_loss_mse(glia_tensor *pred, glia_tensor *target, glia_tensor **
 }
 
 /* ---- Dice ------------------------------------------------------------------ */
-/* in: p; saved: target; p.i[0..2]: the A, B, C view. */
+/* in: p; saved: target; p.dice: the A, B, C view. */
 static glia_status dice_sums_backward(glia_node *nd, glia_tensor *g)
 {
     glia_tensor *p = nd->in[0], *gp;
@@ -126,9 +126,9 @@ static glia_status dice_sums_backward(glia_node *nd, glia_tensor *g)
     if (s != GLIA_STATUS_OK)
         return s;
     glia_op op = {.kind = GLIA_OP_DICE_SUMS_BWD, .t = {glia_view(nd->saved[0]), glia_view(g), glia_view(gp)}};
-    op.p.dice.a = (size_t)nd->p.i[0];
-    op.p.dice.b = (size_t)nd->p.i[1];
-    op.p.dice.c = (size_t)nd->p.i[2];
+    op.p.dice.a = (size_t)nd->p.dice.a;
+    op.p.dice.b = (size_t)nd->p.dice.b;
+    op.p.dice.c = (size_t)nd->p.dice.c;
     if ((s = glia_run(p->dev, &op)) == GLIA_STATUS_OK)
         s = glia_grad_accum(p, gp);
     glia_tensor_free(gp);
@@ -152,9 +152,9 @@ static glia_status dice_sums(glia_tensor *p, glia_tensor *t, int batch, glia_ten
     if (s == GLIA_STATUS_OK && glia_grad_needed(p->dev, &p, 1) &&
         (s = glia_tape_record(p->dev, dice_sums_backward, *out, &p, 1, &nd)) == GLIA_STATUS_OK) {
         nd->saved[0] = glia_tensor_retain(t);
-        nd->p.i[0] = a;
-        nd->p.i[1] = b;
-        nd->p.i[2] = c;
+        nd->p.dice.a = a;
+        nd->p.dice.b = b;
+        nd->p.dice.c = c;
     }
     return glia_out_fail(s, out);
 }

@@ -1,0 +1,270 @@
+/* The layout ops' forward results on one backend (argv[1]), in 1-D to 6-D,
+ * against index arithmetic on the host: permute, slice, roll, cat, and the
+ * compositions SwinUNETR needs (window partition and its inverse, the cyclic
+ * shift and its undoing). Copies are exact, so results must match bit for bit.
+ * Their gradients are checked in test_gradients. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "glia/glia.h"
+#include "testutil.h"
+
+#define MAXD 6
+
+static glia_device *dev;
+static const char *backend_name;
+
+static int64_t numel(int nd, const int64_t *shape)
+{
+    int64_t n = 1;
+    for (int k = 0; k < nd; k++)
+        n *= shape[k];
+    return n;
+}
+
+static void unravel(int64_t i, int nd, const int64_t *shape, int64_t *idx)
+{
+    for (int k = nd - 1; k >= 0; k--) {
+        idx[k] = i % shape[k];
+        i /= shape[k];
+    }
+}
+
+static int64_t ravel(int nd, const int64_t *shape, const int64_t *idx)
+{
+    int64_t i = 0;
+    for (int k = 0; k < nd; k++)
+        i = i * shape[k] + idx[k];
+    return i;
+}
+
+/* A device tensor of random values and its host copy (caller frees both). */
+static glia_tensor *random_tensor(int nd, const int64_t *shape, uint64_t seed, float **host)
+{
+    size_t n = (size_t)numel(nd, shape);
+    *host = malloc(n * sizeof **host);
+    assert_non_null(*host);
+    gt_fill(*host, n, seed, -1.0f, 1.0f);
+    glia_tensor *t = NULL;
+    assert_int_equal(glia_tensor_from_host(dev, nd, shape, *host, &t), GLIA_STATUS_OK);
+    return t;
+}
+
+/* Read t (shape nd/shape) and compare exactly with want. */
+static void expect_exact(glia_tensor *t, int nd, const int64_t *shape, const float *want, const char *what)
+{
+    assert_int_equal(glia_tensor_ndim(t), nd);
+    for (int k = 0; k < nd; k++)
+        assert_int_equal(glia_tensor_dim(t, k), shape[k]);
+    size_t n = (size_t)numel(nd, shape);
+    float *got = malloc(n * sizeof *got);
+    assert_non_null(got);
+    assert_int_equal(glia_tensor_read(t, got, n), GLIA_STATUS_OK);
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i])
+            fail_msg("%s on %s: element %zu is %g, expected %g", what, backend_name, i, got[i], want[i]);
+    free(got);
+}
+
+static void check_permute(int nd, const int64_t *shape, const int *perm, uint64_t seed)
+{
+    float *x;
+    glia_tensor *tx = random_tensor(nd, shape, seed, &x), *ty = NULL;
+    int64_t ys[MAXD], yi[MAXD], xi[MAXD];
+    for (int k = 0; k < nd; k++)
+        ys[k] = shape[perm[k]];
+    int64_t n = numel(nd, shape);
+    float *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, nd, ys, yi);
+        for (int k = 0; k < nd; k++)
+            xi[perm[k]] = yi[k];
+        want[i] = x[ravel(nd, shape, xi)];
+    }
+    assert_int_equal(glia_permute(tx, perm, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, nd, ys, want, "permute");
+    glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want);
+}
+
+static void check_slice_roll(int nd, const int64_t *shape, int axis, int64_t start, int64_t len, int64_t shift,
+                             uint64_t seed)
+{
+    float *x;
+    glia_tensor *tx = random_tensor(nd, shape, seed, &x), *ts = NULL, *tr = NULL;
+    int64_t ss[MAXD], idx[MAXD], n = numel(nd, shape);
+    memcpy(ss, shape, (size_t)nd * sizeof *ss);
+    ss[axis] = len;
+    int64_t ns = numel(nd, ss);
+    float *ws = malloc((size_t)ns * sizeof *ws), *wr = malloc((size_t)n * sizeof *wr);
+    for (int64_t i = 0; i < ns; i++) {
+        unravel(i, nd, ss, idx);
+        idx[axis] += start;
+        ws[i] = x[ravel(nd, shape, idx)];
+    }
+    for (int64_t i = 0; i < n; i++) {   /* torch.roll: y[i] = x[(i - shift) mod n] */
+        unravel(i, nd, shape, idx);
+        int64_t m = shape[axis];
+        idx[axis] = ((idx[axis] - shift) % m + m) % m;
+        wr[i] = x[ravel(nd, shape, idx)];
+    }
+    assert_int_equal(glia_slice(tx, axis, start, len, &ts), GLIA_STATUS_OK);
+    expect_exact(ts, nd, ss, ws, "slice");
+    assert_int_equal(glia_roll(tx, axis - nd, shift, &tr), GLIA_STATUS_OK);   /* negative axis */
+    expect_exact(tr, nd, shape, wr, "roll");
+    glia_tensor_free(tx), glia_tensor_free(ts), glia_tensor_free(tr), free(x), free(ws), free(wr);
+}
+
+static void check_cat(int nd, const int64_t *a, int64_t extra, int axis, uint64_t seed)
+{
+    int64_t b[MAXD], y[MAXD], idx[MAXD];
+    memcpy(b, a, (size_t)nd * sizeof *b);
+    b[axis] = extra;
+    memcpy(y, a, (size_t)nd * sizeof *y);
+    y[axis] += extra;
+    float *xa, *xb;
+    glia_tensor *ta = random_tensor(nd, a, seed, &xa), *tb = random_tensor(nd, b, seed + 1, &xb), *ty = NULL;
+    int64_t n = numel(nd, y);
+    float *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, nd, y, idx);
+        if (idx[axis] < a[axis]) {
+            want[i] = xa[ravel(nd, a, idx)];
+        } else {
+            idx[axis] -= a[axis];
+            want[i] = xb[ravel(nd, b, idx)];
+        }
+    }
+    glia_tensor *in[2] = {ta, tb};
+    assert_int_equal(glia_cat(in, 2, axis, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, nd, y, want, "cat");
+    glia_tensor_free(ta), glia_tensor_free(tb), glia_tensor_free(ty), free(xa), free(xb), free(want);
+}
+
+static void test_ops_1d_to_6d(void **state)
+{
+    (void)state;
+    check_permute(1, (int64_t[]){7}, (int[]){0}, 1);
+    check_permute(2, (int64_t[]){5, 3}, (int[]){1, 0}, 2);
+    check_permute(3, (int64_t[]){3, 4, 5}, (int[]){2, 0, 1}, 3);
+    check_permute(4, (int64_t[]){2, 3, 4, 5}, (int[]){0, 2, 3, 1}, 4);
+    check_permute(5, (int64_t[]){2, 3, 1, 4, 2}, (int[]){4, 3, 2, 1, 0}, 5);
+    check_permute(6, (int64_t[]){2, 3, 4, 3, 2, 10}, (int[]){0, 2, 4, 1, 3, 5}, 6);
+    check_slice_roll(1, (int64_t[]){11}, 0, 3, 5, 4, 7);
+    check_slice_roll(2, (int64_t[]){4, 9}, 1, 2, 6, -3, 8);
+    check_slice_roll(3, (int64_t[]){5, 4, 3}, 0, 1, 3, 7, 9);
+    check_slice_roll(4, (int64_t[]){2, 5, 3, 4}, 2, 1, 1, 1, 10);
+    check_slice_roll(5, (int64_t[]){2, 3, 6, 2, 3}, 2, 2, 3, -2, 11);
+    check_slice_roll(6, (int64_t[]){2, 3, 4, 3, 2, 5}, 5, 1, 4, 2, 12);
+    check_cat(1, (int64_t[]){5}, 3, 0, 13);
+    check_cat(3, (int64_t[]){2, 3, 4}, 2, 2, 14);
+    check_cat(6, (int64_t[]){2, 2, 3, 2, 2, 3}, 1, 3, 15);
+}
+
+/* MONAI's 3-D window partition of x (B, D, H, W, C) with window ws is
+ * x.view(B, D/ws, ws, H/ws, ws, W/ws, ws, C).permute(0,1,3,5,2,4,6,7); merging
+ * neighbours that stay together makes it a 6-D permute. Its inverse and the
+ * cyclic shift (roll by -s on D, H, W, then +s) must give x back exactly. */
+static void test_swin_compositions(void **state)
+{
+    (void)state;
+    enum { B = 2, D = 4, Hh = 6, W = 4, C = 3, WS = 2 };
+    int64_t shape[5] = {B, D, Hh, W, C};
+    float *x;
+    glia_tensor *tx = random_tensor(5, shape, 21, &x), *v = NULL, *p = NULL, *back = NULL, *orig = NULL;
+    int64_t six[6] = {B * D / WS, WS, Hh / WS, WS, W / WS, WS * C};
+    int perm[6] = {0, 2, 4, 1, 3, 5}, inv[6] = {0, 3, 1, 4, 2, 5};
+    assert_int_equal(glia_tensor_reshape(tx, 6, six, &v), GLIA_STATUS_OK);
+    assert_int_equal(glia_permute(v, perm, &p), GLIA_STATUS_OK);
+    /* window w = (b, d', h', w') holds x[b, d'*ws + i, h'*ws + j, w'*ws + k, c] at (i, j, k, c) */
+    int64_t n = B * D * Hh * W * C;
+    float *got = malloc((size_t)n * sizeof *got);
+    assert_int_equal(glia_tensor_read(p, got, (size_t)n), GLIA_STATUS_OK);
+    int64_t wshape[8] = {B, D / WS, Hh / WS, W / WS, WS, WS, WS, C}, wi[8];
+    for (int64_t e = 0; e < n; e++) {
+        unravel(e, 8, wshape, wi);
+        int64_t xi[5] = {wi[0], wi[1] * WS + wi[4], wi[2] * WS + wi[5], wi[3] * WS + wi[6], wi[7]};
+        if (got[e] != x[ravel(5, shape, xi)])
+            fail_msg("window partition on %s: element %lld", backend_name, (long long)e);
+    }
+    assert_int_equal(glia_permute(p, inv, &back), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_reshape(back, 5, shape, &orig), GLIA_STATUS_OK);
+    expect_exact(orig, 5, shape, x, "window reverse");
+    glia_tensor *cur = glia_tensor_retain(tx);
+    for (int pass = 0; pass < 2; pass++)
+        for (int axis = 1; axis <= 3; axis++) {
+            glia_tensor *next = NULL;
+            assert_int_equal(glia_roll(cur, axis, pass == 0 ? -WS / 2 - 1 : WS / 2 + 1, &next), GLIA_STATUS_OK);
+            glia_tensor_free(cur);
+            cur = next;
+        }
+    expect_exact(cur, 5, shape, x, "shift and unshift");
+    glia_tensor_free(cur);
+    glia_tensor_free(tx), glia_tensor_free(v), glia_tensor_free(p), glia_tensor_free(back), glia_tensor_free(orig);
+    free(x), free(got);
+}
+
+static void test_rejections(void **state)
+{
+    (void)state;
+    float *x;
+    glia_tensor *t = random_tensor(3, (int64_t[]){2, 3, 4}, 31, &x), *y = (glia_tensor *)1;
+    free(x);
+    assert_int_equal(glia_permute(t, (int[]){0, 0, 1}, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_null(y);
+    assert_int_equal(glia_slice(t, 3, 0, 1, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_slice(t, 2, 3, 2, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_roll(t, -4, 1, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    glia_tensor *u = random_tensor(3, (int64_t[]){2, 4, 4}, 32, &x), *in[2] = {t, u};
+    free(x);
+    assert_int_equal(glia_cat(in, 2, 2, &y), GLIA_STATUS_SHAPE_MISMATCH);
+    assert_true(strstr(glia_last_error(), "dimension 2") != NULL);
+    glia_tensor_free(t), glia_tensor_free(u);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    glia_device_options o = {.cache_dir = gt_cache_dir()};
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", backend_name, strcmp(backend_name, "cpu") ? ":0" : "");
+    if (glia_device_open(name, &o, &dev) != GLIA_STATUS_OK)
+        dev = NULL;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (dev)
+        assert_int_equal(glia_device_close(dev), GLIA_STATUS_OK);
+    return 0;
+}
+
+static void need_device(void)
+{
+    if (!dev) {
+        if (gt_backend_required(backend_name))
+            fail_msg("backend %s is required (GLIA_REQUIRE_BACKENDS) but has no usable device: %s", backend_name,
+                     glia_last_error());
+        skip();
+    }
+}
+
+static void run_ops(void **state) { need_device(); test_ops_1d_to_6d(state); }
+static void run_swin(void **state) { need_device(); test_swin_compositions(state); }
+static void run_rejections(void **state) { need_device(); test_rejections(state); }
+
+int main(int argc, char **argv)
+{
+    backend_name = argc > 1 ? argv[1] : "cpu";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(run_ops),
+        cmocka_unit_test(run_swin),
+        cmocka_unit_test(run_rejections),
+    };
+    return cmocka_run_group_tests_name(backend_name, tests, setup, teardown);
+}
