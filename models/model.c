@@ -55,6 +55,23 @@ int glia_model_config_spatial_dims(const glia_model_config *cfg)
     return cfg && (unsigned)cfg->arch < GLIA_MODEL_ARCH_COUNT_ ? archs[cfg->arch]->nsp : 0;
 }
 
+int glia_model_conv_layers(const glia_model_config *cfg, int64_t size, glia_model_conv_layer *out, int max)
+{
+    if (!cfg || (unsigned)cfg->arch >= GLIA_MODEL_ARCH_COUNT_ || glia_mfields_check_(archs[cfg->arch], cfg) != GLIA_STATUS_OK)
+        return 0;
+    glia_mlayers l = {out, max, 0};
+    archs[cfg->arch]->conv_layers(&l, cfg, size);
+    return l.n;
+}
+
+void glia_mlayer(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int transposed, int uses,
+                 int needs_dx)
+{
+    if (l->n < l->max)
+        l->out[l->n] = (glia_model_conv_layer){cin, cout, side, k, transposed, uses, needs_dx};
+    l->n++;
+}
+
 int glia_model_config_pool_levels(const glia_model_config *cfg)
 {
     return cfg && (unsigned)cfg->arch < GLIA_MODEL_ARCH_COUNT_ ? cfg->levels - archs[cfg->arch]->pool_levels_less

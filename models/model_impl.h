@@ -28,6 +28,15 @@ typedef struct glia_double_conv {
 
 typedef struct glia_arch glia_arch;
 
+/* A glia_model_conv_layers list being filled. */
+typedef struct glia_mlayers {
+    glia_model_conv_layer *out;
+    int max, n;
+} glia_mlayers;
+/* Append one layer (counted even past max). */
+void glia_mlayer(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int transposed, int uses,
+                 int needs_dx);
+
 struct glia_model {
     glia_model_config cfg;
     const glia_arch *arch;
@@ -50,6 +59,8 @@ struct glia_arch {
      * this architecture's: how a PyTorch export without metadata is read */
     int (*recognise)(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
     glia_status (*build)(glia_model *m);       /* fills m->params and m->layers */
+    /* lists the convolutions forward runs (glia_model_conv_layers) with glia_mlayer */
+    void (*conv_layers)(glia_mlayers *l, const glia_model_config *cfg, int64_t size);
     glia_status (*forward)(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
 };
 
@@ -120,6 +131,7 @@ enum { GLIA_UNET_NFIELDS = 2 };
 extern const glia_model_field glia_unet_fields[GLIA_UNET_NFIELDS];
 glia_status glia_unet_build(glia_model *m);
 glia_status glia_unet_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
+void glia_unet_conv_layers(glia_mlayers *l, const glia_model_config *c, int64_t size);
 int glia_unet_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
 
 #endif

@@ -160,6 +160,31 @@ static int r2_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *
     return glia_mrecognise_levels(shape_of, ctx, "proj", a->nsp + 2, cfg);
 }
 
+/* A recurrent residual block: the 1x1 projection, then two recurrent convs
+ * applied t + 1 times each. */
+static void rrcnn_layers(glia_mlayers *l, int cin, int f, int64_t side, int t, int needs_dx)
+{
+    glia_mlayer(l, cin, f, side, 1, 0, 1, needs_dx);
+    glia_mlayer(l, f, f, side, 3, 0, t + 1, 1);
+    glia_mlayer(l, f, f, side, 3, 0, t + 1, 1);
+}
+
+static void r2_conv_layers(glia_mlayers *l, const glia_model_config *c, int64_t size)
+{
+    int L = c->levels, ch = c->in_channels;
+    for (int i = 0; i < L; i++) {
+        rrcnn_layers(l, ch, c->features[i], size >> i, c->t, i > 0);
+        ch = c->features[i];
+    }
+    for (int i = 0; i < L - 1; i++) {
+        int lvl = L - 2 - i, f = c->features[lvl];
+        glia_mlayer(l, ch, f, size >> lvl, 3, 0, 1, 1);
+        rrcnn_layers(l, 2 * f, f, size >> lvl, c->t, 1);
+        ch = f;
+    }
+    glia_mlayer(l, c->features[0], c->out_channels, size, 1, 0, 1, 1);
+}
+
 const glia_arch glia_arch_r2unet = {
     .name = "r2unet",
     .nsp = 2,
@@ -170,5 +195,6 @@ const glia_arch glia_arch_r2unet = {
     .nfields = sizeof r2_fields / sizeof r2_fields[0],
     .recognise = r2_recognise,
     .build = r2_build,
+    .conv_layers = r2_conv_layers,
     .forward = r2_forward,
 };

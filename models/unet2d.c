@@ -101,6 +101,31 @@ int glia_unet_recognise(const glia_arch *a, glia_model_shape_fn shape_of, void *
     return 1;
 }
 
+/* Encoder double convs, the bottleneck, then per level an up-convolution and
+ * a double conv on [skip, up], and the 1x1 head. */
+void glia_unet_conv_layers(glia_mlayers *l, const glia_model_config *c, int64_t size)
+{
+    int L = c->levels, ch = c->in_channels;
+    int64_t side = size;
+    for (int i = 0; i < L; i++, side /= 2) {
+        glia_mlayer(l, ch, c->features[i], side, 3, 0, 1, i > 0);
+        glia_mlayer(l, c->features[i], c->features[i], side, 3, 0, 1, 1);
+        ch = c->features[i];
+    }
+    glia_mlayer(l, ch, 2 * ch, side, 3, 0, 1, 1);
+    glia_mlayer(l, 2 * ch, 2 * ch, side, 3, 0, 1, 1);
+    ch *= 2;
+    for (int i = 0; i < L; i++) {
+        int f = c->features[L - 1 - i];
+        side *= 2;
+        glia_mlayer(l, ch, f, side, 2, 1, 1, 1);
+        glia_mlayer(l, 2 * f, f, side, 3, 0, 1, 1);
+        glia_mlayer(l, f, f, side, 3, 0, 1, 1);
+        ch = f;
+    }
+    glia_mlayer(l, c->features[0], c->out_channels, size, 1, 0, 1, 1);
+}
+
 const glia_arch glia_arch_unet2d = {
     .name = "unet2d",
     .nsp = 2,
@@ -111,5 +136,6 @@ const glia_arch glia_arch_unet2d = {
     .nfields = GLIA_UNET_NFIELDS,
     .recognise = glia_unet_recognise,
     .build = glia_unet_build,
+    .conv_layers = glia_unet_conv_layers,
     .forward = glia_unet_forward,
 };

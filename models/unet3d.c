@@ -14,5 +14,6 @@ const glia_arch glia_arch_unet3d = {
     .nfields = GLIA_UNET_NFIELDS,
     .recognise = glia_unet_recognise,
     .build = glia_unet_build,
+    .conv_layers = glia_unet_conv_layers,
     .forward = glia_unet_forward,
 };

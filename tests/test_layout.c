@@ -2,7 +2,9 @@
  * against index arithmetic on the host: permute, slice, roll, cat, and the
  * compositions SwinUNETR needs (window partition and its inverse, the cyclic
  * shift and its undoing). Copies are exact, so results must match bit for bit.
- * Their gradients are checked in test_gradients. */
+ * Their gradients are checked in test_gradients. Also: an op on a view of a
+ * type its kernels lack is refused by supports() with a message naming the
+ * op, its mode and the backend. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "glia/glia.h"
+#include "core/core.h"
 #include "testutil.h"
 
 #define MAXD 6
@@ -223,6 +226,15 @@ static void test_rejections(void **state)
     assert_int_equal(glia_cat(in, 2, 2, &y), GLIA_STATUS_SHAPE_MISMATCH);
     assert_true(strstr(glia_last_error(), "dimension 2") != NULL);
     glia_tensor_free(t), glia_tensor_free(u);
+    /* no backend has int32 ReLU: UNSUPPORTED, never a wrong result */
+    glia_tensor *ti = NULL;
+    assert_int_equal(glia_tensor_empty_typed(dev, GLIA_ETYPE_I32, 1, (int64_t[]){8}, &ti), GLIA_STATUS_OK);
+    assert_int_equal(glia_relu(ti, &y), GLIA_STATUS_UNSUPPORTED);
+    assert_null(y);
+    const char *msg = glia_last_error();
+    if (!strstr(msg, "UNARY") || !strstr(msg, "RELU") || !strstr(msg, backend_name))
+        fail_msg("message \"%s\" should name the op, its mode and the backend", msg);
+    glia_tensor_free(ti);
 }
 
 static int setup(void **state)

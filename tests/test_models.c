@@ -104,6 +104,35 @@ static glia_model *make(glia_device *d, const glia_model_config *c, uint64_t see
             skip();                  \
     } while (0)
 
+/* glia_model_conv_layers lists one layer per convolution kernel the model
+ * holds (its parameters of rank nsp + 2), with the kernel's size. */
+static void check_conv_layers(glia_model *m, const glia_model_config *c)
+{
+    int nsp = glia_model_config_spatial_dims(c), nk = 0;
+    int64_t kernel_numel = 0, listed = 0;
+    glia_params *p = glia_model_params(m);
+    for (int i = 0; i < glia_params_count(p); i++) {
+        const char *n;
+        glia_param_kind k;
+        glia_tensor *t;
+        glia_params_get(p, i, &n, &k, &t);
+        if (k != GLIA_PARAM_COUNTER && glia_tensor_ndim(t) == nsp + 2) {
+            nk++;
+            kernel_numel += glia_tensor_numel(t);
+        }
+    }
+    glia_model_conv_layer layers[64];
+    int n = glia_model_conv_layers(c, 64, layers, 64);
+    assert_int_equal(n, nk);
+    for (int i = 0; i < n; i++) {
+        int64_t kk = 1;
+        for (int a = 0; a < nsp; a++)
+            kk *= layers[i].k;
+        listed += layers[i].cin * layers[i].cout * kk;
+    }
+    assert_int_equal(listed, kernel_numel);
+}
+
 static void test_param_counts(void **state)
 {
     (void)state;
@@ -136,6 +165,7 @@ static void test_param_counts(void **state)
     for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
         glia_model *m = make(dev, &others[i], 1);
         assert_int_equal(glia_params_numel(glia_model_params(m)), spec_count(&others[i]));
+        check_conv_layers(m, &others[i]);
         glia_model_free(m);
     }
 }

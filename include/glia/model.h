@@ -66,6 +66,20 @@ int glia_model_config_spatial_dims(const glia_model_config *cfg);
 /* Number of 2x poolings: every spatial side must be a multiple of 2^this. */
 int glia_model_config_pool_levels(const glia_model_config *cfg);
 
+/* One convolution of a model's forward pass: cin -> cout channels at spatial
+ * side `side` on every axis, kernel k (stride 1, padding k/2), or, transposed,
+ * the k2 s2 up-convolution from side/2 to side. */
+typedef struct glia_model_conv_layer {
+    int64_t cin, cout, side;
+    int k, transposed;
+    int uses;        /* applications per forward pass (recurrent blocks reuse weights) */
+    int needs_dx;    /* 0 when training needs no input gradient (the first layer) */
+} glia_model_conv_layer;
+/* The convolutions cfg's forward pass runs on inputs of side `size`, in order:
+ * fills out[0..max-1] and returns their number (which may exceed max); 0 for
+ * an invalid configuration. Benchmarks count FLOPs and time layers with it. */
+int glia_model_conv_layers(const glia_model_config *cfg, int64_t size, glia_model_conv_layer *out, int max);
+
 /* ---- configuration fields --------------------------------------------------
  * Every architecture lists its options as a table: in_channels and
  * out_channels, which all share, then its own. Checkpoint metadata, training

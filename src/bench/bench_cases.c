@@ -322,7 +322,7 @@ static size_t model_params(glia_model_arch arch)
     glia_model_config cfg;
     glia_model_config_default(arch, &cfg);
     glia_bench_conv cv[128];
-    int n = glia_bench_model_convs(&cfg, 1, 1 << cfg.levels, cv, 128);
+    int n = glia_bench_model_convs(&cfg, 1, (int64_t)1 << glia_model_config_pool_levels(&cfg), cv, 128);
     size_t total = 0;
     for (int i = 0; i < n && i < 128; i++) {
         const glia_conv_desc *d = &cv[i].d;

@@ -1,6 +1,7 @@
-/* The convolutions a model's forward pass runs, derived from its configuration
- * the way models/ builds it: the op benchmarks time each distinct layer shape,
- * and the model benchmarks count their FLOPs from the same list. */
+/* The convolutions a model's forward pass runs (glia_model_conv_layers, which
+ * each model lists in its own file) as backend descriptors: the op benchmarks
+ * time each distinct layer shape, and the model benchmarks count their FLOPs
+ * from the same list. */
 #include "bench_priv.h"
 
 typedef struct conv_list {
@@ -37,60 +38,15 @@ static void add(conv_list *l, int64_t cin, int64_t cout, int64_t side, int k, in
     l->n++;
 }
 
-static void unet(conv_list *l, const glia_model_config *c, int64_t size)
-{
-    int L = c->levels, ch = c->in_channels;
-    int64_t side = size;
-    for (int i = 0; i < L; i++, side /= 2) {
-        add(l, ch, c->features[i], side, 3, 0, 1, i > 0);
-        add(l, c->features[i], c->features[i], side, 3, 0, 1, 1);
-        ch = c->features[i];
-    }
-    add(l, ch, 2 * ch, side, 3, 0, 1, 1);
-    add(l, 2 * ch, 2 * ch, side, 3, 0, 1, 1);
-    ch *= 2;
-    for (int i = 0; i < L; i++) {
-        int f = c->features[L - 1 - i];
-        side *= 2;
-        add(l, ch, f, side, 2, 1, 1, 1);
-        add(l, 2 * f, f, side, 3, 0, 1, 1);
-        add(l, f, f, side, 3, 0, 1, 1);
-        ch = f;
-    }
-    add(l, c->features[0], c->out_channels, size, 1, 0, 1, 1);
-}
-
-static void rrcnn(conv_list *l, int cin, int f, int64_t side, int t, int needs_dx)
-{
-    add(l, cin, f, side, 1, 0, 1, needs_dx);
-    add(l, f, f, side, 3, 0, t + 1, 1);
-    add(l, f, f, side, 3, 0, t + 1, 1);
-}
-
-static void r2unet(conv_list *l, const glia_model_config *c, int64_t size)
-{
-    int L = c->levels, ch = c->in_channels;
-    for (int i = 0; i < L; i++) {
-        rrcnn(l, ch, c->features[i], size >> i, c->t, i > 0);
-        ch = c->features[i];
-    }
-    for (int i = 0; i < L - 1; i++) {
-        int lvl = L - 2 - i, f = c->features[lvl];
-        add(l, ch, f, size >> lvl, 3, 0, 1, 1);
-        rrcnn(l, 2 * f, f, size >> lvl, c->t, 1);
-        ch = f;
-    }
-    add(l, c->features[0], c->out_channels, size, 1, 0, 1, 1);
-}
-
 int glia_bench_model_convs(const glia_model_config *cfg, int64_t batch, int64_t size, glia_bench_conv *out,
                            int max)
 {
     conv_list l = {out, max, 0, glia_model_config_spatial_dims(cfg), batch};
-    if (cfg->arch == GLIA_MODEL_R2UNET)
-        r2unet(&l, cfg, size);
-    else
-        unet(&l, cfg, size);
+    glia_model_conv_layer layers[128];
+    int n = glia_model_conv_layers(cfg, size, layers, 128);
+    for (int i = 0; i < n && i < 128; i++)
+        add(&l, layers[i].cin, layers[i].cout, layers[i].side, layers[i].k, layers[i].transposed, layers[i].uses,
+            layers[i].needs_dx);
     return l.n;
 }
 
