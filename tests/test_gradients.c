@@ -384,11 +384,7 @@ static void check_relu_nan(void)
 static int setup(void **state)
 {
     (void)state;
-    glia_device_options o = {.cache_dir = gt_cache_dir()};
-    glia_status s = glia_device_open(strcmp(backend_name, "cpu") ? (strcmp(backend_name, "opencl") ? "vulkan:0" : "opencl:0") : "cpu",
-                                     &o, &dev);
-    if (s != GLIA_STATUS_OK)
-        dev = NULL;
+    dev = gt_open_backend(backend_name);
     return 0;
 }
 

@@ -240,11 +240,7 @@ static void test_rejections(void **state)
 static int setup(void **state)
 {
     (void)state;
-    glia_device_options o = {.cache_dir = gt_cache_dir()};
-    char name[32];
-    snprintf(name, sizeof name, "%s%s", backend_name, strcmp(backend_name, "cpu") ? ":0" : "");
-    if (glia_device_open(name, &o, &dev) != GLIA_STATUS_OK)
-        dev = NULL;
+    dev = gt_open_backend(backend_name);
     return 0;
 }
 

@@ -92,3 +92,12 @@ int gt_close_cpu(void **state)
     gt_dev = gt_dev2 = NULL;
     return rc;
 }
+
+struct glia_device *gt_open_backend(const char *backend)
+{
+    glia_device_options o = {.cache_dir = gt_cache_dir()};
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", backend, strcmp(backend, "cpu") ? ":0" : "");
+    glia_device *d = NULL;
+    return glia_device_open(name, &o, &d) == GLIA_STATUS_OK ? d : NULL;
+}

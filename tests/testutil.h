@@ -19,6 +19,9 @@ const glia_backend *gt_backend(const char *name);
 int gt_backend_required(const char *name);
 /* Directory for on-disk caches during tests (GLIA_TEST_CACHE_DIR), or NULL. */
 const char *gt_cache_dir(void);
+/* Open device 0 of the named backend ("cpu", "opencl", "vulkan") with the
+ * test cache directory; NULL (message in glia_last_error) if there is none. */
+struct glia_device *gt_open_backend(const char *backend);
 
 
 

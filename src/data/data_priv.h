@@ -4,11 +4,7 @@
 
 #include "glia/data.h"
 
-glia_status glia_seterr(glia_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+#include "core/error.h"
 
 typedef struct ds_case {
     char *id, *patient;

@@ -5,11 +5,7 @@
 #include <stdio.h>
 #include "glia/image.h"
 
-glia_status glia_seterr(glia_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+#include "core/error.h"
 
 /* A zeroed volume header with default geometry (no data). */
 glia_volume *glia_volume_alloc_(void);
