@@ -273,10 +273,13 @@ const gt_op_case gt_op_cases[] = {
     {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 3, 300, 1.0f)}, .off = 1},
     {.name = "c4", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 3, 4, 37, 1.0f)}},
     {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 2, 5, 65537, 1.0f)}},
+    /* the last axis (S = 1): 3-D window attention rows of 7^3 keys */
+    {.name = "last_axis_343", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_FWD, 1001, 343, 1, 1.0f)}, .off = 2},
     {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 1, 37, 1.0f)}},
     {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 2, 37, 1.0f)}},
     {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 3, 300, 1.0f)}, .off = 1},
     {.name = "c5_large", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 2, 5, 65537, 1.0f)}},
+    {.name = "last_axis_343", .tol = EW, .op = {CHAN(GLIA_OP_SOFTMAX_BWD, 1001, 343, 1, 1.0f)}, .off = 2},
     {.name = "c1", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 1, 37, 1.0f)}},
     {.name = "c2", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 2, 37, 1.0f)}},
     {.name = "c3_off", .tol = EW, .op = {CHAN(GLIA_OP_ARGMAX, 2, 3, 300, 1.0f)}, .off = 1},

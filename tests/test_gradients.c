@@ -122,6 +122,10 @@ static glia_status f_roll_mid(glia_tensor **in, glia_tensor **out) { return glia
 static glia_status f_roll_1d(glia_tensor **in, glia_tensor **out) { return glia_roll(in[0], 0, 3, out); }
 static glia_status f_cat_last(glia_tensor **in, glia_tensor **out) { return glia_cat(in, 3, -1, out); }
 static glia_status f_cat_first(glia_tensor **in, glia_tensor **out) { return glia_cat(in, 2, 0, out); }
+/* attention: softmax over keys, relative-position bias and shifted-window mask by broadcasting */
+static glia_status f_softmax_last(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], -1, out); }
+static glia_status f_softmax_mid(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], 2, out); }
+static glia_status f_add_bcast(glia_tensor **in, glia_tensor **out) { return glia_add_broadcast(in[0], in[1], out); }
 static glia_status f_add(glia_tensor **in, glia_tensor **out) { return glia_add(in[0], in[1], out); }
 static glia_status f_sub(glia_tensor **in, glia_tensor **out) { return glia_sub(in[0], in[1], out); }
 static glia_status f_mul(glia_tensor **in, glia_tensor **out) { return glia_mul(in[0], in[1], out); }
@@ -201,6 +205,10 @@ static const gcase cases[] = {
     {"roll 1d", f_roll_1d, 1, {1}, {{7}}, {F_GRAD}},
     {"cat 3d last axis", f_cat_last, 3, {3, 3, 3}, {{2, 3, 2}, {2, 3, 4}, {2, 3, 1}}, {F_GRAD, F_GRAD, F_GRAD}},
     {"cat 2d first axis", f_cat_first, 2, {2, 2}, {{3, 4}, {2, 4}}, {F_GRAD, F_GRAD}},
+    {"softmax last axis", f_softmax_last, 1, {4}, {S4(2, 3, 4, 7)}, {F_GRAD}},
+    {"softmax axis 2 of 5", f_softmax_mid, 1, {5}, {S5(2, 2, 3, 2, 3)}, {F_GRAD}},
+    {"add broadcast bias", f_add_bcast, 2, {4, 3}, {S4(4, 3, 5, 5), {3, 5, 5}}, {F_GRAD, F_GRAD}},
+    {"add broadcast mask", f_add_bcast, 2, {5, 5}, {S5(2, 3, 2, 4, 4), S5(1, 3, 1, 4, 4)}, {F_GRAD, F_GRAD}},
     {"add", f_add, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"sub", f_sub, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"mul", f_mul, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},

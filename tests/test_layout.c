@@ -1,10 +1,13 @@
 /* The layout ops' forward results on one backend (argv[1]), in 1-D to 6-D,
  * against index arithmetic on the host: permute, slice, roll, cat, and the
  * compositions SwinUNETR needs (window partition and its inverse, the cyclic
- * shift and its undoing). Copies are exact, so results must match bit for bit.
+ * shift and its undoing). Copies are exact, so results must match bit for bit;
+ * so must broadcasting addition (one rounding, as on the host). Softmax over
+ * any axis is compared with a double-precision host softmax.
  * Their gradients are checked in test_gradients. Also: an op on a view of a
  * type its kernels lack is refused by supports() with a message naming the
  * op, its mode and the backend. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +150,50 @@ static void check_cat(int nd, const int64_t *a, int64_t extra, int axis, uint64_
     glia_tensor_free(ta), glia_tensor_free(tb), glia_tensor_free(ty), free(xa), free(xb), free(want);
 }
 
+/* x + b with b broadcast (b has x's rank; 1 where it repeats) */
+static void check_add_broadcast(int nd, const int64_t *xs, const int64_t *bsh, uint64_t seed)
+{
+    float *x, *b;
+    glia_tensor *tx = random_tensor(nd, xs, seed, &x), *tb = random_tensor(nd, bsh, seed + 1, &b), *ty = NULL;
+    int64_t n = numel(nd, xs), idx[MAXD];
+    float *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, nd, xs, idx);
+        for (int k = 0; k < nd; k++)
+            if (bsh[k] == 1)
+                idx[k] = 0;
+        want[i] = x[i] + b[ravel(nd, bsh, idx)];
+    }
+    assert_int_equal(glia_add_broadcast(tx, tb, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, nd, xs, want, "add_broadcast");
+    glia_tensor_free(tx), glia_tensor_free(tb), glia_tensor_free(ty), free(x), free(b), free(want);
+}
+
+static void check_softmax_axis(int nd, const int64_t *shape, int axis, uint64_t seed)
+{
+    float *x;
+    glia_tensor *tx = random_tensor(nd, shape, seed, &x), *ty = NULL;
+    int64_t n = numel(nd, shape), idx[MAXD];
+    float *want = malloc((size_t)n * sizeof *want), *got = malloc((size_t)n * sizeof *got);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, nd, shape, idx);
+        double den = 0;
+        int64_t at = idx[axis];
+        for (int64_t j = 0; j < shape[axis]; j++) {
+            idx[axis] = j;
+            den += exp((double)x[ravel(nd, shape, idx)]);
+        }
+        idx[axis] = at;
+        want[i] = (float)(exp((double)x[i]) / den);
+    }
+    assert_int_equal(glia_softmax_axis(tx, axis, &ty), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_read(ty, got, (size_t)n), GLIA_STATUS_OK);
+    double e = gt_nerr(got, want, (size_t)n);
+    if (!(e <= 1e-6))
+        fail_msg("softmax over axis %d of a %d-D tensor on %s: normalised error %g", axis, nd, backend_name, e);
+    glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want), free(got);
+}
+
 static void test_ops_1d_to_6d(void **state)
 {
     (void)state;
@@ -165,6 +212,12 @@ static void test_ops_1d_to_6d(void **state)
     check_cat(1, (int64_t[]){5}, 3, 0, 13);
     check_cat(3, (int64_t[]){2, 3, 4}, 2, 2, 14);
     check_cat(6, (int64_t[]){2, 2, 3, 2, 2, 3}, 1, 3, 15);
+    check_add_broadcast(4, (int64_t[]){6, 3, 7, 7}, (int64_t[]){1, 3, 7, 7}, 16);
+    check_add_broadcast(5, (int64_t[]){2, 3, 2, 5, 5}, (int64_t[]){1, 3, 1, 5, 5}, 17);
+    check_add_broadcast(2, (int64_t[]){4, 9}, (int64_t[]){4, 1}, 18);
+    check_softmax_axis(4, (int64_t[]){2, 3, 5, 49}, 3, 19);
+    check_softmax_axis(3, (int64_t[]){3, 7, 4}, 1, 20);
+    check_softmax_axis(2, (int64_t[]){11, 5}, 0, 21);
 }
 
 /* MONAI's 3-D window partition of x (B, D, H, W, C) with window ws is
@@ -225,6 +278,11 @@ static void test_rejections(void **state)
     free(x);
     assert_int_equal(glia_cat(in, 2, 2, &y), GLIA_STATUS_SHAPE_MISMATCH);
     assert_true(strstr(glia_last_error(), "dimension 2") != NULL);
+    assert_int_equal(glia_add_broadcast(t, u, &y), GLIA_STATUS_SHAPE_MISMATCH);   /* 4 onto 3 */
+    assert_true(strstr(glia_last_error(), "broadcast") != NULL);
+    assert_int_equal(glia_add_broadcast(t, NULL, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_softmax_axis(t, 3, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_null(y);
     glia_tensor_free(t), glia_tensor_free(u);
     /* no backend has int32 ReLU: UNSUPPORTED, never a wrong result */
     glia_tensor *ti = NULL;

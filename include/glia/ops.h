@@ -45,6 +45,8 @@ glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
 glia_status glia_gelu(glia_tensor *x, glia_tensor **out);
 /* Softmax over the channel axis (dimension 1). */
 glia_status glia_softmax(glia_tensor *x, glia_tensor **out);
+/* Softmax over any axis (negative counts from the end; -1 is attention's). */
+glia_status glia_softmax_axis(glia_tensor *x, int axis, glia_tensor **out);
 
 /* Max pooling, no padding. kernel and stride per spatial axis ((D,)H,W);
  * stride NULL = kernel. Output size floor((in - k) / s) + 1. */
@@ -63,6 +65,9 @@ glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, 
 glia_status glia_roll(glia_tensor *x, int axis, int64_t shift, glia_tensor **out);
 /* Concatenate 1 to 4 tensors along axis; the other dimensions must agree. */
 glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **out);
+/* y = x + b, b broadcast to x's shape (NumPy rules: b aligned to x's last axes,
+ * each of b's axes 1 or x's size): attention's bias and mask addition. */
+glia_status glia_add_broadcast(glia_tensor *x, glia_tensor *b, glia_tensor **out);
 /* glia_cat along channels (dimension 1). */
 glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out);
 /* glia_slice of channels [start, start+count). */

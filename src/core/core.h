@@ -38,6 +38,7 @@ typedef union glia_node_params {
     struct { float b_scale; } add;                     /* add/sub: d/db = b_scale */
     struct { glia_unary_mode mode; float a; } unary;   /* a: AFFINE's slope */
     struct { float scale; } sum;                       /* sum/mean: d/dx = scale */
+    struct { int axis; } softmax;
     glia_conv_desc conv;                               /* the primitive's descriptor */
     struct { int trans_a, trans_b; } matmul;
     struct { float eps; } bn;
@@ -112,6 +113,11 @@ glia_status glia_tensor_empty_typed(glia_device *dev, glia_etype etype, int ndim
                                     glia_tensor **out);
 /* Row-major strides of a contiguous shape. */
 void glia_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride);
+/* ops_layout.c: enqueue dst[doff + i.dst_st] = src[soff + i.sst] + beta*dst[..]
+ * for every index i < shape (strides in elements, src strides may be 0); no
+ * autograd. Axes are merged where contiguous on both sides. */
+glia_status glia_copy_region(const glia_tensor *src, size_t soff, const int64_t *sst, glia_tensor *dst,
+                             size_t doff, const int64_t *dst_st, int ndim, const int64_t *shape, float beta);
 /* An uninitialised tensor shaped like t. */
 glia_status glia_tensor_empty_like(const glia_tensor *t, glia_tensor **out);
 static inline glia_bview glia_view(const glia_tensor *t)

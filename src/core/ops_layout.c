@@ -9,8 +9,8 @@
  * for every index i < shape. Axes of length 1 are dropped and neighbours that
  * are contiguous on both sides merged, so a channel concatenation reaches the
  * backend as a 2-D copy whatever the rank. */
-static glia_status copy_region(const glia_tensor *src, size_t soff, const int64_t *sst, glia_tensor *dst,
-                               size_t doff, const int64_t *dst_st, int ndim, const int64_t *shape, float beta)
+glia_status glia_copy_region(const glia_tensor *src, size_t soff, const int64_t *sst, glia_tensor *dst,
+                             size_t doff, const int64_t *dst_st, int ndim, const int64_t *shape, float beta)
 {
     glia_op op = {.kind = GLIA_OP_COPY_ND, .t = {glia_view_at(src, soff), glia_view_at(dst, doff)}};
     glia_copy_desc *d = &op.p.copy;
@@ -139,7 +139,7 @@ static glia_status permute_into(const glia_tensor *x, const int *perm, int inver
         src[i] = inverse ? xs[i] : xs[p];
         dst[i] = inverse ? ys[p] : ys[i];
     }
-    return copy_region(x, 0, src, y, 0, dst, x->ndim, shape, 0.0f);
+    return glia_copy_region(x, 0, src, y, 0, dst, x->ndim, shape, 0.0f);
 }
 
 static glia_status permute_backward(glia_node *nd, glia_tensor *g)
@@ -188,8 +188,8 @@ static glia_status block_copy(glia_tensor *a, glia_tensor *b, int axis, int64_t 
     glia_contiguous_strides(b->ndim, b->shape, bs);
     size_t boff = (size_t)(start * bs[axis]);
     if (to_b)
-        return copy_region(a, 0, as, b, boff, bs, a->ndim, a->shape, beta);
-    return copy_region(b, boff, bs, a, 0, as, a->ndim, a->shape, beta);
+        return glia_copy_region(a, 0, as, b, boff, bs, a->ndim, a->shape, beta);
+    return glia_copy_region(b, boff, bs, a, 0, as, a->ndim, a->shape, beta);
 }
 
 static glia_status slice_backward(glia_node *nd, glia_tensor *g)
@@ -332,11 +332,11 @@ static glia_status roll_into(const glia_tensor *x, int axis, int64_t shift, glia
     /* x[0, n-shift) -> y[shift, n); x[n-shift, n) -> y[0, shift) */
     if (n - shift > 0) {
         shape[axis] = n - shift;
-        s = copy_region(x, 0, st, y, (size_t)(shift * st[axis]), st, x->ndim, shape, 0.0f);
+        s = glia_copy_region(x, 0, st, y, (size_t)(shift * st[axis]), st, x->ndim, shape, 0.0f);
     }
     if (s == GLIA_STATUS_OK && shift > 0) {
         shape[axis] = shift;
-        s = copy_region(x, (size_t)((n - shift) * st[axis]), st, y, 0, st, x->ndim, shape, 0.0f);
+        s = glia_copy_region(x, (size_t)((n - shift) * st[axis]), st, y, 0, st, x->ndim, shape, 0.0f);
     }
     return s;
 }

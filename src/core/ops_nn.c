@@ -270,13 +270,23 @@ glia_status glia_upsample_nearest(glia_tensor *x, const int *scale, glia_tensor 
 }
 
 /* ---- softmax and argmax over channels ------------------------------------- */
-static void chan_dims(glia_op *op, const glia_tensor *x)
+
+/* x as [before, shape[axis], after]: the channel ops' [N, C, S] over any axis
+ * (the last axis is S = 1, attention's softmax). */
+static void axis_dims(glia_op *op, const glia_tensor *x, int axis)
 {
-    op->p.chan.n = (size_t)x->shape[0];
-    op->p.chan.c = (size_t)x->shape[1];
-    op->p.chan.s = (size_t)spatial(x);
+    size_t before = 1, after = 1;
+    for (int i = 0; i < axis; i++)
+        before *= (size_t)x->shape[i];
+    for (int i = axis + 1; i < x->ndim; i++)
+        after *= (size_t)x->shape[i];
+    op->p.chan.n = before;
+    op->p.chan.c = (size_t)x->shape[axis];
+    op->p.chan.s = after;
     op->p.chan.scale = 1.0f;
 }
+
+static void chan_dims(glia_op *op, const glia_tensor *x) { axis_dims(op, x, 1); }
 
 static glia_status softmax_backward(glia_node *nd, glia_tensor *g)
 {
@@ -285,27 +295,48 @@ static glia_status softmax_backward(glia_node *nd, glia_tensor *g)
     if (s != GLIA_STATUS_OK)
         return s;
     glia_op op = {.kind = GLIA_OP_SOFTMAX_BWD, .t = {glia_view(nd->out), glia_view(g), glia_view(gx)}};
-    chan_dims(&op, g);
+    axis_dims(&op, g, nd->p.softmax.axis);
     if ((s = glia_run(g->dev, &op)) == GLIA_STATUS_OK)
         s = glia_grad_accum(nd->in[0], gx);
     glia_tensor_free(gx);
     return s;
 }
 
-glia_status glia_softmax(glia_tensor *x, glia_tensor **out)
+glia_status glia_softmax_axis(glia_tensor *x, int axis, glia_tensor **out)
 {
     glia_status s;
     if (!out)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_softmax: out is NULL");
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_softmax_axis: out is NULL");
     *out = NULL;
-    if ((s = need_nc(x, 2, "glia_softmax")) != GLIA_STATUS_OK || (s = glia_tensor_empty_like(x, out)) != GLIA_STATUS_OK)
+    if ((s = glia_check_tensor(x, "glia_softmax_axis")) != GLIA_STATUS_OK)
+        return s;
+    int a = axis < 0 ? axis + x->ndim : axis;
+    if (a < 0 || a >= x->ndim)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_softmax_axis: axis %d out of range for a %d-dimensional tensor",
+                           axis, x->ndim);
+    if ((s = glia_tensor_empty_like(x, out)) != GLIA_STATUS_OK)
         return s;
     glia_op op = {.kind = GLIA_OP_SOFTMAX_FWD, .t = {glia_view(x), glia_view(*out)}};
-    chan_dims(&op, x);
+    axis_dims(&op, x, a);
     s = glia_run(x->dev, &op);
-    if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, &x, 1))
-        s = glia_tape_record(x->dev, softmax_backward, *out, &x, 1, NULL);
+    glia_node *nd;
+    if (s == GLIA_STATUS_OK && glia_grad_needed(x->dev, &x, 1) &&
+        (s = glia_tape_record(x->dev, softmax_backward, *out, &x, 1, &nd)) == GLIA_STATUS_OK) {
+        nd->p.softmax.axis = a;
+        glia_tape_gradonly(nd, 1u);   /* the backward reads the output, not the input */
+    }
     return glia_out_fail(s, out);
+}
+
+glia_status glia_softmax(glia_tensor *x, glia_tensor **out)
+{
+    glia_status s = need_nc(x, 2, "glia_softmax");
+    if (s != GLIA_STATUS_OK) {
+        if (out)
+            *out = NULL;
+        return s;
+    }
+    return glia_softmax_axis(x, 1, out);
 }
 
 glia_status glia_argmax_channels(glia_tensor *x, glia_tensor **out)
