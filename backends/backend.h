@@ -90,6 +90,10 @@ typedef struct glia_op {
     union {
         struct { size_t n; float value; } fill;
         glia_copy_desc copy;
+        struct {
+            size_t n, w, rows;   /* n lookups of w-wide rows in a table of rows */
+            size_t max_run;      /* BWD: an upper bound of start[r+1] - start[r] (loop caps) */
+        } gather;
         struct { size_t n; float a, b; } axpbyz;
         struct { size_t n; glia_binary_mode mode; } binary;
         struct { size_t n; glia_unary_mode mode; float a, b; } unary;

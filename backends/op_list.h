@@ -20,6 +20,13 @@
     /* [copy] t0=src, t1=dst; N-d strided copy: permute, slice, roll, concat (see     \
        glia_copy_desc)                                                                */ \
     X(COPY_ND, copy_nd, copy_nd) \
+    /* [gather] t0=table[T,W], t1=idx[n] (int32, < T), t2=y[n,W]; y[i,:] = table[idx[i],:] \
+       (relative position bias lookup)                                                 */ \
+    X(GATHER_ROWS, gather_rows, gather) \
+    /* [gather] t0=dy[n,W], t1=order[n] (int32: the i sorted by idx[i]), t2=start[T+1] \
+       (int32: order[start[r] .. start[r+1]) are the i with idx[i] = r), t3=dtable[T,W] \
+       (overwritten); dtable[r,:] = sum over those i of dy[i,:], in that fixed order     */ \
+    X(GATHER_ROWS_BWD, gather_rows_bwd, gather) \
     /* [axpbyz] t0=x, t1=y (NULL if b==0), t2=z; z = a*x + b*y; z may alias x or y   */ \
     X(AXPBYZ, axpbyz, axpbyz) \
     /* [binary] t0=x, t1=y, t2=z; z = x (mode) y, see op_modes.h; z may alias x      */ \

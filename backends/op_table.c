@@ -115,6 +115,23 @@ static void glia_slots_copy_nd(const glia_op *op, glia_op_slot *s)
     set(&s[1], GLIA_SLOT_OUT, glia_copy_extent(&op->p.copy, op->p.copy.dst_stride), LO, HI);
 }
 
+static void glia_slots_gather(const glia_op *op, glia_op_slot *s)
+{
+    size_t n = op->p.gather.n, w = op->p.gather.w, rows = op->p.gather.rows;
+    if (op->kind == GLIA_OP_GATHER_ROWS) {
+        set(&s[0], GLIA_SLOT_IN, rows * w, LO, HI);
+        set(&s[1], GLIA_SLOT_IN, n, 0, (float)rows);
+        set(&s[2], GLIA_SLOT_OUT, n * w, LO, HI);
+    } else {
+        set(&s[0], GLIA_SLOT_IN, n * w, LO, HI);
+        set(&s[1], GLIA_SLOT_IN, n, 0, (float)n);
+        set(&s[2], GLIA_SLOT_IN, rows + 1, 0, (float)n);
+        set(&s[3], GLIA_SLOT_OUT, rows * w, LO, HI);
+        s[2].type = GLIA_ETYPE_I32;
+    }
+    s[1].type = GLIA_ETYPE_I32;
+}
+
 static void glia_slots_axpbyz(const glia_op *op, glia_op_slot *s)
 {
     set(&s[0], GLIA_SLOT_IN, op->p.axpbyz.n, LO, HI);

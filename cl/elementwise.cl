@@ -47,6 +47,32 @@ __kernel void copy_nd(__global const float *src, ulong so, __global float *dst, 
     dst[dso + d] = beta == 0.0f ? v : v + beta * dst[dso + d];
 }
 
+/* GATHER_ROWS: item i*w + c; y[i,c] = table[idx[i], c] */
+__kernel void gather_rows(__global const float *table, ulong to, __global const int *idx, ulong io,
+                          __global float *y, ulong yo, uint n, uint w)
+{
+    uint e = get_global_id(0);
+    if (e >= n * w)
+        return;
+    uint i = e / w, c = e - i * w;
+    y[yo + e] = table[to + (ulong)idx[io + i] * w + c];
+}
+
+/* GATHER_ROWS_BWD: item r*w + c sums dy[order[k], c] for k in [start[r], start[r+1]) */
+__kernel void gather_rows_bwd(__global const float *dy, ulong dyo, __global const int *order, ulong oo,
+                              __global const int *start, ulong so, __global float *dt, ulong dto, uint rows,
+                              uint w)
+{
+    uint e = get_global_id(0);
+    if (e >= rows * w)
+        return;
+    uint r = e / w, c = e - r * w;
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = start[so + r]; k < start[so + r + 1]; k++)
+        kahan_add(&sum, &comp, dy[dyo + (ulong)order[oo + k] * w + c]);
+    dt[dto + e] = sum;
+}
+
 /* c[b*stride + r*ld + col] *= beta over batch x rows x cols (GEMM with k = 0) */
 __kernel void scale2d(__global float *c, ulong co, uint batch, uint rows, uint cols, ulong ld,
                       ulong stride, float beta)

@@ -2,6 +2,7 @@
  * padding, batches, offsets, aliasing, accumulation, and sizes that exceed
  * chunking thresholds (parallel loops, split reductions, the CPU backend's
  * 64 MiB convolution workspace). Derived sizes are computed by the macros. */
+#include <stdlib.h>
 #include <string.h>
 #include "op_cases.h"
 #include "testutil.h"
@@ -16,7 +17,52 @@ void gt_op_slots(const glia_op *op, unsigned omit, glia_op_slot s[8])
 
 static size_t vol3(const int64_t v[3]) { return (size_t)(v[0] * v[1] * v[2]); }
 
-void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
+/* A gather index in [0, rows) with every row used ceil(n/rows) times at most
+ * (the op's max_run): i mod rows, shuffled. */
+static void gather_index(const glia_op *op, int32_t *idx)
+{
+    size_t n = op->p.gather.n, rows = op->p.gather.rows;
+    uint64_t st = 0x9E3779B97F4A7C15ull ^ n ^ (rows << 20);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (int32_t)(i % rows);
+    for (size_t i = n; i > 1; i--) {
+        st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+        size_t j = (size_t)(st % i);
+        int32_t t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+}
+
+static void pool_index(const glia_op *op, int32_t *idx, uint64_t seed);
+
+void gt_gen_index(const glia_op *op, int slot, int32_t *idx, uint64_t seed)
+{
+    if (op->kind == GLIA_OP_GATHER_ROWS) {
+        gather_index(op, idx);
+    } else if (op->kind == GLIA_OP_GATHER_ROWS_BWD) {
+        /* the inverse of a gather index: order (slot 1) and start (slot 2), by counting sort */
+        size_t n = op->p.gather.n, rows = op->p.gather.rows;
+        int32_t *g = malloc(n * sizeof *g), *start = calloc(rows + 1, sizeof *start);
+        gather_index(op, g);
+        for (size_t i = 0; i < n; i++)
+            start[g[i] + 1]++;
+        for (size_t r = 0; r < rows; r++)
+            start[r + 1] += start[r];
+        if (slot == 2) {
+            memcpy(idx, start, (rows + 1) * sizeof *idx);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                idx[start[g[i]]++] = (int32_t)i;
+        }
+        free(g);
+        free(start);
+    } else {
+        pool_index(op, idx, seed);
+    }
+}
+
+static void pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
 {
     const glia_pool_desc *d = &op->p.pool;
     size_t per = vol3(d->out), n = (size_t)d->planes * per;
@@ -100,6 +146,13 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_concat_large", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {64, 4099}, {4099, 1}, {8200, 1}, 0}}},
     {.name = "2d_slice_large_beta", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {33, 5000}, {9000, 1}, {5000, 1}, 1.0f}}},
     {.name = "2d_broadcast", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {2, {4, 1000}, {0, 1}, {1000, 1}, 0}}},
+    /* relative position bias: 2-D windows of 7^2 tokens (13^2 table rows, 3 heads),
+     * 3-D windows of 7^3 (13^3 rows, 6 heads): n = tokens^2 lookups */
+    {.name = "2d_window", .tol = EW, .op = {.kind = GLIA_OP_GATHER_ROWS, .p.gather = {2401, 3, 169, 15}}, .off = 1},
+    {.name = "3d_window", .tol = EW, .op = {.kind = GLIA_OP_GATHER_ROWS, .p.gather = {117649, 6, 2197, 54}}},
+    {.name = "2d_window", .tol = RED, .op = {.kind = GLIA_OP_GATHER_ROWS_BWD, .p.gather = {2401, 3, 169, 15}}, .off = 2},
+    {.name = "3d_window", .tol = RED, .op = {.kind = GLIA_OP_GATHER_ROWS_BWD, .p.gather = {117649, 6, 2197, 54}}},
+    {.name = "one_row", .tol = RED, .op = {.kind = GLIA_OP_GATHER_ROWS_BWD, .p.gather = {5000, 2, 1, 5000}}},
     /* X (5,7,9) -> Y (9,5,7) */
     {.name = "3d_transpose", .tol = EW, .op = {.kind = GLIA_OP_COPY_ND, .p.copy = {3, {9, 5, 7}, {1, 63, 9}, {35, 7, 1}, 0}}},
     /* X (2,3,4,5) -> Y = X.permute(0,2,3,1) (2,4,5,3) */

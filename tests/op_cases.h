@@ -44,8 +44,10 @@ extern const size_t gt_op_case_count;
 
 /* The operand slots of op from the op table (glia_op_slots), with omit applied. */
 void gt_op_slots(const glia_op *op, unsigned omit, glia_op_slot s[8]);
-/* Valid pooling indices for MAXPOOL_BWD's idx slot: for every output one
- * random position inside its window. */
-void gt_gen_pool_index(const glia_op *op, int32_t *idx, uint64_t seed);
+/* Valid int32 data for an index slot: for MAXPOOL_BWD one random position
+ * inside each window; for GATHER_ROWS rows of the table, none used more than
+ * ceil(n/rows) times; for GATHER_ROWS_BWD that index's inverse (slot 1 the
+ * order, slot 2 the row starts). */
+void gt_gen_index(const glia_op *op, int slot, int32_t *idx, uint64_t seed);
 
 #endif

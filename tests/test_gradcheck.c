@@ -527,6 +527,33 @@ static void test_copy_nd(void **state)
     free(x), free(y), free(cx), free(cty);
 }
 
+/* GATHER_ROWS_BWD is GATHER_ROWS's adjoint: <gather(T), dy> = <T, bwd(dy)>,
+ * with the inverse index built here independently (row by row). */
+static void test_gather_adjoint(void **state)
+{
+    enum { N = 23, W = 3, R = 6 };
+    int32_t idx[N], order[N], start[R + 1], k = 0;
+    for (int i = 0; i < N; i++)
+        idx[i] = (int32_t)((i * 7 + 3) % (R - 1));   /* row R-1 never used */
+    for (int r = 0; r < R; r++) {
+        start[r] = k;
+        for (int i = 0; i < N; i++)
+            if (idx[i] == r)
+                order[k++] = i;
+    }
+    start[R] = k;
+    double *t = rnd(R * W, 121, -1, 1), *dy = rnd(N * W, 122, -1, 1), *y = zeros(N * W), *dt = nanvec(R * W);
+    (void)state;
+    glia_op fw = {.kind = GLIA_OP_GATHER_ROWS, .p.gather = {N, W, R, 0}};
+    run(&fw, (double *[8]){t, (double *)(void *)idx, y});
+    glia_op bw = {.kind = GLIA_OP_GATHER_ROWS_BWD, .p.gather = {N, W, R, N}};
+    run(&bw, (double *[8]){dy, (double *)(void *)order, (double *)(void *)start, dt});
+    expect_equal_dots(dot(y, dy, N * W), dot(t, dt, R * W), "gather adjoint");
+    for (int c = 0; c < W; c++)
+        assert_true(dt[(R - 1) * W + c] == 0.0);   /* an unused row gets zero, not stale data */
+    free(t), free(dy), free(y), free(dt);
+}
+
 /* ---- optimizers against PyTorch's formulas, three steps -------------------------- */
 
 enum { OPT_N = 13, OPT_STEPS = 3 };
@@ -764,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_loss_stability),
         cmocka_unit_test(test_reduce_broadcast),
         cmocka_unit_test(test_copy_nd),
+        cmocka_unit_test(test_gather_adjoint),
         cmocka_unit_test(test_sgd),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_gemm),

@@ -126,6 +126,12 @@ static glia_status f_cat_first(glia_tensor **in, glia_tensor **out) { return gli
 static glia_status f_softmax_last(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], -1, out); }
 static glia_status f_softmax_mid(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], 2, out); }
 static glia_status f_add_bcast(glia_tensor **in, glia_tensor **out) { return glia_add_broadcast(in[0], in[1], out); }
+/* rows 0..4 of a 5-row table, some repeated, one unused (row 3) */
+static glia_status f_gather(glia_tensor **in, glia_tensor **out)
+{
+    static const int32_t idx[11] = {4, 0, 2, 2, 1, 4, 0, 4, 1, 2, 0};
+    return glia_gather_rows(in[0], idx, 11, out);
+}
 static glia_status f_add(glia_tensor **in, glia_tensor **out) { return glia_add(in[0], in[1], out); }
 static glia_status f_sub(glia_tensor **in, glia_tensor **out) { return glia_sub(in[0], in[1], out); }
 static glia_status f_mul(glia_tensor **in, glia_tensor **out) { return glia_mul(in[0], in[1], out); }
@@ -208,6 +214,7 @@ static const gcase cases[] = {
     {"softmax last axis", f_softmax_last, 1, {4}, {S4(2, 3, 4, 7)}, {F_GRAD}},
     {"softmax axis 2 of 5", f_softmax_mid, 1, {5}, {S5(2, 2, 3, 2, 3)}, {F_GRAD}},
     {"add broadcast bias", f_add_bcast, 2, {4, 3}, {S4(4, 3, 5, 5), {3, 5, 5}}, {F_GRAD, F_GRAD}},
+    {"gather rows", f_gather, 1, {2}, {{5, 3}}, {F_GRAD}},
     {"add broadcast mask", f_add_bcast, 2, {5, 5}, {S5(2, 3, 2, 4, 4), S5(1, 3, 1, 4, 4)}, {F_GRAD, F_GRAD}},
     {"add", f_add, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"sub", f_sub, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},

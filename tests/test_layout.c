@@ -194,6 +194,26 @@ static void check_softmax_axis(int nd, const int64_t *shape, int axis, uint64_t 
     glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want), free(got);
 }
 
+static void check_gather(int64_t rows, int64_t w, int64_t n, uint64_t seed)
+{
+    float *t;
+    glia_tensor *tt = random_tensor(2, (int64_t[]){rows, w}, seed, &t), *ty = NULL;
+    int32_t *idx = malloc((size_t)n * sizeof *idx);
+    float *want = malloc((size_t)(n * w) * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        idx[i] = (int32_t)((i * 2654435761u) % (uint64_t)rows);
+        for (int64_t c = 0; c < w; c++)
+            want[i * w + c] = t[idx[i] * w + c];
+    }
+    assert_int_equal(glia_gather_rows(tt, idx, n, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, 2, (int64_t[]){n, w}, want, "gather_rows");
+    idx[n / 2] = (int32_t)rows;   /* out of the table */
+    glia_tensor *bad = (glia_tensor *)1;
+    assert_int_equal(glia_gather_rows(tt, idx, n, &bad), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_null(bad);
+    glia_tensor_free(tt), glia_tensor_free(ty), free(t), free(idx), free(want);
+}
+
 static void test_ops_1d_to_6d(void **state)
 {
     (void)state;
@@ -218,6 +238,8 @@ static void test_ops_1d_to_6d(void **state)
     check_softmax_axis(4, (int64_t[]){2, 3, 5, 49}, 3, 19);
     check_softmax_axis(3, (int64_t[]){3, 7, 4}, 1, 20);
     check_softmax_axis(2, (int64_t[]){11, 5}, 0, 21);
+    check_gather(169, 3, 2401, 22);   /* 2-D windows of 7^2 */
+    check_gather(5, 4, 3, 23);
 }
 
 /* MONAI's 3-D window partition of x (B, D, H, W, C) with window ws is

@@ -72,7 +72,7 @@ static int prepare(const gt_op_case *c, size_t ci, operands *o)
             for (size_t k = 0; k < o->len[i]; k++)
                 o->init[i][k] = roundf(o->init[i][k] * 4.0f) / 4.0f;
         if (o->s[i].type == GLIA_ETYPE_I32 && o->s[i].role == GLIA_SLOT_IN)
-            gt_gen_pool_index(&c->op, (int32_t *)(o->init[i] + c->off), seed);
+            gt_gen_index(&c->op, i, (int32_t *)(o->init[i] + c->off), seed);
         memcpy(o->ref[i], o->init[i], o->len[i] * sizeof(float));
         refp[i] = o->ref[i] + c->off;
     }

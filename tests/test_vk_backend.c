@@ -375,7 +375,7 @@ static double run_vs_ref(glia_bctx *ctx, const glia_op *c, uint64_t seed)
         assert_true(init[i] && ref[i]);
         gt_fill(init[i], s[i].n, seed * 8 + (uint64_t)i, s[i].lo, s[i].hi);
         if (s[i].type == GLIA_ETYPE_I32 && s[i].role == GLIA_SLOT_IN)
-            gt_gen_pool_index(c, (int32_t *)init[i], seed);
+            gt_gen_index(c, i, (int32_t *)init[i], seed);
         memcpy(ref[i], init[i], s[i].n * sizeof(float));
         ok(be->buf_alloc(ctx, s[i].n * sizeof(float), &buf[i]));
         ok(be->write(ctx, buf[i], 0, init[i], s[i].n * sizeof(float)));

@@ -165,6 +165,8 @@ static glia_status cpu_run(glia_bctx *ctx, const glia_op *op)
     switch (op->kind) {
     case GLIA_OP_FILL: glia_cpu_fill(ctx, op, t); break;
     case GLIA_OP_COPY_ND: glia_cpu_copy_nd(ctx, op, t); break;
+    case GLIA_OP_GATHER_ROWS: glia_cpu_gather_rows(ctx, op, t); break;
+    case GLIA_OP_GATHER_ROWS_BWD: glia_cpu_gather_rows_bwd(ctx, op, t); break;
     case GLIA_OP_AXPBYZ: glia_cpu_axpbyz(ctx, op, t); break;
     case GLIA_OP_BINARY: glia_cpu_binary(ctx, op, t); break;
     case GLIA_OP_UNARY: glia_cpu_unary(ctx, op, t); break;

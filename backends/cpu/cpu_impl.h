@@ -136,6 +136,8 @@ typedef float *const glia_cpu_ptrs[8];
 
 void glia_cpu_fill(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_copy_nd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_gather_rows(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_gather_rows_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_axpbyz(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_binary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_unary(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);

@@ -88,6 +88,31 @@ static glia_status op_copy_nd(const glia_op *op, REAL *const t[8])
     return GLIA_STATUS_OK;
 }
 
+/* int32 operands arrive in the REAL pointer slots (the op table types them) */
+static glia_status op_gather_rows(const glia_op *op, REAL *const t[8])
+{
+    const int32_t *idx = (const int32_t *)(const void *)t[1];
+    size_t w = op->p.gather.w;
+    for (size_t i = 0; i < op->p.gather.n; i++)
+        for (size_t c = 0; c < w; c++)
+            t[2][i * w + c] = t[0][(size_t)idx[i] * w + c];
+    return GLIA_STATUS_OK;
+}
+
+static glia_status op_gather_rows_bwd(const glia_op *op, REAL *const t[8])
+{
+    const int32_t *order = (const int32_t *)(const void *)t[1], *start = (const int32_t *)(const void *)t[2];
+    size_t w = op->p.gather.w;
+    for (size_t r = 0; r < op->p.gather.rows; r++)
+        for (size_t c = 0; c < w; c++) {
+            double sum = 0;
+            for (int32_t j = start[r]; j < start[r + 1]; j++)
+                sum += (double)t[0][(size_t)order[j] * w + c];
+            t[3][r * w + c] = (REAL)sum;
+        }
+    return GLIA_STATUS_OK;
+}
+
 static glia_status op_axpbyz(const glia_op *op, REAL *const t[8])
 {
     double a = op->p.axpbyz.a, b = op->p.axpbyz.b;

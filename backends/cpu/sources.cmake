@@ -3,6 +3,7 @@ set(GLIA_CPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cpu_pool.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_elementwise.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_copy.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_gather.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_gemm.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_conv.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_winograd.c

@@ -9,6 +9,8 @@ static const struct {
     [GLIA_CLK_FILL] = {GLIA_CL_PROG_ELEMENTWISE, "fill"},
     [GLIA_CLK_COPY2D] = {GLIA_CL_PROG_ELEMENTWISE, "copy2d"},
     [GLIA_CLK_COPY_ND] = {GLIA_CL_PROG_ELEMENTWISE, "copy_nd"},
+    [GLIA_CLK_GATHER] = {GLIA_CL_PROG_ELEMENTWISE, "gather_rows"},
+    [GLIA_CLK_GATHER_BWD] = {GLIA_CL_PROG_ELEMENTWISE, "gather_rows_bwd"},
     [GLIA_CLK_SCALE2D] = {GLIA_CL_PROG_ELEMENTWISE, "scale2d"},
     [GLIA_CLK_AXPBYZ] = {GLIA_CL_PROG_ELEMENTWISE, "axpbyz"},
     [GLIA_CLK_BINARY] = {GLIA_CL_PROG_ELEMENTWISE, "binary"},

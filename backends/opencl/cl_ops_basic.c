@@ -84,6 +84,18 @@ static glia_status copy_nd(glia_bctx *ctx, const glia_op *op)
                   ((glia_clarg){sizeof ds, &ds}), GLIA_KA_F32(d->beta));
 }
 
+static glia_status gather(glia_bctx *ctx, const glia_op *op)
+{
+    size_t n = op->p.gather.n, w = op->p.gather.w, rows = op->p.gather.rows;
+    uint64_t most = (uint64_t)(n > rows + 1 ? n : rows + 1) * w;
+    glia_status s = glia_cl_check_u32(most, "gather_rows");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (op->kind == GLIA_OP_GATHER_ROWS)
+        return LAUNCH(GLIA_CLK_GATHER, n * w, V(0), V(1), V(2), GLIA_KA_U32(n), GLIA_KA_U32(w));
+    return LAUNCH(GLIA_CLK_GATHER_BWD, rows * w, V(0), V(1), V(2), V(3), GLIA_KA_U32(rows), GLIA_KA_U32(w));
+}
+
 static glia_status abc_op(glia_bctx *ctx, const glia_op *op, glia_cl_kern k, size_t a, size_t b,
                           size_t c)
 {
@@ -142,6 +154,9 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
                       GLIA_KA_I32(op->t[1].buf != NULL));
     case GLIA_OP_COPY_ND:
         return copy_nd(ctx, op);
+    case GLIA_OP_GATHER_ROWS:
+    case GLIA_OP_GATHER_ROWS_BWD:
+        return gather(ctx, op);
     case GLIA_OP_AXPBYZ:
         return LAUNCH(GLIA_CLK_AXPBYZ, op->p.axpbyz.n, V(0), GLIA_KA_OPT(op->t[1], op->t[0]),
                       V(2), GLIA_KA_U64(op->p.axpbyz.n), GLIA_KA_F32(op->p.axpbyz.a),

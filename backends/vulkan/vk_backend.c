@@ -250,6 +250,10 @@ static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_ARGMAX:
         s = glia_vk_run_channel(ctx, op);
         break;
+    case GLIA_OP_GATHER_ROWS:
+    case GLIA_OP_GATHER_ROWS_BWD:
+        s = glia_vk_run_gather(ctx, op);
+        break;
     case GLIA_OP_MAXPOOL_FWD:
     case GLIA_OP_MAXPOOL_BWD:
     case GLIA_OP_UPSAMPLE_FWD:

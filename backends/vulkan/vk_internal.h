@@ -299,6 +299,7 @@ void glia_vk_chanwise(glia_bctx *ctx, vkb_dispatch *d, uint32_t mode, size_t a, 
 glia_status glia_vk_run_elementwise(glia_bctx *ctx, const glia_op *op);
 glia_status glia_vk_run_channel(glia_bctx *ctx, const glia_op *op);
 glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op);
+glia_status glia_vk_run_gather(glia_bctx *ctx, const glia_op *op);
 /* INTERNAL error for a kind that reached a runner that does not handle it. */
 glia_status glia_vk_misrouted(const glia_op *op);
 glia_status glia_vk_run_reduce(glia_bctx *ctx, const glia_op *op);

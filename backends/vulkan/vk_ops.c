@@ -230,6 +230,40 @@ static glia_status copy_nd(glia_bctx *ctx, const glia_op *op)
     return glia_vk_dispatch(ctx, &d);
 }
 
+/* ---- row gather (gather.comp) --------------------------------------------- */
+glia_status glia_vk_run_gather(glia_bctx *ctx, const glia_op *op)
+{
+    size_t n = op->p.gather.n, w = op->p.gather.w, rows = op->p.gather.rows;
+    int fwd = op->kind == GLIA_OP_GATHER_ROWS;
+    size_t items = (fwd ? n : rows) * w;
+    glia_status s = glia_vk_check_elems((uint64_t)(n > rows + 1 ? n : rows + 1) * w, "a row gather");
+    if (s != GLIA_STATUS_OK || items == 0)
+        return s;
+    vkb_dispatch d;
+    glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_GATHER, fwd ? GA_FWD : GA_BWD, items);
+    d.nspec = 2;
+    /* the backward's inner loop runs up to max_run times per item */
+    if (!fwd && (s = glia_vk_check_loop(ctx, strides(&d, items) * (op->p.gather.max_run + 2), "a row gather backward")) !=
+                    GLIA_STATUS_OK)
+        return s;
+    d.nb = GA_NB;
+    const glia_bview *t = op->t;
+    if (fwd) {
+        use(&d, 0, t[0], rows * w, 0);
+        use(&d, 1, t[1], n, 0);
+        use(&d, 3, t[2], n * w, 1);
+    } else {
+        use(&d, 0, t[0], n * w, 0);
+        use(&d, 1, t[1], n, 0);
+        use(&d, 2, t[2], rows + 1, 0);
+        use(&d, 3, t[3], rows * w, 1);
+    }
+    d.pc[GA_N] = (uint32_t)n;
+    d.pc[GA_W] = (uint32_t)w;
+    d.pc[GA_ROWS] = (uint32_t)rows;
+    return glia_vk_dispatch(ctx, &d);
+}
+
 /* ---- per-channel elementwise on x[A,B,C] (chanwise.comp) ------------------- */
 void glia_vk_chanwise(glia_bctx *ctx, vkb_dispatch *d, uint32_t mode, size_t a, size_t b, size_t c)
 {

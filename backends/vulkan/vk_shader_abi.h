@@ -54,6 +54,15 @@
 #define CN_SSTRIDE 11      /* 6 words */
 #define CN_DSTRIDE 17      /* 6 words */
 
+/* gather.comp: spec 1 = mode; forward b0 = table, b1 = idx, b3 = y (b2 unused);
+ * backward b0 = dy, b1 = order, b2 = start, b3 = dtable */
+#define GA_NB 4
+#define GA_N 4
+#define GA_W 5
+#define GA_ROWS 6
+#define GA_FWD 0
+#define GA_BWD 1
+
 /* chanwise.comp: x[A,B,C] with a per-channel (b) operand; bindings = op slots;
  * work-group rows walk the A*B planes. spec 1 = mode */
 #define CW_NB 8

@@ -68,6 +68,10 @@ glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **
 /* y = x + b, b broadcast to x's shape (NumPy rules: b aligned to x's last axes,
  * each of b's axes 1 or x's size): attention's bias and mask addition. */
 glia_status glia_add_broadcast(glia_tensor *x, glia_tensor *b, glia_tensor **out);
+/* y[i,:] = table[idx[i],:] for a table [rows, width] and n host indices in
+ * [0, rows): window attention's relative position bias. Gradients flow to the
+ * table, summed per row in a fixed order (deterministic on every backend). */
+glia_status glia_gather_rows(glia_tensor *table, const int32_t *idx, int64_t n, glia_tensor **out);
 /* glia_cat along channels (dimension 1). */
 glia_status glia_concat(glia_tensor *const *xs, int count, glia_tensor **out);
 /* glia_slice of channels [start, start+count). */

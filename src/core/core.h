@@ -48,6 +48,7 @@ typedef union glia_node_params {
     struct { int perm[GLIA_MAX_DIMS]; } permute;
     struct { int axis; int64_t start; } slice;         /* also cat: start unused */
     struct { int axis; int64_t shift; } roll;
+    struct { size_t n, w, rows, max_run; } gather;     /* saved: the inverse index (order, start) */
 } glia_node_params;
 
 /* glia_node.gradonly bit of out; bits 0..3 are in[0..3]. */
