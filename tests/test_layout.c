@@ -194,6 +194,27 @@ static void check_softmax_axis(int nd, const int64_t *shape, int axis, uint64_t 
     glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want), free(got);
 }
 
+/* x[..., start::step, ...] along axis, length elements */
+static void check_slice_step(int nd, const int64_t *shape, int axis, int64_t start, int64_t len, int64_t step,
+                             uint64_t seed)
+{
+    float *x;
+    glia_tensor *tx = random_tensor(nd, shape, seed, &x), *ty = NULL;
+    int64_t ys[MAXD], idx[MAXD];
+    memcpy(ys, shape, (size_t)nd * sizeof *ys);
+    ys[axis] = len;
+    int64_t n = numel(nd, ys);
+    float *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, nd, ys, idx);
+        idx[axis] = start + idx[axis] * step;
+        want[i] = x[ravel(nd, shape, idx)];
+    }
+    assert_int_equal(glia_slice_step(tx, axis, start, len, step, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, nd, ys, want, "slice with a step");
+    glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want);
+}
+
 static void check_gather(int64_t rows, int64_t w, int64_t n, uint64_t seed)
 {
     float *t;
@@ -238,6 +259,8 @@ static void test_ops_1d_to_6d(void **state)
     check_softmax_axis(4, (int64_t[]){2, 3, 5, 49}, 3, 19);
     check_softmax_axis(3, (int64_t[]){3, 7, 4}, 1, 20);
     check_softmax_axis(2, (int64_t[]){11, 5}, 0, 21);
+    check_slice_step(5, (int64_t[]){2, 4, 6, 4, 3}, 2, 1, 3, 2, 24);   /* patch merging: odd rows */
+    check_slice_step(3, (int64_t[]){3, 10, 2}, 1, 0, 4, 3, 25);
     check_gather(169, 3, 2401, 22);   /* 2-D windows of 7^2 */
     check_gather(5, 4, 3, 23);
 }
@@ -304,6 +327,8 @@ static void test_rejections(void **state)
     assert_true(strstr(glia_last_error(), "broadcast") != NULL);
     assert_int_equal(glia_add_broadcast(t, NULL, &y), GLIA_STATUS_INVALID_ARGUMENT);
     assert_int_equal(glia_softmax_axis(t, 3, &y), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_slice_step(t, 2, 1, 2, 3, &y), GLIA_STATUS_INVALID_ARGUMENT);   /* 1, 4: past 4 */
+    assert_int_equal(glia_slice_step(t, 2, 0, 1, 0, &y), GLIA_STATUS_INVALID_ARGUMENT);
     assert_null(y);
     glia_tensor_free(t), glia_tensor_free(u);
     /* no backend has int32 ReLU: UNSUPPORTED, never a wrong result */

@@ -61,6 +61,10 @@ glia_status glia_upsample_nearest(glia_tensor *x, const int *scale, glia_tensor 
 glia_status glia_permute(glia_tensor *x, const int *perm, glia_tensor **out);
 /* Elements [start, start+length) of x along axis (x.narrow(axis, start, length)). */
 glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, glia_tensor **out);
+/* length elements start, start+step, ... along axis (x[..., start::step] cut to
+ * length): the even/odd voxels of patch merging. */
+glia_status glia_slice_step(glia_tensor *x, int axis, int64_t start, int64_t length, int64_t step,
+                            glia_tensor **out);
 /* Cyclic shift along axis, y[i] = x[(i - shift) mod n] (torch.roll(x, shift, axis)). */
 glia_status glia_roll(glia_tensor *x, int axis, int64_t shift, glia_tensor **out);
 /* Concatenate 1 to 4 tensors along axis; the other dimensions must agree. */

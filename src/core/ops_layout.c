@@ -179,31 +179,40 @@ glia_status glia_permute(glia_tensor *x, const int *perm, glia_tensor **out)
 
 /* ---- slice and concatenation ------------------------------------------------ */
 
-/* Copy the block of `a` (all of it) to or from positions [start, start+len) of
- * axis `axis` of the bigger tensor `b`: into b if to_b, else out of b into a. */
-static glia_status block_copy(glia_tensor *a, glia_tensor *b, int axis, int64_t start, int to_b, float beta)
+/* Copy the block of `a` (all of it) to or from positions start, start+step,
+ * ... of axis `axis` of the bigger tensor `b`: into b if to_b, else out of b
+ * into a. */
+static glia_status block_copy_step(glia_tensor *a, glia_tensor *b, int axis, int64_t start, int64_t step, int to_b,
+                                   float beta)
 {
     int64_t as[GLIA_MAX_DIMS], bs[GLIA_MAX_DIMS];
     glia_contiguous_strides(a->ndim, a->shape, as);
     glia_contiguous_strides(b->ndim, b->shape, bs);
     size_t boff = (size_t)(start * bs[axis]);
+    bs[axis] *= step;
     if (to_b)
         return glia_copy_region(a, 0, as, b, boff, bs, a->ndim, a->shape, beta);
     return glia_copy_region(b, boff, bs, a, 0, as, a->ndim, a->shape, beta);
+}
+
+static glia_status block_copy(glia_tensor *a, glia_tensor *b, int axis, int64_t start, int to_b, float beta)
+{
+    return block_copy_step(a, b, axis, start, 1, to_b, beta);
 }
 
 static glia_status slice_backward(glia_node *nd, glia_tensor *g)
 {
     glia_tensor *x = nd->in[0], *gx = NULL;
     glia_status s = glia_tensor_zeros(x->dev, x->ndim, x->shape, &gx);
-    if (s == GLIA_STATUS_OK &&
-        (s = block_copy(g, gx, nd->p.slice.axis, nd->p.slice.start, 1, 0.0f)) == GLIA_STATUS_OK)
+    if (s == GLIA_STATUS_OK && (s = block_copy_step(g, gx, nd->p.slice.axis, nd->p.slice.start, nd->p.slice.step, 1,
+                                                    0.0f)) == GLIA_STATUS_OK)
         s = glia_grad_accum(x, gx);
     glia_tensor_free(gx);
     return s;
 }
 
-glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, glia_tensor **out)
+glia_status glia_slice_step(glia_tensor *x, int axis, int64_t start, int64_t length, int64_t step,
+                            glia_tensor **out)
 {
     glia_status s;
     if ((s = start_op(x, "glia_slice", out)) != GLIA_STATUS_OK)
@@ -211,24 +220,33 @@ glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, 
     int a = norm_axis(axis, x->ndim);
     if (a < 0)
         return bad_axis("glia_slice", axis, x);
-    if (start < 0 || length < 1 || start > x->shape[a] - length)
+    if (step < 1 || step > x->shape[a])
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_slice: step %lld (1 to %lld allowed)", (long long)step,
+                           (long long)x->shape[a]);
+    if (start < 0 || length < 1 || start >= x->shape[a] || length - 1 > (x->shape[a] - 1 - start) / step)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                           "glia_slice: %lld element(s) from %lld out of range for axis %d%s of length %lld",
-                           (long long)length, (long long)start, a, a == 1 ? " (channels)" : "",
+                           "glia_slice: %lld element(s) from %lld by %lld out of range for axis %d%s of length %lld",
+                           (long long)length, (long long)start, (long long)step, a, a == 1 ? " (channels)" : "",
                            (long long)x->shape[a]);
     int64_t shape[GLIA_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[a] = length;
     if ((s = glia_tensor_empty(x->dev, x->ndim, shape, out)) != GLIA_STATUS_OK)
         return s;
-    if ((s = block_copy(*out, x, a, start, 0, 0.0f)) != GLIA_STATUS_OK)
+    if ((s = block_copy_step(*out, x, a, start, step, 0, 0.0f)) != GLIA_STATUS_OK)
         return glia_out_fail(s, out);
     glia_node *nd;
     if ((s = record(slice_backward, &x, 1, out, &nd)) == GLIA_STATUS_OK && nd) {
         nd->p.slice.axis = a;
         nd->p.slice.start = start;
+        nd->p.slice.step = step;
     }
     return s;
+}
+
+glia_status glia_slice(glia_tensor *x, int axis, int64_t start, int64_t length, glia_tensor **out)
+{
+    return glia_slice_step(x, axis, start, length, 1, out);
 }
 
 glia_status glia_slice_channels(glia_tensor *x, int64_t start, int64_t count, glia_tensor **out)
