@@ -398,36 +398,16 @@ static void check_relu_nan(void)
     glia_tensor_free(r);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    dev = gt_open_backend(backend_name);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (dev)
-        assert_int_equal(glia_device_close(dev), GLIA_STATUS_OK);
-    return 0;
-}
-
 static void run_or_skip(void **state)
 {
-    if (!dev) {
-        if (gt_backend_required(backend_name))
-            fail_msg("backend %s is required (GLIA_REQUIRE_BACKENDS) but has no usable device: %s", backend_name,
-                     glia_last_error());
-        skip();
-    }
+    dev = gt_backend_device(state);
     test_all_cases(state);
     check_relu_nan();
 }
 
 int main(int argc, char **argv)
 {
-    backend_name = argc > 1 ? argv[1] : "cpu";
+    backend_name = gt_backend_name = argc > 1 ? argv[1] : "cpu";
     const struct CMUnitTest tests[] = {cmocka_unit_test(run_or_skip)};
-    return cmocka_run_group_tests_name(backend_name, tests, setup, teardown);
+    return cmocka_run_group_tests_name(backend_name, tests, gt_backend_open, gt_backend_close);
 }

@@ -342,42 +342,17 @@ static void test_rejections(void **state)
     glia_tensor_free(ti);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    dev = gt_open_backend(backend_name);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (dev)
-        assert_int_equal(glia_device_close(dev), GLIA_STATUS_OK);
-    return 0;
-}
-
-static void need_device(void)
-{
-    if (!dev) {
-        if (gt_backend_required(backend_name))
-            fail_msg("backend %s is required (GLIA_REQUIRE_BACKENDS) but has no usable device: %s", backend_name,
-                     glia_last_error());
-        skip();
-    }
-}
-
-static void run_ops(void **state) { need_device(); test_ops_1d_to_6d(state); }
-static void run_swin(void **state) { need_device(); test_swin_compositions(state); }
-static void run_rejections(void **state) { need_device(); test_rejections(state); }
+static void run_ops(void **state) { dev = gt_backend_device(state), test_ops_1d_to_6d(state); }
+static void run_swin(void **state) { dev = gt_backend_device(state), test_swin_compositions(state); }
+static void run_rejections(void **state) { dev = gt_backend_device(state), test_rejections(state); }
 
 int main(int argc, char **argv)
 {
-    backend_name = argc > 1 ? argv[1] : "cpu";
+    backend_name = gt_backend_name = argc > 1 ? argv[1] : "cpu";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(run_ops),
         cmocka_unit_test(run_swin),
         cmocka_unit_test(run_rejections),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup, teardown);
+    return cmocka_run_group_tests_name(backend_name, tests, gt_backend_open, gt_backend_close);
 }

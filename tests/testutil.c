@@ -1,8 +1,13 @@
 /* Shared helpers of the test programs. */
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
+#include "glia/glia.h"
 #include "testutil.h"
 
 #define NERR_BODY                                                   \
@@ -93,11 +98,32 @@ int gt_close_cpu(void **state)
     return rc;
 }
 
-struct glia_device *gt_open_backend(const char *backend)
+const char *gt_backend_name = "cpu";
+
+int gt_backend_open(void **state)
 {
     glia_device_options o = {.cache_dir = gt_cache_dir()};
     char name[32];
-    snprintf(name, sizeof name, "%s%s", backend, strcmp(backend, "cpu") ? ":0" : "");
+    snprintf(name, sizeof name, "%s%s", gt_backend_name, strcmp(gt_backend_name, "cpu") ? ":0" : "");
     glia_device *d = NULL;
-    return glia_device_open(name, &o, &d) == GLIA_STATUS_OK ? d : NULL;
+    *state = glia_device_open(name, &o, &d) == GLIA_STATUS_OK ? d : NULL;
+    return 0;
+}
+
+int gt_backend_close(void **state)
+{
+    if (*state)
+        assert_int_equal(glia_device_close(*state), GLIA_STATUS_OK);
+    return 0;
+}
+
+struct glia_device *gt_backend_device(void **state)
+{
+    if (!*state) {
+        if (gt_backend_required(gt_backend_name))
+            fail_msg("backend %s is required (GLIA_REQUIRE_BACKENDS) but has no usable device: %s", gt_backend_name,
+                     glia_last_error());
+        skip();
+    }
+    return *state;
 }

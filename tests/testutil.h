@@ -19,9 +19,15 @@ const glia_backend *gt_backend(const char *name);
 int gt_backend_required(const char *name);
 /* Directory for on-disk caches during tests (GLIA_TEST_CACHE_DIR), or NULL. */
 const char *gt_cache_dir(void);
-/* Open device 0 of the named backend ("cpu", "opencl", "vulkan") with the
- * test cache directory; NULL (message in glia_last_error) if there is none. */
-struct glia_device *gt_open_backend(const char *backend);
+/* Group fixtures of the per-backend tests: the group state is device 0 of
+ * backend gt_backend_name ("cpu", "opencl", "vulkan"), opened with the test
+ * cache directory, or NULL if it has none. */
+extern const char *gt_backend_name;
+int gt_backend_open(void **state);
+int gt_backend_close(void **state);
+/* The group's device; skips the test if there is none, and fails it instead
+ * when GLIA_REQUIRE_BACKENDS names the backend. */
+struct glia_device *gt_backend_device(void **state);
 
 
 
