@@ -127,6 +127,21 @@ static glia_status f_cat_first(glia_tensor **in, glia_tensor **out) { return gli
 static glia_status f_softmax_last(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], -1, out); }
 static glia_status f_softmax_mid(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], 2, out); }
 static glia_status f_add_bcast(glia_tensor **in, glia_tensor **out) { return glia_add_broadcast(in[0], in[1], out); }
+static glia_status f_linear(glia_tensor **in, glia_tensor **out) { return glia_linear(in[0], in[1], in[2], out); }
+static glia_status f_linear_nobias(glia_tensor **in, glia_tensor **out) { return glia_linear(in[0], in[1], NULL, out); }
+/* 6 slices of in[0] joined in reverse order: a cat of more than 4 inputs */
+static glia_status f_cat6_reversed(glia_tensor **in, glia_tensor **out)
+{
+    glia_tensor *part[6] = {0};
+    glia_status s = GLIA_STATUS_OK;
+    for (int i = 0; i < 6 && s == GLIA_STATUS_OK; i++)
+        s = glia_slice(in[0], 1, 5 - i, 1, &part[i]);
+    if (s == GLIA_STATUS_OK)
+        s = glia_cat(part, 6, 1, out);
+    for (int i = 0; i < 6; i++)
+        glia_tensor_free(part[i]);
+    return s;
+}
 /* rows 0..4 of a 5-row table, some repeated, one unused (row 3) */
 static glia_status f_gather(glia_tensor **in, glia_tensor **out)
 {
@@ -217,6 +232,9 @@ static const gcase cases[] = {
     {"softmax axis 2 of 5", f_softmax_mid, 1, {5}, {S5(2, 2, 3, 2, 3)}, {F_GRAD}},
     {"add broadcast bias", f_add_bcast, 2, {4, 3}, {S4(4, 3, 5, 5), {3, 5, 5}}, {F_GRAD, F_GRAD}},
     {"gather rows", f_gather, 1, {2}, {{5, 3}}, {F_GRAD}},
+    {"linear 3d", f_linear, 3, {3, 2, 1}, {{2, 3, 5}, {4, 5}, {4}}, {F_GRAD, F_GRAD, F_GRAD}},
+    {"linear no bias", f_linear_nobias, 2, {2, 2}, {{7, 3}, {2, 3}}, {F_GRAD, F_GRAD}},
+    {"cat of 6", f_cat6_reversed, 1, {3}, {{2, 6, 3}}, {F_GRAD}},
     {"add broadcast mask", f_add_bcast, 2, {5, 5}, {S5(2, 3, 2, 4, 4), S5(1, 3, 1, 4, 4)}, {F_GRAD, F_GRAD}},
     {"add", f_add, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},
     {"sub", f_sub, 2, {3, 3}, {{3, 4, 5}, {3, 4, 5}}, {F_GRAD, F_GRAD}},

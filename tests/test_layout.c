@@ -215,6 +215,40 @@ static void check_slice_step(int nd, const int64_t *shape, int axis, int64_t sta
     glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want);
 }
 
+/* glia_cat of six inputs (more than an autograd node holds) and glia_linear */
+static void check_cat6_linear(void)
+{
+    float *x[6], *w, *b;
+    glia_tensor *t[6], *ty = NULL, *tw, *tb, *tl = NULL;
+    for (int i = 0; i < 6; i++)
+        t[i] = random_tensor(2, (int64_t[]){3, i + 1}, 40 + (uint64_t)i, &x[i]);
+    float want[3 * 21];
+    for (int r = 0, at = 0; r < 3; r++)
+        for (int i = 0; i < 6; i++)
+            for (int c = 0; c <= i; c++)
+                want[at++] = x[i][r * (i + 1) + c];
+    assert_int_equal(glia_cat(t, 6, -1, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, 2, (int64_t[]){3, 21}, want, "cat of 6");
+    tw = random_tensor(2, (int64_t[]){4, 21}, 50, &w);
+    tb = random_tensor(1, (int64_t[]){4}, 51, &b);
+    float got[12], yl[12];
+    for (int r = 0; r < 3; r++)
+        for (int o = 0; o < 4; o++) {
+            double acc = b[o];
+            for (int k = 0; k < 21; k++)
+                acc += (double)want[r * 21 + k] * w[o * 21 + k];
+            yl[r * 4 + o] = (float)acc;
+        }
+    assert_int_equal(glia_linear(ty, tw, tb, &tl), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_read(tl, got, 12), GLIA_STATUS_OK);
+    double e = gt_nerr(got, yl, 12);
+    if (!(e <= 1e-6))
+        fail_msg("linear on %s: normalised error %g", backend_name, e);
+    for (int i = 0; i < 6; i++)
+        glia_tensor_free(t[i]), free(x[i]);
+    glia_tensor_free(ty), glia_tensor_free(tw), glia_tensor_free(tb), glia_tensor_free(tl), free(w), free(b);
+}
+
 static void check_gather(int64_t rows, int64_t w, int64_t n, uint64_t seed)
 {
     float *t;
@@ -263,6 +297,7 @@ static void test_ops_1d_to_6d(void **state)
     check_slice_step(3, (int64_t[]){3, 10, 2}, 1, 0, 4, 3, 25);
     check_gather(169, 3, 2401, 22);   /* 2-D windows of 7^2 */
     check_gather(5, 4, 3, 23);
+    check_cat6_linear();
 }
 
 /* MONAI's 3-D window partition of x (B, D, H, W, C) with window ws is

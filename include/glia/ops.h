@@ -67,7 +67,7 @@ glia_status glia_slice_step(glia_tensor *x, int axis, int64_t start, int64_t len
                             glia_tensor **out);
 /* Cyclic shift along axis, y[i] = x[(i - shift) mod n] (torch.roll(x, shift, axis)). */
 glia_status glia_roll(glia_tensor *x, int axis, int64_t shift, glia_tensor **out);
-/* Concatenate 1 to 4 tensors along axis; the other dimensions must agree. */
+/* Concatenate 1 to 64 tensors along axis; the other dimensions must agree. */
 glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **out);
 /* y = x + b, b broadcast to x's shape (NumPy rules: b aligned to x's last axes,
  * each of b's axes 1 or x's size): attention's bias and mask addition. */
@@ -98,6 +98,9 @@ glia_status glia_mean(glia_tensor *x, glia_tensor **out);
  * a: [B,]M,K (or K,M if trans_a), b: [B,]K,N (or N,K if trans_b) -> [B,]M,N. */
 glia_status glia_matmul(glia_tensor *a, glia_tensor *b, int trans_a, int trans_b,
                         glia_tensor **out);
+/* nn.Linear over the last axis: y[..., o] = sum_i x[..., i] w[o, i] + b[o]
+ * (weight [out, in], bias [out] or NULL). */
+glia_status glia_linear(glia_tensor *x, glia_tensor *w, glia_tensor *b, glia_tensor **out);
 
 /* Not differentiable: index of the largest channel (N,1,spatial...) as float,
  * and x > threshold as 0/1. */

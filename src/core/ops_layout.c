@@ -179,6 +179,8 @@ glia_status glia_permute(glia_tensor *x, const int *perm, glia_tensor **out)
 
 /* ---- slice and concatenation ------------------------------------------------ */
 
+#define GLIA_CAT_MAX 64
+
 /* Copy the block of `a` (all of it) to or from positions start, start+step,
  * ... of axis `axis` of the bigger tensor `b`: into b if to_b, else out of b
  * into a. */
@@ -284,8 +286,8 @@ glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **
     *out = NULL;
     if (!xs)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_cat: the tensor list is NULL");
-    if (count < 1 || count > 4)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_cat: %d tensors (1 to 4 allowed)", count);
+    if (count < 1 || count > GLIA_CAT_MAX)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_cat: %d tensors (1 to %d allowed)", count, GLIA_CAT_MAX);
     if ((s = glia_check_tensor(xs[0], "glia_cat: input")) != GLIA_STATUS_OK)
         return s;
     int a = norm_axis(axis, xs[0]->ndim);
@@ -306,6 +308,16 @@ glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **
                                glia_shape_str(xs[i], sa, sizeof sa), glia_shape_str(xs[0], sb, sizeof sb), a);
         }
         total += xs[i]->shape[a];
+    }
+    if (count > 4) {
+        /* a node holds 4 inputs: join the halves (patch merging cats 8) */
+        glia_tensor *half[2] = {NULL, NULL};
+        if ((s = glia_cat(xs, count / 2, a, &half[0])) == GLIA_STATUS_OK &&
+            (s = glia_cat(xs + count / 2, count - count / 2, a, &half[1])) == GLIA_STATUS_OK)
+            s = glia_cat(half, 2, a, out);
+        glia_tensor_free(half[0]);
+        glia_tensor_free(half[1]);
+        return s;
     }
     int64_t shape[GLIA_MAX_DIMS];
     memcpy(shape, xs[0]->shape, sizeof shape);
