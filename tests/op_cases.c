@@ -136,6 +136,13 @@ const gt_op_case gt_op_cases[] = {
     {.name = "relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_RELU, 0, 0}}, .coarse = 1},
     {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 3},
     {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 5},
+    /* MONAI's slope 0.01 and a larger one; coarse data hits y == 0 exactly */
+    {.name = "leaky_relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.01f, 0}}, .off = 1},
+    {.name = "leaky_relu_large_alias", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .alias_out = 2, .alias_in = 0},
+    {.name = "leaky_relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .coarse = 1},
+    {.name = "leaky_relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.01f, 0}}, .off = 3},
+    {.name = "leaky_relu_large", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}},
+    {.name = "leaky_relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .coarse = 1},
     /* ---- BROADCAST, REDUCE over [A, B, C] ---- */
     {.name = "3x7x13", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {3, 7, 13, 1.0f, 0.0f}}},
     {.name = "beta_off", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {2, 5, 11, 0.5f, 1.0f}}, .off = 4},

@@ -260,7 +260,9 @@ static void check_unary(glia_unary_mode mode, const char *what)
     for (int i = 0; i < N; i++)   /* keep ReLU's kink far from the differences */
         if (fabs(x[i]) < 0.05)
             x[i] += x[i] < 0 ? -0.1 : 0.1;
-    fwd f = {.op = {.kind = GLIA_OP_UNARY, .p.unary = {N, mode, 0, 0}}, .t = {x, y}, .out = 1,
+    /* a: LEAKY_RELU's slope (not 0, which would hide a missing factor); the
+     * other modes with a backward have no parameter and ignore it */
+    fwd f = {.op = {.kind = GLIA_OP_UNARY, .p.unary = {N, mode, 0.2f, 0}}, .t = {x, y}, .out = 1,
              .nout = N, .w = wy};
     fwd_loss(&f);
     glia_op bwd = {.kind = GLIA_OP_UNARY_BWD, .p.unary = f.op.p.unary};
@@ -282,7 +284,7 @@ static void test_unary(void **state)
             checked++;
         }
     }
-    assert_true(checked >= 3);   /* relu, sigmoid, gelu at least */
+    assert_true(checked >= 4);   /* relu, sigmoid, gelu, leaky relu at least */
 }
 
 static void test_softmax(void **state)

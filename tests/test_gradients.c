@@ -92,6 +92,7 @@ static glia_status f_bn_eval(glia_tensor **in, glia_tensor **out)
 static glia_status f_relu(glia_tensor **in, glia_tensor **out) { return glia_relu(in[0], out); }
 static glia_status f_sigmoid(glia_tensor **in, glia_tensor **out) { return glia_sigmoid(in[0], out); }
 static glia_status f_gelu(glia_tensor **in, glia_tensor **out) { return glia_gelu(in[0], out); }
+static glia_status f_leaky_relu(glia_tensor **in, glia_tensor **out) { return glia_leaky_relu(in[0], 0.2f, out); }
 static glia_status f_softmax(glia_tensor **in, glia_tensor **out) { return glia_softmax(in[0], out); }
 static glia_status f_pool2(glia_tensor **in, glia_tensor **out)
 {
@@ -185,6 +186,7 @@ static const gcase cases[] = {
     {"relu", f_relu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD | F_AWAY}},
     {"sigmoid", f_sigmoid, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD}},
     {"gelu", f_gelu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD}},
+    {"leaky_relu", f_leaky_relu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD | F_AWAY}},
     {"softmax", f_softmax, 1, {4}, {S4(2, 4, 3, 3)}, {F_GRAD}},
     {"maxpool2d k2", f_pool2, 1, {4}, {S4(2, 3, 6, 7)}, {F_GRAD | F_GRID}},
     {"maxpool3d k2", f_pool2, 1, {5}, {S5(1, 2, 4, 5, 4)}, {F_GRAD | F_GRID}},

@@ -79,6 +79,7 @@ static uint32_t ew_unary(glia_unary_mode m, int bwd)
     case GLIA_UNARY_SIGMOID: return bwd ? EW_SIGMOID_BWD : EW_SIGMOID;
     case GLIA_UNARY_THRESHOLD: return EW_THRESHOLD;
     case GLIA_UNARY_GELU: return bwd ? EW_GELU_BWD : EW_GELU;
+    case GLIA_UNARY_LEAKY_RELU: return bwd ? EW_LEAKY_RELU_BWD : EW_LEAKY_RELU;
     case GLIA_UNARY_COUNT_: break;
     }
     return EW_THRESHOLD;

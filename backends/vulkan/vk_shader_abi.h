@@ -29,6 +29,8 @@
 #define EW_BCE_BWD 11      /* b0 = x, b1 = t, b2 = g, b3 = dx; a = scale */
 #define EW_GELU 12         /* b0 = x, b1 = y */
 #define EW_GELU_BWD 13     /* b0 = x, b1 = dy, b2 = dx */
+#define EW_LEAKY_RELU 14   /* b0 = x, b1 = y; a = slope */
+#define EW_LEAKY_RELU_BWD 15 /* b0 = y, b1 = dy, b2 = dx; a = slope */
 
 /* optim.comp: 1-D, bindings as the op's slots; spec 1 = mode */
 #define OP_NB 4

@@ -43,6 +43,8 @@ glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
 /* GELU, the exact form x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)) (PyTorch's
  * approximate='none', MONAI's default). */
 glia_status glia_gelu(glia_tensor *x, glia_tensor **out);
+/* LeakyReLU: y = x > 0 ? x : slope * x, slope > 0 (MONAI uses 0.01). */
+glia_status glia_leaky_relu(glia_tensor *x, float slope, glia_tensor **out);
 /* Softmax over the channel axis (dimension 1). */
 glia_status glia_softmax(glia_tensor *x, glia_tensor **out);
 
