@@ -136,6 +136,9 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BN_BWD:
     case GLIA_OP_DICE_SUMS:
         return glia_cl_run_reduce(ctx, op);
+    case GLIA_OP_LN_FWD:
+    case GLIA_OP_LN_BWD:
+        return glia_cl_run_layernorm(ctx, op);
     case GLIA_OP_FILL:
         return LAUNCH(GLIA_CLK_FILL, op->p.fill.n, V(0), GLIA_KA_U64(op->p.fill.n),
                       GLIA_KA_F32(op->p.fill.value), GLIA_KA_OPT(op->t[1], op->t[0]),

@@ -97,6 +97,22 @@
 #define RD_PASS_PARTIAL 1  /* partial sums of each chunk */
 #define RD_PASS_FINAL 2    /* sum the partials and finish */
 
+/* layernorm.comp: x[R,C], bindings = op slots (LN_BWD's partial-sum pass binds
+ * its workspace at 5); spec 1 = mode. Row modes run one work-group per row. */
+#define LN_NB 8
+#define LN_ROWS 8
+#define LN_COLS 9
+#define LN_EPS 10
+#define LN_FLAGS 11
+#define LN_CHUNK 12        /* rows per chunk of the partial-sum pass */
+#define LN_K 13            /* chunks */
+#define LN_HAS_1 1u        /* LN_FWD, LN_BWD_DX: gamma bound; LN_PARAM_FINAL: dgamma */
+#define LN_HAS_2 2u        /* LN_FWD: beta bound; LN_PARAM_FINAL: dbeta */
+#define LN_FWD 0           /* op slots of LN_FWD */
+#define LN_BWD_DX 1        /* op slots of LN_BWD (dx) */
+#define LN_PARAM_PART 2    /* b0 = x, b2 = dy, b3 = mean, b4 = invstd, b5 = partial sums */
+#define LN_PARAM_FINAL 3   /* b5 = partial sums, b6 = dgamma, b7 = dbeta */
+
 /* channel.comp: per (n, s) over the C channels of x[N,C,S]; spec 1 = mode */
 #define CH_NB 4
 #define CH_N 4
