@@ -411,6 +411,32 @@ static void test_batch_norm(void **state)
     finish();
 }
 
+static void test_layer_norm(void **state)
+{
+    fx *f = *state;
+    glia_device *d = f->dev;
+    glia_tensor *x = mk(d, "2x3x5"), *g = mk(d, "5"), *be = mk(d, "5"), *g3 = mk(d, "3"), *g2d = mk(d, "1x5");
+    glia_tensor *gfar = mk(f->dev2, "5"), *m = mk(d, "4x6"), *out;
+    EXPECT(INV, "null", glia_layer_norm(x, g, be, 1e-5f, NULL));
+    EXPECT_OUT(INV, "null", glia_layer_norm(NULL, g, be, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "weight 5", glia_layer_norm(x, g3, be, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "bias 5", glia_layer_norm(x, g, g2d, 1e-5f, &out));
+    EXPECT_OUT(INV, "eps", glia_layer_norm(x, g, be, 0.0f, &out));
+    EXPECT_OUT(INV, "eps", glia_layer_norm(x, NULL, NULL, NAN, &out));
+    EXPECT_OUT(DEVM, "cpu", glia_layer_norm(x, gfar, be, 1e-5f, &out));
+    EXPECT_OUT(DEVM, "cpu", glia_layer_norm(x, g, gfar, 1e-5f, &out));
+    EXPECT_OUT(OK, "", glia_layer_norm(x, NULL, be, 1e-5f, &out));   /* a shift without a scale */
+    EXPECT(INV, "null", glia_instance_norm(x, 1e-5f, NULL));
+    EXPECT_OUT(INV, "null", glia_instance_norm(NULL, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "dimensions", glia_instance_norm(m, 1e-5f, &out));
+    EXPECT_OUT(INV, "eps", glia_instance_norm(x, -1.0f, &out));
+    EXPECT_OUT(INV, "slope", glia_leaky_relu(x, 0.0f, &out));
+    EXPECT_OUT(INV, "slope", glia_leaky_relu(x, -0.01f, &out));
+    EXPECT_OUT(INV, "null", glia_leaky_relu(NULL, 0.01f, &out));
+    FREE_ALL(x, g, be, g3, g2d, gfar, m);
+    finish();
+}
+
 static void test_pool_resample_concat(void **state)
 {
     fx *f = *state;
@@ -492,6 +518,7 @@ int main(void)
         T(test_op_families),
         T(test_conv),
         T(test_batch_norm),
+        T(test_layer_norm),
         T(test_pool_resample_concat),
         T(test_matmul),
     };

@@ -38,6 +38,16 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
                             glia_tensor *running_mean, glia_tensor *running_var,
                             int training, float momentum, float eps, glia_tensor **out);
 
+/* Layer norm over the last dimension of x (any rank): PyTorch's LayerNorm with
+ * normalized_shape = [C] (biased variance, eps under the square root).
+ * gamma, beta: [C], each NULL for none (no scale, no shift). */
+glia_status glia_layer_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta, float eps,
+                            glia_tensor **out);
+/* Instance norm of x[N, C, spatial...] without affine and without running
+ * statistics (MONAI's default InstanceNorm): each (n, c) plane normalised over
+ * its spatial elements, biased variance. */
+glia_status glia_instance_norm(glia_tensor *x, float eps, glia_tensor **out);
+
 glia_status glia_relu(glia_tensor *x, glia_tensor **out);
 glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
 /* GELU, the exact form x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)) (PyTorch's

@@ -41,6 +41,7 @@ typedef union glia_node_params {
     glia_conv_desc conv;                               /* the primitive's descriptor */
     struct { int trans_a, trans_b; } matmul;
     struct { float eps; } bn;
+    struct { float eps; } ln;                          /* layer norm; rows and columns from x */
     glia_pool_desc pool;
     struct { int ce; float scale; } xent;              /* ce: softmax CE (else BCE); mean scale */
     struct { int64_t a, b, c; } dice;                  /* the [A,B,C] view of the sums */
