@@ -267,6 +267,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "c1", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 9, 1)}},
     {.name = "swin_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 4099, 96)}, .off = 2},
     {.name = "many_rows_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 70001, 5)}},
+    {.name = "wide_rows_off", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 37, 2500)}, .off = 5},
     {.name = "long_rows_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 3, 100003)}, .omit = SLOT(1) | SLOT(6) | SLOT(7)},
     /* ---- pooling and upsampling ---- */
     {.name = "2d_k2s2_odd", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 6, 13, 17, 2, 2)}},

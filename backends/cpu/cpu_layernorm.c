@@ -2,14 +2,15 @@
  *
  * Rows are independent, so the forward and dx run parallel over rows, each
  * row's statistics in double (a row is read from cache for its second pass).
- * dgamma and dbeta sum over rows instead: they run parallel over blocks of
- * columns, each column summed over all rows in order in double, so the result
- * does not depend on the thread count and is as accurate as the reference. */
+ * dgamma and dbeta sum over rows instead: in double over fixed chunks of rows
+ * and blocks of columns, then the chunks in order, so the result does not
+ * depend on the thread count and is as accurate as the reference. */
 #include <math.h>
+#include <stdlib.h>
 #include "cpu_impl.h"
 
-/* Columns per dgamma/dbeta task: one row's run of them is a few cache lines. */
-#define COL_BLOCK 64
+/* Columns per dgamma/dbeta task: one row's run of them is a few KiB. */
+#define COL_BLOCK 1024
 
 typedef struct ln_job {
     const glia_op *op;
@@ -81,39 +82,94 @@ static void dx_task(void *arg, size_t rb, size_t re)
     }
 }
 
-static void param_task(void *arg, size_t bb, size_t be)
+/* dgamma and dbeta: task (k, b) sums column block b over chunk k of rows into
+ * part[k] = {dgamma[C], dbeta[C]}, then each column adds its chunks in order.
+ * Chunks and blocks depend on R and C only, so the sums do not depend on the
+ * thread count, and every partial is a double. */
+typedef struct param_job {
+    ln_job ln;
+    double *part;
+    size_t chunk_rows, chunks, block_cols, blocks;
+} param_job;
+
+static void param_part_task(void *arg, size_t b, size_t e)
 {
-    ln_job *j = arg;
-    size_t R = j->op->p.ln.rows, C = j->op->p.ln.cols;
-    for (size_t b = bb; b < be; b++) {
-        size_t c0 = b * COL_BLOCK, n = C - c0 < COL_BLOCK ? C - c0 : COL_BLOCK;
-        double dg[COL_BLOCK] = {0}, db[COL_BLOCK] = {0};
-        for (size_t r = 0; r < R; r++) {
-            const float *x = j->t[0] + r * C + c0, *dy = j->t[2] + r * C + c0;
-            float mean = j->t[3][r];
-            double invstd = j->t[4][r];
+    param_job *j = arg;
+    float *const *t = j->ln.t;
+    size_t R = j->ln.op->p.ln.rows, C = j->ln.op->p.ln.cols;
+    for (size_t task = b; task < e; task++) {
+        size_t k = task / j->blocks, c0 = task % j->blocks * j->block_cols;
+        size_t n = C - c0 < j->block_cols ? C - c0 : j->block_cols;
+        size_t r0 = k * j->chunk_rows, r1 = R - r0 < j->chunk_rows ? R : r0 + j->chunk_rows;
+        double *dg = j->part + k * 2 * C + c0, *db = dg + C;
+        for (size_t c = 0; c < n; c++)
+            dg[c] = db[c] = 0;
+        for (size_t r = r0; r < r1; r++) {
+            const float *x = t[0] + r * C + c0, *dy = t[2] + r * C + c0;
+            float mean = t[3][r];
+            double invstd = t[4][r];
             for (size_t c = 0; c < n; c++) {
                 db[c] += dy[c];
                 dg[c] += (double)dy[c] * (x[c] - mean) * invstd;
             }
         }
-        for (size_t c = 0; c < n; c++) {
-            if (j->t[6])
-                j->t[6][c0 + c] = (float)dg[c];
-            if (j->t[7])
-                j->t[7][c0 + c] = (float)db[c];
-        }
     }
 }
 
-void glia_cpu_ln_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
+static void param_final_task(void *arg, size_t b, size_t e)
+{
+    param_job *j = arg;
+    size_t C = j->ln.op->p.ln.cols;
+    for (size_t c = b; c < e; c++) {
+        double dg = 0, db = 0;
+        for (size_t k = 0; k < j->chunks; k++) {
+            dg += j->part[k * 2 * C + c];
+            db += j->part[k * 2 * C + C + c];
+        }
+        if (j->ln.t[6])
+            j->ln.t[6][c] = (float)dg;
+        if (j->ln.t[7])
+            j->ln.t[7][c] = (float)db;
+    }
+}
+
+/* Partial sums hold at most this many doubles: chunks of rows grow to fit. */
+#define PART_MAX ((size_t)1 << 23)
+/* Elements one partial-sum task reads. */
+#define TASK_ELEMS ((size_t)16384)
+
+static glia_status param_grads(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
+{
+    size_t R = op->p.ln.rows, C = op->p.ln.cols;
+    param_job j = {.ln = {op, t}, .block_cols = C < COL_BLOCK ? C : COL_BLOCK};
+    j.blocks = (C + j.block_cols - 1) / j.block_cols;
+    j.chunk_rows = TASK_ELEMS / j.block_cols ? TASK_ELEMS / j.block_cols : 1;
+    size_t most = PART_MAX / (2 * C) ? PART_MAX / (2 * C) : 1;   /* chunks that fit */
+    if ((R + j.chunk_rows - 1) / j.chunk_rows > most)
+        j.chunk_rows = (R + most - 1) / most;
+    j.chunks = (R + j.chunk_rows - 1) / j.chunk_rows;
+    j.part = malloc(j.chunks * 2 * C * sizeof *j.part);
+    if (!j.part)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "cpu LN_BWD: %zu bytes of partial sums",
+                           j.chunks * 2 * C * sizeof *j.part);
+    glia_cpu_parallel_for(ctx->pool, j.chunks * j.blocks, 1, param_part_task, &j);
+    size_t grain = GLIA_CPU_GRAIN / j.chunks ? GLIA_CPU_GRAIN / j.chunks : 1;
+    glia_cpu_parallel_for(ctx->pool, C, grain, param_final_task, &j);
+    free(j.part);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_cpu_ln_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t)
 {
     ln_job j = {op, t};
     size_t R = op->p.ln.rows, C = op->p.ln.cols;
+    if (R == 0 || C == 0)
+        return GLIA_STATUS_OK;
     if (t[6] || t[7]) {
-        size_t blocks = (C + COL_BLOCK - 1) / COL_BLOCK;
-        size_t per_block = R * COL_BLOCK, grain = per_block >= GLIA_CPU_GRAIN ? 1 : GLIA_CPU_GRAIN / per_block;
-        glia_cpu_parallel_for(ctx->pool, blocks, grain, param_task, &j);
+        glia_status s = param_grads(ctx, op, t);
+        if (s != GLIA_STATUS_OK)
+            return s;
     }
     glia_cpu_parallel_for(ctx->pool, R, row_grain(C), dx_task, &j);
+    return GLIA_STATUS_OK;
 }
