@@ -2,8 +2,8 @@
  *
  * The forward and dx run one work-group per row: each item sums a strided
  * share of the row with compensated sums and group_sum adds the shares in a
- * fixed tree. dgamma and dbeta sum over rows: one item per column walks every
- * row in order, so the result is deterministic without float atomics.
+ * fixed tree. dgamma and dbeta sum over rows in fixed chunks, then each column
+ * adds its chunks in order: deterministic without float atomics.
  * gamma, beta, dgamma and dbeta are optional (has_* flags; the host passes
  * another buffer in their place, never read or written). */
 
@@ -64,21 +64,39 @@ __kernel void ln_bwd_dx(__global const float *x, ulong xo, __global const float 
     }
 }
 
-/* dgamma[c] = sum_r dy*xhat, dbeta[c] = sum_r dy; one item per column */
-__kernel void ln_bwd_param(__global const float *x, ulong xo, __global const float *dy, ulong dyo,
-                           __global const float *mean, ulong mo, __global const float *invstd,
-                           ulong io, __global float *dgamma, ulong dgo, __global float *dbeta,
-                           ulong dbo, uint R, uint C, int has_dgamma, int has_dbeta)
+/* dgamma[c] = sum_r dy*xhat and dbeta[c] = sum_r dy in two ordered passes:
+ * item (k, c) sums column c over the k-th chunk of rows into
+ * part[(k*C + c)*2 + {0, 1}], then one item per column adds its K chunks. */
+__kernel void ln_bwd_param_part(__global const float *x, ulong xo, __global const float *dy, ulong dyo,
+                                __global const float *mean, ulong mo, __global const float *invstd,
+                                ulong io, __global float *part, uint R, uint C, uint chunk, uint K)
+{
+    uint j = get_global_id(0);
+    if (j >= K * C)
+        return;
+    uint k = j / C, c = j % C, r1 = min(R, (k + 1) * chunk);
+    float sg = 0.0f, cg = 0.0f, sb = 0.0f, cb = 0.0f;
+    for (uint r = k * chunk; r < r1; r++) {
+        ulong i = (ulong)r * C + c;
+        float d = dy[dyo + i];
+        kahan_add(&sb, &cb, d);
+        kahan_add(&sg, &cg, d * ((x[xo + i] - mean[mo + r]) * invstd[io + r]));
+    }
+    part[2 * (ulong)j] = sg;
+    part[2 * (ulong)j + 1] = sb;
+}
+
+__kernel void ln_bwd_param_final(__global const float *part, __global float *dgamma, ulong dgo,
+                                 __global float *dbeta, ulong dbo, uint C, uint K, int has_dgamma,
+                                 int has_dbeta)
 {
     uint c = get_global_id(0);
     if (c >= C)
         return;
     float sg = 0.0f, cg = 0.0f, sb = 0.0f, cb = 0.0f;
-    for (uint r = 0; r < R; r++) {
-        ulong i = (ulong)r * C + c;
-        float d = dy[dyo + i];
-        kahan_add(&sb, &cb, d);
-        kahan_add(&sg, &cg, d * ((x[xo + i] - mean[mo + r]) * invstd[io + r]));
+    for (uint k = 0; k < K; k++) {
+        kahan_add(&sg, &cg, part[2 * ((ulong)k * C + c)]);
+        kahan_add(&sb, &cb, part[2 * ((ulong)k * C + c) + 1]);
     }
     if (has_dgamma)
         dgamma[dgo + c] = sg;
