@@ -267,6 +267,9 @@ static glia_status threshold(glia_tensor *x, glia_tensor **o) { return glia_thre
 static glia_status max_pool2(glia_tensor *x, glia_tensor **o) { return glia_max_pool(x, (const int[]){2, 2}, NULL, o); }
 static glia_status upsample2(glia_tensor *x, glia_tensor **o) { return glia_upsample_nearest(x, (const int[]){2, 2}, o); }
 static glia_status slice1(glia_tensor *x, glia_tensor **o) { return glia_slice_channels(x, 1, 1, o); }
+static glia_status leaky(glia_tensor *x, glia_tensor **o) { return glia_leaky_relu(x, 0.01f, o); }
+static glia_status layer_norm(glia_tensor *x, glia_tensor **o) { return glia_layer_norm(x, NULL, NULL, 1e-5f, o); }
+static glia_status instance_norm(glia_tensor *x, glia_tensor **o) { return glia_instance_norm(x, 1e-5f, o); }
 
 static const struct {
     const char *name;
@@ -287,6 +290,7 @@ static const struct {
     {"glia_affine", affine, 1}, {"glia_sum", glia_sum, 1}, {"glia_mean", glia_mean, 1},
     {"glia_argmax_channels", glia_argmax_channels, 2}, {"glia_threshold", threshold, 1},
     {"glia_max_pool", max_pool2, 3}, {"glia_upsample_nearest", upsample2, 3}, {"glia_slice_channels", slice1, 2},
+    {"glia_leaky_relu", leaky, 1}, {"glia_layer_norm", layer_norm, 1}, {"glia_instance_norm", instance_norm, 3},
 };
 
 static void test_op_families(void **state)
