@@ -101,6 +101,7 @@ typedef struct glia_op {
         glia_gemm_desc gemm;
         glia_conv_desc conv;
         struct { size_t n, c, s; float eps, momentum; } bn;     /* s = spatial size */
+        struct { size_t rows, cols; float eps; } ln;            /* LN_*: x[rows, cols] */
         glia_pool_desc pool;                                    /* MAXPOOL, UPSAMPLE */
         struct { size_t n, c, s; float scale; } chan;           /* SOFTMAX*, *_CE*, ARGMAX */
         struct { size_t n; float scale; } loss;                 /* BCE_LOGITS* */

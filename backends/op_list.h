@@ -58,6 +58,12 @@
     /* [bn] t0=x, t1=gamma, t2=dy, t3=save_mean, t4=save_invstd, t5=dx, t6=dgamma,     \
        t7=dbeta (all overwritten)                                                     */ \
     X(BN_BWD, bn_bwd, bn_bwd) \
+    /* [ln] t0=x[R,C], t1=gamma[C], t2=beta[C] (each may be NULL: 1 and 0), t3=y,     \
+       t4=save_mean[R], t5=save_invstd[R]; per row, biased variance (LayerNorm)       */ \
+    X(LN_FWD, ln_fwd, ln) \
+    /* [ln] t0=x, t1=gamma (NULL: 1), t2=dy, t3=save_mean, t4=save_invstd, t5=dx,     \
+       t6=dgamma, t7=dbeta (each may be NULL: not wanted; all overwritten)            */ \
+    X(LN_BWD, ln_bwd, ln) \
     /* ---- pooling and resampling (per plane: N*C planes of D,H,W) ---------------- */ \
     /* [pool] t0=x, t1=y, t2=idx (int32: flat index d*H*W+h*W+w of the max inside its  \
        input plane; first max wins)                                                   */ \

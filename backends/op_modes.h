@@ -23,7 +23,9 @@ typedef enum glia_grad_reads {
     X(RELU, GLIA_GRAD_Y)           /* y = max(x, 0), NaN passes            */ \
     X(SIGMOID, GLIA_GRAD_Y)        /* y = 1 / (1 + e^-x)                   */ \
     X(THRESHOLD, GLIA_GRAD_NONE)   /* y = x > a ? 1 : 0                    */ \
-    X(GELU, GLIA_GRAD_X)           /* y = x * Phi(x), exact (erf) form     */
+    X(GELU, GLIA_GRAD_X)           /* y = x * Phi(x), exact (erf) form     */ \
+    X(LEAKY_RELU, GLIA_GRAD_Y)     /* y = x > 0 ? x : a*x, slope a > 0 (so \
+                                      y > 0 iff x > 0: the grad reads y)   */
 
 #define GLIA_BINARY_MODES(X) \
     X(MUL)                   /* z = x * y */ \

@@ -236,6 +236,29 @@ static void glia_slots_bn_bwd(const glia_op *op, glia_op_slot *s)
     set(&s[7], GLIA_SLOT_OUT, c, LO, HI);
 }
 
+/* LayerNorm over the last axis of x[rows, cols]; the backward's saved
+ * statistics are a mean and a 1/std of rows of x's range, not necessarily of
+ * its actual rows (the op is defined for any). */
+static void glia_slots_ln(const glia_op *op, glia_op_slot *s)
+{
+    size_t n = op->p.ln.rows * op->p.ln.cols, r = op->p.ln.rows, c = op->p.ln.cols;
+    set(&s[0], GLIA_SLOT_IN, n, -2.0f, 3.0f);     /* a non-zero mean */
+    set(&s[1], GLIA_SLOT_IN, c, 0.5f, 1.5f);
+    if (op->kind == GLIA_OP_LN_FWD) {
+        set(&s[2], GLIA_SLOT_IN, c, LO, HI);
+        set(&s[3], GLIA_SLOT_OUT, n, LO, HI);
+        set(&s[4], GLIA_SLOT_OUT, r, LO, HI);
+        set(&s[5], GLIA_SLOT_OUT, r, LO, HI);
+        return;
+    }
+    set(&s[2], GLIA_SLOT_IN, n, LO, HI);
+    set(&s[3], GLIA_SLOT_IN, r, 0.0f, 1.0f);
+    set(&s[4], GLIA_SLOT_IN, r, 0.5f, 2.0f);
+    set(&s[5], GLIA_SLOT_OUT, n, LO, HI);
+    set(&s[6], GLIA_SLOT_OUT, c, LO, HI);
+    set(&s[7], GLIA_SLOT_OUT, c, LO, HI);
+}
+
 static void glia_slots_pool(const glia_op *op, glia_op_slot *s)
 {
     size_t in = (size_t)op->p.pool.planes * vol3(op->p.pool.in);

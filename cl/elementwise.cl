@@ -124,14 +124,16 @@ __kernel void unary(__global const float *x, ulong xo, __global float *y, ulong 
     case GLIA_UNARY_SIGMOID: r = sigmoidf(v); break;
     case GLIA_UNARY_THRESHOLD: r = v > a ? 1.0f : 0.0f; break;
     case GLIA_UNARY_GELU: r = 0.5f * v * erfc(-v * M_SQRT1_2_F); break;
+    case GLIA_UNARY_LEAKY_RELU: r = v > 0.0f ? v : a * v; break;
     default: r = NAN; break; /* unreachable: supports() admits table modes only */
     }
     y[yo + i] = r;
 }
 
-/* t0 is what glia_unary_grad says the mode reads: y for RELU and SIGMOID, x for GELU */
+/* t0 is what glia_unary_grad says the mode reads: y for RELU, SIGMOID and
+ * LEAKY_RELU, x for GELU; a is the mode's parameter (LEAKY_RELU's slope) */
 __kernel void unary_bwd(__global const float *y, ulong yo, __global const float *dy, ulong dyo,
-                        __global float *dx, ulong dxo, ulong n, int mode)
+                        __global float *dx, ulong dxo, ulong n, int mode, float a)
 {
     size_t i = get_global_id(0);
     if (i >= n)
@@ -144,6 +146,7 @@ __kernel void unary_bwd(__global const float *y, ulong yo, __global const float 
     case GLIA_UNARY_GELU: /* v = x */
         r = g * (0.5f * erfc(-v * M_SQRT1_2_F) + v * exp(-0.5f * v * v) * (0.5f * M_2_SQRTPI_F * M_SQRT1_2_F));
         break;
+    case GLIA_UNARY_LEAKY_RELU: r = v > 0.0f ? g : a * g; break; /* v = y */
     default: r = NAN; break; /* unreachable: supports() admits modes with a backward only */
     }
     dx[dxo + i] = r;

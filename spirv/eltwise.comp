@@ -81,6 +81,11 @@ void main()
         } else if (MODE == EW_GELU_BWD) {
             float x = b0[o0 + i];
             b2[o2 + i] = b1[o1 + i] * (0.5 * erfc_(-x * SQRT1_2) + x * INV_SQRT_2PI * exp(-0.5 * x * x));
+        } else if (MODE == EW_LEAKY_RELU) {
+            float x = b0[o0 + i];
+            b1[o1 + i] = x > 0.0 ? x : a * x;
+        } else if (MODE == EW_LEAKY_RELU_BWD) {
+            b2[o2 + i] = b0[o0 + i] > 0.0 ? b1[o1 + i] : a * b1[o1 + i];
         } else if (MODE == EW_BCE) {
             float x = b0[o0 + i];
             b2[o2 + i] = max(x, 0.0) - x * b1[o1 + i] + log(1.0 + exp(-abs(x)));

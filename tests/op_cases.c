@@ -119,6 +119,7 @@ static void pool_index(const glia_op *op, int32_t *idx, uint64_t seed)
 #define CHAN(KIND, N, C, S, SCALE) .kind = KIND, .p.chan = {N, C, S, SCALE}
 #define BN(KIND, N, C, S) .kind = KIND, .p.bn = {N, C, S, 1e-5f, 0.1f}
 #define SLOT(i) (1u << (i))
+#define LN(KIND, R, C) .kind = KIND, .p.ln = {R, C, 1e-5f}
 
 /* 3D convolution sizes whose column matrix exceeds a 64 MiB workspace:
  * 8 channels * 27 taps * 44^3 voxels = 18.4M floats. 2D: 64*9*176^2 = 17.8M. */
@@ -189,6 +190,13 @@ const gt_op_case gt_op_cases[] = {
     {.name = "relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_RELU, 0, 0}}, .coarse = 1},
     {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 3},
     {.name = "gelu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_GELU, 0, 0}}, .off = 5},
+    /* MONAI's slope 0.01 and a larger one; coarse data hits y == 0 exactly */
+    {.name = "leaky_relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.01f, 0}}, .off = 1},
+    {.name = "leaky_relu_large_alias", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {300001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .alias_out = 2, .alias_in = 0},
+    {.name = "leaky_relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .coarse = 1},
+    {.name = "leaky_relu", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.01f, 0}}, .off = 3},
+    {.name = "leaky_relu_large", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {300001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}},
+    {.name = "leaky_relu_zeros", .tol = EW, .op = {.kind = GLIA_OP_UNARY_BWD, .p.unary = {1001, GLIA_UNARY_LEAKY_RELU, 0.2f, 0}}, .coarse = 1},
     /* ---- BROADCAST, REDUCE over [A, B, C] ---- */
     {.name = "3x7x13", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {3, 7, 13, 1.0f, 0.0f}}},
     {.name = "beta_off", .tol = EW, .op = {.kind = GLIA_OP_BROADCAST, .p.bcast = {2, 5, 11, 0.5f, 1.0f}}, .off = 4},
@@ -295,6 +303,25 @@ const gt_op_case gt_op_cases[] = {
     {.name = "off", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 3, 5, 17)}, .off = 2},
     {.name = "many_channels_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 4, 16, 4099)}},
     {.name = "one_channel_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 1, 150001)}},
+    /* LayerNorm over rows of C: affine or not (gamma and beta optional apart),
+     * C = 1 (variance 0: y is beta), Swin's 96 channels over many tokens (the
+     * parameter gradients sum 70k rows), InstanceNorm's long rows */
+    {.name = "7x33", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 7, 33)}},
+    {.name = "no_affine_off", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 5, 17)}, .omit = SLOT(1) | SLOT(2), .off = 3},
+    {.name = "gamma_only", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 6, 257)}, .omit = SLOT(2), .off = 1},
+    {.name = "c1", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 9, 1)}},
+    {.name = "c1_no_affine", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 9, 1)}, .omit = SLOT(1) | SLOT(2)},
+    {.name = "swin_large", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 4099, 96)}, .off = 2},
+    {.name = "long_rows_large", .tol = RED, .op = {LN(GLIA_OP_LN_FWD, 3, 100003)}, .omit = SLOT(1) | SLOT(2)},
+    {.name = "7x33", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 7, 33)}},
+    {.name = "no_affine_off", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 5, 17)}, .omit = SLOT(1) | SLOT(6) | SLOT(7), .off = 3},
+    {.name = "dx_only", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 6, 257)}, .omit = SLOT(6) | SLOT(7), .off = 1},
+    {.name = "dgamma_only", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 11, 40)}, .omit = SLOT(7)},
+    {.name = "c1", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 9, 1)}},
+    {.name = "swin_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 4099, 96)}, .off = 2},
+    {.name = "many_rows_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 70001, 5)}},
+    {.name = "wide_rows_off", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 37, 2500)}, .off = 5},
+    {.name = "long_rows_large", .tol = RED, .op = {LN(GLIA_OP_LN_BWD, 3, 100003)}, .omit = SLOT(1) | SLOT(6) | SLOT(7)},
     /* ---- pooling and upsampling ---- */
     {.name = "2d_k2s2_odd", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 6, 13, 17, 2, 2)}},
     {.name = "2d_k3s2", .tol = EW, .op = {POOL2(GLIA_OP_MAXPOOL_FWD, 4, 13, 16, 3, 2)}, .off = 3},

@@ -267,6 +267,9 @@ static glia_status threshold(glia_tensor *x, glia_tensor **o) { return glia_thre
 static glia_status max_pool2(glia_tensor *x, glia_tensor **o) { return glia_max_pool(x, (const int[]){2, 2}, NULL, o); }
 static glia_status upsample2(glia_tensor *x, glia_tensor **o) { return glia_upsample_nearest(x, (const int[]){2, 2}, o); }
 static glia_status slice1(glia_tensor *x, glia_tensor **o) { return glia_slice_channels(x, 1, 1, o); }
+static glia_status leaky(glia_tensor *x, glia_tensor **o) { return glia_leaky_relu(x, 0.01f, o); }
+static glia_status layer_norm(glia_tensor *x, glia_tensor **o) { return glia_layer_norm(x, NULL, NULL, 1e-5f, o); }
+static glia_status instance_norm(glia_tensor *x, glia_tensor **o) { return glia_instance_norm(x, 1e-5f, o); }
 
 static const struct {
     const char *name;
@@ -287,6 +290,7 @@ static const struct {
     {"glia_affine", affine, 1}, {"glia_sum", glia_sum, 1}, {"glia_mean", glia_mean, 1},
     {"glia_argmax_channels", glia_argmax_channels, 2}, {"glia_threshold", threshold, 1},
     {"glia_max_pool", max_pool2, 3}, {"glia_upsample_nearest", upsample2, 3}, {"glia_slice_channels", slice1, 2},
+    {"glia_leaky_relu", leaky, 1}, {"glia_layer_norm", layer_norm, 1}, {"glia_instance_norm", instance_norm, 3},
 };
 
 static void test_op_families(void **state)
@@ -411,6 +415,32 @@ static void test_batch_norm(void **state)
     finish();
 }
 
+static void test_layer_norm(void **state)
+{
+    fx *f = *state;
+    glia_device *d = f->dev;
+    glia_tensor *x = mk(d, "2x3x5"), *g = mk(d, "5"), *be = mk(d, "5"), *g3 = mk(d, "3"), *g2d = mk(d, "1x5");
+    glia_tensor *gfar = mk(f->dev2, "5"), *m = mk(d, "4x6"), *out;
+    EXPECT(INV, "null", glia_layer_norm(x, g, be, 1e-5f, NULL));
+    EXPECT_OUT(INV, "null", glia_layer_norm(NULL, g, be, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "weight 5", glia_layer_norm(x, g3, be, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "bias 5", glia_layer_norm(x, g, g2d, 1e-5f, &out));
+    EXPECT_OUT(INV, "eps", glia_layer_norm(x, g, be, 0.0f, &out));
+    EXPECT_OUT(INV, "eps", glia_layer_norm(x, NULL, NULL, NAN, &out));
+    EXPECT_OUT(DEVM, "cpu", glia_layer_norm(x, gfar, be, 1e-5f, &out));
+    EXPECT_OUT(DEVM, "cpu", glia_layer_norm(x, g, gfar, 1e-5f, &out));
+    EXPECT_OUT(OK, "", glia_layer_norm(x, NULL, be, 1e-5f, &out));   /* a shift without a scale */
+    EXPECT(INV, "null", glia_instance_norm(x, 1e-5f, NULL));
+    EXPECT_OUT(INV, "null", glia_instance_norm(NULL, 1e-5f, &out));
+    EXPECT_OUT(SHAPE, "dimensions", glia_instance_norm(m, 1e-5f, &out));
+    EXPECT_OUT(INV, "eps", glia_instance_norm(x, -1.0f, &out));
+    EXPECT_OUT(INV, "slope", glia_leaky_relu(x, 0.0f, &out));
+    EXPECT_OUT(INV, "slope", glia_leaky_relu(x, -0.01f, &out));
+    EXPECT_OUT(INV, "null", glia_leaky_relu(NULL, 0.01f, &out));
+    FREE_ALL(x, g, be, g3, g2d, gfar, m);
+    finish();
+}
+
 static void test_pool_resample_concat(void **state)
 {
     fx *f = *state;
@@ -492,6 +522,7 @@ int main(void)
         T(test_op_families),
         T(test_conv),
         T(test_batch_norm),
+        T(test_layer_norm),
         T(test_pool_resample_concat),
         T(test_matmul),
     };

@@ -218,6 +218,39 @@ static void test_batchnorm(void **state)
     check_bn(1, 2, 9);   /* batch of one */
 }
 
+/* ---- layer normalisation ---------------------------------------------------------- */
+
+/* LN_BWD against LN_FWD over x[R,C]; affine 0 leaves gamma, beta and their
+ * gradients NULL (the op's no-affine form, as InstanceNorm uses it). */
+static void check_ln(size_t R, size_t C, int affine)
+{
+    size_t nx = R * C;
+    double *x = rnd(nx, 15, -2, 3), *g = affine ? rnd(C, 16, 0.5, 1.5) : NULL;
+    double *b = affine ? rnd(C, 17, -1, 1) : NULL, *y = nanvec(nx), *sm = nanvec(R);
+    double *si = nanvec(R), *wy = rnd(nx, 18, -1, 1), *dx = nanvec(nx);
+    double *dg = affine ? nanvec(C) : NULL, *db = affine ? nanvec(C) : NULL;
+    glia_op op = {.kind = GLIA_OP_LN_FWD, .p.ln = {R, C, 1e-5f}};
+    fwd f = {.op = op, .t = {x, g, b, y, sm, si}, .out = 3, .nout = nx, .w = wy};
+    fwd_loss(&f);
+    glia_op bwd = {.kind = GLIA_OP_LN_BWD, .p.ln = op.p.ln};
+    run(&bwd, (double *[8]){x, g, wy, sm, si, dx, dg, db});
+    check_grad(&f, 0, nx, dx, affine ? "layernorm dx" : "layernorm dx (no affine)");
+    if (affine) {
+        check_grad(&f, 1, C, dg, "layernorm dgamma");
+        check_grad(&f, 2, C, db, "layernorm dbeta");
+    }
+    free(x), free(g), free(b), free(y), free(sm), free(si), free(wy), free(dx), free(dg), free(db);
+}
+
+static void test_layernorm(void **state)
+{
+    (void)state;
+    check_ln(4, 7, 1);
+    check_ln(6, 3, 1);    /* short rows (two would make xhat +-1, dx ~ eps: noise) */
+    check_ln(3, 11, 0);
+    check_ln(1, 40, 1);   /* one row: the parameter sums have one term */
+}
+
 /* Running statistics and inference against statistics computed here. */
 static void test_batchnorm_running(void **state)
 {
@@ -260,7 +293,9 @@ static void check_unary(glia_unary_mode mode, const char *what)
     for (int i = 0; i < N; i++)   /* keep ReLU's kink far from the differences */
         if (fabs(x[i]) < 0.05)
             x[i] += x[i] < 0 ? -0.1 : 0.1;
-    fwd f = {.op = {.kind = GLIA_OP_UNARY, .p.unary = {N, mode, 0, 0}}, .t = {x, y}, .out = 1,
+    /* a: LEAKY_RELU's slope (not 0, which would hide a missing factor); the
+     * other modes with a backward have no parameter and ignore it */
+    fwd f = {.op = {.kind = GLIA_OP_UNARY, .p.unary = {N, mode, 0.2f, 0}}, .t = {x, y}, .out = 1,
              .nout = N, .w = wy};
     fwd_loss(&f);
     glia_op bwd = {.kind = GLIA_OP_UNARY_BWD, .p.unary = f.op.p.unary};
@@ -282,7 +317,7 @@ static void test_unary(void **state)
             checked++;
         }
     }
-    assert_true(checked >= 3);   /* relu, sigmoid, gelu at least */
+    assert_true(checked >= 4);   /* relu, sigmoid, gelu, leaky relu at least */
 }
 
 static void test_softmax(void **state)
@@ -780,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_batchnorm_running),
+        cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_maxpool),

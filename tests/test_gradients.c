@@ -92,6 +92,11 @@ static glia_status f_bn_eval(glia_tensor **in, glia_tensor **out)
 static glia_status f_relu(glia_tensor **in, glia_tensor **out) { return glia_relu(in[0], out); }
 static glia_status f_sigmoid(glia_tensor **in, glia_tensor **out) { return glia_sigmoid(in[0], out); }
 static glia_status f_gelu(glia_tensor **in, glia_tensor **out) { return glia_gelu(in[0], out); }
+static glia_status f_ln_affine(glia_tensor **in, glia_tensor **out) { return glia_layer_norm(in[0], in[1], in[2], 1e-5f, out); }
+static glia_status f_ln_plain(glia_tensor **in, glia_tensor **out) { return glia_layer_norm(in[0], NULL, NULL, 1e-5f, out); }
+static glia_status f_ln_gamma(glia_tensor **in, glia_tensor **out) { return glia_layer_norm(in[0], in[1], NULL, 1e-5f, out); }
+static glia_status f_instance_norm(glia_tensor **in, glia_tensor **out) { return glia_instance_norm(in[0], 1e-5f, out); }
+static glia_status f_leaky_relu(glia_tensor **in, glia_tensor **out) { return glia_leaky_relu(in[0], 0.2f, out); }
 static glia_status f_softmax(glia_tensor **in, glia_tensor **out) { return glia_softmax(in[0], out); }
 static glia_status f_pool2(glia_tensor **in, glia_tensor **out)
 {
@@ -206,11 +211,17 @@ static const gcase cases[] = {
     {"convT3d s2 p1", f_convt_s2p1, 2, {5, 5}, {S5(1, 2, 3, 2, 3), S5(2, 3, 3, 3, 3)}, {F_GRAD, F_GRAD}},
     {"batchnorm train", f_bn_train, 3, {4, 1, 1}, {S4(3, 4, 5, 5), {4}, {4}}, {F_GRAD, F_GRAD, F_GRAD}},
     {"batchnorm3d train", f_bn_train, 3, {5, 1, 1}, {S5(2, 3, 3, 4, 2), {3}, {3}}, {F_GRAD, F_GRAD, F_GRAD}},
+    {"layernorm 3d affine", f_ln_affine, 3, {3, 1, 1}, {{3, 4, 7}, {7}, {7}}, {F_GRAD, F_GRAD, F_GRAD}},
+    {"layernorm 2d", f_ln_plain, 1, {2}, {{5, 9}}, {F_GRAD}},
+    {"layernorm 2d gamma only", f_ln_gamma, 2, {2, 1}, {{4, 8}, {8}}, {F_GRAD, F_GRAD}},
+    {"instancenorm 4d", f_instance_norm, 1, {4}, {S4(2, 3, 4, 5)}, {F_GRAD}},
+    {"instancenorm 5d", f_instance_norm, 1, {5}, {S5(2, 2, 3, 2, 3)}, {F_GRAD}},
     {"batchnorm eval", f_bn_eval, 4, {4, 1, 1, 2}, {S4(2, 4, 3, 3), {4}, {4}, {4, 2}},
      {F_GRAD, F_GRAD, F_GRAD, F_POS}},
     {"relu", f_relu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD | F_AWAY}},
     {"sigmoid", f_sigmoid, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD}},
     {"gelu", f_gelu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD}},
+    {"leaky_relu", f_leaky_relu, 1, {4}, {S4(2, 3, 5, 7)}, {F_GRAD | F_AWAY}},
     {"softmax", f_softmax, 1, {4}, {S4(2, 4, 3, 3)}, {F_GRAD}},
     {"maxpool2d k2", f_pool2, 1, {4}, {S4(2, 3, 6, 7)}, {F_GRAD | F_GRID}},
     {"maxpool3d k2", f_pool2, 1, {5}, {S5(1, 2, 4, 5, 4)}, {F_GRAD | F_GRID}},

@@ -180,6 +180,8 @@ static glia_status cpu_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BN_FWD_TRAIN: glia_cpu_bn_fwd_train(ctx, op, t); break;
     case GLIA_OP_BN_FWD_INFER: glia_cpu_bn_fwd_infer(ctx, op, t); break;
     case GLIA_OP_BN_BWD: glia_cpu_bn_bwd(ctx, op, t); break;
+    case GLIA_OP_LN_FWD: glia_cpu_ln_fwd(ctx, op, t); break;
+    case GLIA_OP_LN_BWD: return glia_cpu_ln_bwd(ctx, op, t);
     case GLIA_OP_MAXPOOL_FWD: glia_cpu_maxpool_fwd(ctx, op, t); break;
     case GLIA_OP_MAXPOOL_BWD: glia_cpu_maxpool_bwd(ctx, op, t); break;
     case GLIA_OP_UPSAMPLE_FWD: glia_cpu_upsample_fwd(ctx, op, t); break;

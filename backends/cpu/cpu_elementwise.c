@@ -108,6 +108,10 @@ static void unary_task(void *arg, size_t b, size_t e)
         for (size_t i = b; i < e; i++)
             y[i] = glia_cpu_gelu(x[i]);
         break;
+    case GLIA_UNARY_LEAKY_RELU:
+        for (size_t i = b; i < e; i++)
+            y[i] = x[i] > 0.0f ? x[i] : a * x[i];
+        break;
     case GLIA_UNARY_COUNT_: /* no default: -Wswitch rejects a table mode without a loop */
         break;
     }
@@ -144,6 +148,12 @@ static void unary_bwd_task(void *arg, size_t b, size_t e)
         for (size_t i = b; i < e; i++)
             dx[i] = dy[i] * glia_cpu_gelu_grad(y[i]);   /* y = t0 = x here */
         break;
+    case GLIA_UNARY_LEAKY_RELU: {   /* t0 = y: for a slope > 0, y > 0 iff x > 0 */
+        float a = j->op->p.unary.a;
+        for (size_t i = b; i < e; i++)
+            dx[i] = y[i] > 0.0f ? dy[i] : a * dy[i];
+        break;
+    }
     case GLIA_UNARY_AFFINE:     /* no UNARY_BWD: supports() rejects these modes */
     case GLIA_UNARY_THRESHOLD:
     case GLIA_UNARY_COUNT_:

@@ -167,6 +167,8 @@ glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, con
 void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+void glia_cpu_ln_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
+glia_status glia_cpu_ln_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 
 void glia_cpu_maxpool_fwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_maxpool_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);

@@ -146,6 +146,7 @@ static glia_status op_unary(const glia_op *op, REAL *const t[8])
         case GLIA_UNARY_SIGMOID: y = sigmoid(x); break;
         case GLIA_UNARY_THRESHOLD: y = x > a ? 1.0 : 0.0; break;
         case GLIA_UNARY_GELU: y = 0.5 * x * erfc(-x * M_SQRT1_2); break;
+        case GLIA_UNARY_LEAKY_RELU: y = x > 0 ? x : a * x; break;   /* NaN: a*NaN passes */
         default:
             return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref UNARY: unknown mode %d",
                                (int)op->p.unary.mode);
@@ -164,6 +165,7 @@ static glia_status op_unary_bwd(const glia_op *op, REAL *const t[8])
         case GLIA_UNARY_SIGMOID: dx = dy * v * (1.0 - v); break;
         /* d/dx x*Phi(x) = Phi(x) + x*phi(x) */
         case GLIA_UNARY_GELU: dx = dy * (0.5 * erfc(-v * M_SQRT1_2) + v * exp(-0.5 * v * v) / sqrt(2.0 * M_PI)); break;
+        case GLIA_UNARY_LEAKY_RELU: dx = v > 0 ? dy : (double)op->p.unary.a * dy; break;   /* v = y */
         default:
             return glia_seterr(GLIA_STATUS_UNSUPPORTED, "ref UNARY_BWD: no backward for mode %d",
                                (int)op->p.unary.mode);

@@ -78,6 +78,67 @@ static glia_status op_bn_bwd(const glia_op *op, REAL *const t[8])
     return GLIA_STATUS_OK;
 }
 
+/* ---- layer normalisation: x[R,C], statistics per row over C ----------------- */
+
+/* gamma and beta may be NULL (no affine): factor 1, shift 0. */
+static glia_status op_ln_fwd(const glia_op *op, REAL *const t[8])
+{
+    size_t R = op->p.ln.rows, C = op->p.ln.cols;
+    for (size_t r = 0; r < R; r++) {
+        const REAL *x = t[0] + r * C;
+        double sum = 0, sq = 0;
+        for (size_t c = 0; c < C; c++)
+            sum += x[c];
+        double mean = sum / (double)C;
+        for (size_t c = 0; c < C; c++)
+            sq += ((double)x[c] - mean) * ((double)x[c] - mean);
+        double invstd = 1.0 / sqrt(sq / (double)C + op->p.ln.eps);
+        for (size_t c = 0; c < C; c++) {
+            double g = t[1] ? (double)t[1][c] : 1.0, b = t[2] ? (double)t[2][c] : 0.0;
+            t[3][r * C + c] = (REAL)(((double)x[c] - mean) * invstd * g + b);
+        }
+        t[4][r] = (REAL)mean;
+        t[5][r] = (REAL)invstd;
+    }
+    return GLIA_STATUS_OK;
+}
+
+/* With xh = (x - mean) * invstd and g = gamma*dy per row:
+ * dx = invstd * (g - mean_c g - xh * mean_c(g*xh)); dgamma = sum_r dy*xh,
+ * dbeta = sum_r dy. */
+static glia_status op_ln_bwd(const glia_op *op, REAL *const t[8])
+{
+    size_t R = op->p.ln.rows, C = op->p.ln.cols;
+    for (size_t c = 0; c < C; c++) {
+        double dg = 0, db = 0;
+        for (size_t r = 0; r < R; r++) {
+            size_t at = r * C + c;
+            db += t[2][at];
+            dg += (double)t[2][at] * ((double)t[0][at] - (double)t[3][r]) * (double)t[4][r];
+        }
+        if (t[6])
+            t[6][c] = (REAL)dg;
+        if (t[7])
+            t[7][c] = (REAL)db;
+    }
+    for (size_t r = 0; r < R; r++) {
+        double mean = t[3][r], invstd = t[4][r], sg = 0, sgxh = 0;
+        for (size_t c = 0; c < C; c++) {
+            size_t at = r * C + c;
+            double g = (double)t[2][at] * (t[1] ? (double)t[1][c] : 1.0);
+            sg += g;
+            sgxh += g * ((double)t[0][at] - mean) * invstd;
+        }
+        for (size_t c = 0; c < C; c++) {
+            size_t at = r * C + c;
+            double g = (double)t[2][at] * (t[1] ? (double)t[1][c] : 1.0);
+            double xh = ((double)t[0][at] - mean) * invstd;
+            t[5][at] = (REAL)(invstd * (g - sg / (double)C - xh * sgxh / (double)C));
+        }
+    }
+    return GLIA_STATUS_OK;
+}
+
 /* ---- pooling and resampling, per plane ------------------------------------- */
 
 /* NaN propagates like PyTorch: the first NaN in a window is its max. */

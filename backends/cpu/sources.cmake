@@ -10,6 +10,7 @@ set(GLIA_CPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cpu_winograd43.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_blascore.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_norm.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_layernorm.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_resample.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_channel.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_loss.c

@@ -241,7 +241,15 @@ static glia_status cl_sync(glia_bctx *ctx)
     return e == CL_SUCCESS ? GLIA_STATUS_OK : glia_cl_fail(e, "clFinish");
 }
 
-static int cl_supports(glia_bctx *ctx, const glia_op *op) { return glia_op_well_formed(op); }
+static int cl_supports(glia_bctx *ctx, const glia_op *op)
+{
+    if (!glia_op_well_formed(op))
+        return 0;
+    /* layer norm kernels index columns and rows in 32 bits (cl/layernorm.cl) */
+    if (op->kind == GLIA_OP_LN_FWD || op->kind == GLIA_OP_LN_BWD)
+        return (uint64_t)op->p.ln.rows * op->p.ln.cols < ((uint64_t)1 << 32);
+    return 1;
+}
 
 size_t glia_cl_workspace_bound(const glia_bctx *ctx)
 {

@@ -19,6 +19,7 @@ static const char *const prog_names[] = {
     [GLIA_CL_PROG_LOSS] = "loss",
     [GLIA_CL_PROG_OPTIM] = "optim",
     [GLIA_CL_PROG_IM2COL] = "im2col",
+    [GLIA_CL_PROG_LAYERNORM] = "layernorm",
 };
 
 _Static_assert(sizeof prog_names / sizeof prog_names[0] == GLIA_CL_PROG_COUNT_,

@@ -37,6 +37,10 @@ static const struct {
     [GLIA_CLK_ADAM] = {GLIA_CL_PROG_OPTIM, "adam"},
     [GLIA_CLK_VOL2COL] = {GLIA_CL_PROG_IM2COL, "vol2col"},
     [GLIA_CLK_COL2VOL] = {GLIA_CL_PROG_IM2COL, "col2vol"},
+    [GLIA_CLK_LN_FWD] = {GLIA_CL_PROG_LAYERNORM, "ln_fwd"},
+    [GLIA_CLK_LN_BWD_DX] = {GLIA_CL_PROG_LAYERNORM, "ln_bwd_dx"},
+    [GLIA_CLK_LN_BWD_PARAM_PART] = {GLIA_CL_PROG_LAYERNORM, "ln_bwd_param_part"},
+    [GLIA_CLK_LN_BWD_PARAM_FINAL] = {GLIA_CL_PROG_LAYERNORM, "ln_bwd_param_final"},
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == GLIA_CLK_COUNT_,

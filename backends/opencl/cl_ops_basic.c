@@ -148,6 +148,9 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BN_BWD:
     case GLIA_OP_DICE_SUMS:
         return glia_cl_run_reduce(ctx, op);
+    case GLIA_OP_LN_FWD:
+    case GLIA_OP_LN_BWD:
+        return glia_cl_run_layernorm(ctx, op);
     case GLIA_OP_FILL:
         return LAUNCH(GLIA_CLK_FILL, op->p.fill.n, V(0), GLIA_KA_U64(op->p.fill.n),
                       GLIA_KA_F32(op->p.fill.value), GLIA_KA_OPT(op->t[1], op->t[0]),
@@ -171,7 +174,8 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op)
                       GLIA_KA_F32(op->p.unary.b));
     case GLIA_OP_UNARY_BWD:
         return LAUNCH(GLIA_CLK_UNARY_BWD, op->p.unary.n, V(0), V(1), V(2),
-                      GLIA_KA_U64(op->p.unary.n), GLIA_KA_I32(op->p.unary.mode));
+                      GLIA_KA_U64(op->p.unary.n), GLIA_KA_I32(op->p.unary.mode),
+                      GLIA_KA_F32(op->p.unary.a));
     case GLIA_OP_BROADCAST:
         return abc_op(ctx, op, GLIA_CLK_BROADCAST, op->p.bcast.a, op->p.bcast.b, op->p.bcast.c);
     case GLIA_OP_DICE_SUMS_BWD:

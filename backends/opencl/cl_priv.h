@@ -29,6 +29,7 @@ typedef enum glia_cl_prog {
     GLIA_CL_PROG_LOSS,
     GLIA_CL_PROG_OPTIM,
     GLIA_CL_PROG_IM2COL,
+    GLIA_CL_PROG_LAYERNORM,
     GLIA_CL_PROG_COUNT_
 } glia_cl_prog;
 
@@ -44,6 +45,7 @@ typedef enum glia_cl_kern {
     GLIA_CLK_BCE, GLIA_CLK_BCE_BWD, GLIA_CLK_DICE_BWD,
     GLIA_CLK_SGD, GLIA_CLK_ADAM,
     GLIA_CLK_VOL2COL, GLIA_CLK_COL2VOL,
+    GLIA_CLK_LN_FWD, GLIA_CLK_LN_BWD_DX, GLIA_CLK_LN_BWD_PARAM_PART, GLIA_CLK_LN_BWD_PARAM_FINAL,
     GLIA_CLK_COUNT_
 } glia_cl_kern;
 
@@ -136,5 +138,6 @@ glia_status glia_cl_run(glia_bctx *ctx, const glia_op *op);
 glia_status glia_cl_misrouted(const glia_op *op);
 glia_status glia_cl_run_reduce(glia_bctx *ctx, const glia_op *op);
 glia_status glia_cl_run_dense(glia_bctx *ctx, const glia_op *op);
+glia_status glia_cl_run_layernorm(glia_bctx *ctx, const glia_op *op);
 
 #endif

@@ -42,7 +42,8 @@ target_sources(glia PRIVATE
   backends/opencl/cl_launch.c
   backends/opencl/cl_ops_basic.c
   backends/opencl/cl_ops_reduce.c
-  backends/opencl/cl_ops_dense.c)
+  backends/opencl/cl_ops_dense.c
+  backends/opencl/cl_ops_layernorm.c)
 target_link_libraries(glia PRIVATE OpenCL::OpenCL ${GLIA_CLBLAST_LIB})
 if(GLIA_CLBLAST_INCLUDE)
   target_include_directories(glia PRIVATE ${GLIA_CLBLAST_INCLUDE})

@@ -52,6 +52,7 @@ set(GLIA_VK_SOURCES
   ${GLIA_VK_ROOT}/backends/vulkan/vk_stream.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_ops.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_reduce.c
+  ${GLIA_VK_ROOT}/backends/vulkan/vk_layernorm.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_gemm.c
   ${GLIA_VK_ROOT}/backends/vulkan/vk_testing.c
   ${GLIA_VK_GEN}/vk_spirv.c)

@@ -219,7 +219,15 @@ static glia_status vk_sync(glia_bctx *ctx)
     return s != GLIA_STATUS_OK ? s : v;
 }
 
-static int vk_supports(glia_bctx *ctx, const glia_op *op) { return glia_op_well_formed(op); }
+static int vk_supports(glia_bctx *ctx, const glia_op *op)
+{
+    if (!glia_op_well_formed(op))
+        return 0;
+    /* layer norm sizes beyond its shader's loops are refused here, not run */
+    if (op->kind == GLIA_OP_LN_FWD || op->kind == GLIA_OP_LN_BWD)
+        return glia_vk_layernorm_supported(ctx, op);
+    return 1;
+}
 
 static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
 {
@@ -266,6 +274,10 @@ static glia_status vk_run(glia_bctx *ctx, const glia_op *op)
     case GLIA_OP_BN_FWD_INFER:
     case GLIA_OP_BN_BWD:
         s = glia_vk_run_reduce(ctx, op);
+        break;
+    case GLIA_OP_LN_FWD:
+    case GLIA_OP_LN_BWD:
+        s = glia_vk_run_layernorm(ctx, op);
         break;
     case GLIA_OP_GEMM:
         s = glia_vk_run_gemm(ctx, op);

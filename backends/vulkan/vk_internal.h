@@ -294,6 +294,12 @@ glia_status glia_vk_check_loop(const glia_bctx *ctx, uint64_t iterations, const 
 /* Initialise a dispatch of a 1-D shader over n items. */
 void glia_vk_dispatch_1d(glia_bctx *ctx, vkb_dispatch *d, uint32_t shader, uint32_t mode, size_t n);
 
+/* Bind view v at binding i of d, touching need elements (none if v is unbound). */
+void glia_vk_use(vkb_dispatch *d, int i, glia_bview v, size_t need, int write);
+glia_status glia_vk_run_layernorm(glia_bctx *ctx, const glia_op *op);
+/* 1 if the layer norm op's sizes fit the shaders and the driver's loop cap. */
+int glia_vk_layernorm_supported(glia_bctx *ctx, const glia_op *op);
+
 /* A chanwise.comp dispatch for mode over A*B planes of C elements; the caller binds. */
 void glia_vk_chanwise(glia_bctx *ctx, vkb_dispatch *d, uint32_t mode, size_t a, size_t b, size_t c);
 glia_status glia_vk_run_elementwise(glia_bctx *ctx, const glia_op *op);

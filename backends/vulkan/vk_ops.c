@@ -52,7 +52,7 @@ void glia_vk_dispatch_1d(glia_bctx *ctx, vkb_dispatch *d, uint32_t shader, uint3
     d->groups[1] = d->groups[2] = 1;
 }
 
-static void use(vkb_dispatch *d, int i, glia_bview v, size_t need, int write)
+void glia_vk_use(vkb_dispatch *d, int i, glia_bview v, size_t need, int write)
 {
     d->v[i] = v;
     d->need[i] = v.buf ? need : 0;
@@ -79,6 +79,7 @@ static uint32_t ew_unary(glia_unary_mode m, int bwd)
     case GLIA_UNARY_SIGMOID: return bwd ? EW_SIGMOID_BWD : EW_SIGMOID;
     case GLIA_UNARY_THRESHOLD: return EW_THRESHOLD;
     case GLIA_UNARY_GELU: return bwd ? EW_GELU_BWD : EW_GELU;
+    case GLIA_UNARY_LEAKY_RELU: return bwd ? EW_LEAKY_RELU_BWD : EW_LEAKY_RELU;
     case GLIA_UNARY_COUNT_: break;
     }
     return EW_THRESHOLD;
@@ -129,29 +130,29 @@ static glia_status eltwise(glia_bctx *ctx, const glia_op *op)
     d.nb = EW_NB;
     switch (op->kind) {
     case GLIA_OP_FILL:
-        use(&d, 0, t[0], n, 1);
-        use(&d, 1, t[1], 1, 0);
+        glia_vk_use(&d, 0, t[0], n, 1);
+        glia_vk_use(&d, 1, t[1], 1, 0);
         break;
     case GLIA_OP_AXPBYZ:
-        use(&d, 0, t[0], n, 0);
+        glia_vk_use(&d, 0, t[0], n, 0);
         if (flag)
-            use(&d, 1, t[1], n, 0);
-        use(&d, 2, t[2], n, 1);
+            glia_vk_use(&d, 1, t[1], n, 0);
+        glia_vk_use(&d, 2, t[2], n, 1);
         break;
     case GLIA_OP_UNARY:
-        use(&d, 0, t[0], n, 0);
-        use(&d, 1, t[1], n, 1);
+        glia_vk_use(&d, 0, t[0], n, 0);
+        glia_vk_use(&d, 1, t[1], n, 1);
         break;
     case GLIA_OP_BCE_LOGITS_BWD:
-        use(&d, 0, t[0], n, 0);
-        use(&d, 1, t[1], n, 0);
-        use(&d, 2, t[2], 1, 0);
-        use(&d, 3, t[3], n, 1);
+        glia_vk_use(&d, 0, t[0], n, 0);
+        glia_vk_use(&d, 1, t[1], n, 0);
+        glia_vk_use(&d, 2, t[2], 1, 0);
+        glia_vk_use(&d, 3, t[3], n, 1);
         break;
     default: /* BINARY, UNARY_BWD, BCE_LOGITS: x, y -> z */
-        use(&d, 0, t[0], n, 0);
-        use(&d, 1, t[1], n, 0);
-        use(&d, 2, t[2], n, 1);
+        glia_vk_use(&d, 0, t[0], n, 0);
+        glia_vk_use(&d, 1, t[1], n, 0);
+        glia_vk_use(&d, 2, t[2], n, 1);
         break;
     }
     d.pc[EW_N] = (uint32_t)n;
@@ -173,20 +174,20 @@ static glia_status optim(glia_bctx *ctx, const glia_op *op)
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_OPTIM, sgd ? OP_SGD : OP_ADAM, n);
     d.nb = OP_NB;
     d.pc[OP_N] = (uint32_t)n;
-    use(&d, 0, t[0], n, 1);
-    use(&d, 1, t[1], n, 0);
+    glia_vk_use(&d, 0, t[0], n, 1);
+    glia_vk_use(&d, 1, t[1], n, 0);
     if (sgd) {
         int mom = op->p.sgd.momentum != 0.0f && t[2].buf;
         if (mom)
-            use(&d, 2, t[2], n, 1);
+            glia_vk_use(&d, 2, t[2], n, 1);
         d.pc[OP_LR] = vkb_f2u(op->p.sgd.lr);
         d.pc[OP_B1] = vkb_f2u(op->p.sgd.momentum);
         d.pc[OP_B2] = vkb_f2u(op->p.sgd.dampening);
         d.pc[OP_WD] = vkb_f2u(op->p.sgd.weight_decay);
         d.pc[OP_FLAGS] = (op->p.sgd.nesterov ? 1u : 0u) | (op->p.sgd.first ? 2u : 0u) | (mom ? 4u : 0u);
     } else {
-        use(&d, 2, t[2], n, 1);
-        use(&d, 3, t[3], n, 1);
+        glia_vk_use(&d, 2, t[2], n, 1);
+        glia_vk_use(&d, 3, t[3], n, 1);
         d.pc[OP_LR] = vkb_f2u(op->p.adam.lr);
         d.pc[OP_B1] = vkb_f2u(op->p.adam.beta1);
         d.pc[OP_B2] = vkb_f2u(op->p.adam.beta2);
@@ -217,8 +218,8 @@ static glia_status copy_nd(glia_bctx *ctx, const glia_op *op)
     glia_vk_dispatch_1d(ctx, &d, GLIA_VK_SHADER_COPY_ND, 0, n);
     d.nspec = 1;
     d.nb = CN_NB;
-    use(&d, 0, op->t[0], sneed, 0);
-    use(&d, 1, op->t[1], dneed, 1);
+    glia_vk_use(&d, 0, op->t[0], sneed, 0);
+    glia_vk_use(&d, 1, op->t[1], dneed, 1);
     d.pc[CN_N] = (uint32_t)n;
     d.pc[CN_NDIM] = (uint32_t)c->ndim;
     d.pc[CN_BETA] = vkb_f2u(c->beta);
@@ -288,14 +289,14 @@ static glia_status chanwise_op(glia_bctx *ctx, const glia_op *op)
         return s;
     glia_vk_chanwise(ctx, &d, bc ? CW_BROADCAST : CW_DICE_BWD, a, b, c);
     if (bc) {
-        use(&d, 0, t[0], b, 0);
-        use(&d, 1, t[1], n, 1);
+        glia_vk_use(&d, 0, t[0], b, 0);
+        glia_vk_use(&d, 1, t[1], n, 1);
         d.pc[CW_ALPHA] = vkb_f2u(op->p.bcast.alpha);
         d.pc[CW_BETA] = vkb_f2u(op->p.bcast.beta);
     } else {
-        use(&d, 0, t[0], n, 0);
-        use(&d, 1, t[1], 3 * b, 0);
-        use(&d, 2, t[2], n, 1);
+        glia_vk_use(&d, 0, t[0], n, 0);
+        glia_vk_use(&d, 1, t[1], 3 * b, 0);
+        glia_vk_use(&d, 2, t[2], n, 1);
     }
     return glia_vk_dispatch(ctx, &d);
 }
@@ -347,26 +348,26 @@ glia_status glia_vk_run_channel(glia_bctx *ctx, const glia_op *op)
     if ((s = glia_vk_check_loop(ctx, strides(&d, n * sp) * (4 * (uint64_t)c + 2), "a channel op")) != GLIA_STATUS_OK)
         return s;
     d.nb = CH_NB;
-    use(&d, 0, t[0], all, 0);
+    glia_vk_use(&d, 0, t[0], all, 0);
     switch (mode) {
     case CH_SOFTMAX_BWD:
-        use(&d, 1, t[1], all, 0);
-        use(&d, 2, t[2], all, 1);
+        glia_vk_use(&d, 1, t[1], all, 0);
+        glia_vk_use(&d, 2, t[2], all, 1);
         break;
     case CH_CE:
-        use(&d, 1, t[1], all, 0);
-        use(&d, 2, t[2], n * sp, 1);
+        glia_vk_use(&d, 1, t[1], all, 0);
+        glia_vk_use(&d, 2, t[2], n * sp, 1);
         break;
     case CH_CE_BWD:
-        use(&d, 1, t[1], all, 0);
-        use(&d, 2, t[2], 1, 0);
-        use(&d, 3, t[3], all, 1);
+        glia_vk_use(&d, 1, t[1], all, 0);
+        glia_vk_use(&d, 2, t[2], 1, 0);
+        glia_vk_use(&d, 3, t[3], all, 1);
         break;
     case CH_ARGMAX:
-        use(&d, 1, t[1], n * sp, 1);
+        glia_vk_use(&d, 1, t[1], n * sp, 1);
         break;
     default:
-        use(&d, 1, t[1], all, 1);
+        glia_vk_use(&d, 1, t[1], all, 1);
         break;
     }
     d.pc[CH_N] = (uint32_t)n;
@@ -401,22 +402,22 @@ glia_status glia_vk_run_pool(glia_bctx *ctx, const glia_op *op)
     const glia_bview *t = op->t;
     switch (op->kind) {
     case GLIA_OP_MAXPOOL_FWD:
-        use(&d, 0, t[0], ni, 0);
-        use(&d, 1, t[1], no, 1);
-        use(&d, 2, t[2], no, 1);
+        glia_vk_use(&d, 0, t[0], ni, 0);
+        glia_vk_use(&d, 1, t[1], no, 1);
+        glia_vk_use(&d, 2, t[2], no, 1);
         break;
     case GLIA_OP_MAXPOOL_BWD:
-        use(&d, 0, t[0], no, 0);
-        use(&d, 1, t[1], no, 0);
-        use(&d, 2, t[2], ni, 1);
+        glia_vk_use(&d, 0, t[0], no, 0);
+        glia_vk_use(&d, 1, t[1], no, 0);
+        glia_vk_use(&d, 2, t[2], ni, 1);
         break;
     case GLIA_OP_UPSAMPLE_FWD:
-        use(&d, 0, t[0], ni, 0);
-        use(&d, 1, t[1], no, 1);
+        glia_vk_use(&d, 0, t[0], ni, 0);
+        glia_vk_use(&d, 1, t[1], no, 1);
         break;
     default: /* UPSAMPLE_BWD: the pool kinds are the only ones routed here */
-        use(&d, 0, t[0], no, 0);
-        use(&d, 1, t[1], ni, 1);
+        glia_vk_use(&d, 0, t[0], no, 0);
+        glia_vk_use(&d, 1, t[1], ni, 1);
         break;
     }
     d.pc[PL_PLANES] = (uint32_t)p->planes;

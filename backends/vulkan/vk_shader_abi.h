@@ -29,6 +29,8 @@
 #define EW_BCE_BWD 11      /* b0 = x, b1 = t, b2 = g, b3 = dx; a = scale */
 #define EW_GELU 12         /* b0 = x, b1 = y */
 #define EW_GELU_BWD 13     /* b0 = x, b1 = dy, b2 = dx */
+#define EW_LEAKY_RELU 14   /* b0 = x, b1 = y; a = slope */
+#define EW_LEAKY_RELU_BWD 15 /* b0 = y, b1 = dy, b2 = dx; a = slope */
 
 /* optim.comp: 1-D, bindings as the op's slots; spec 1 = mode */
 #define OP_NB 4
@@ -103,6 +105,22 @@
 #define RD_PASS_DIRECT 0   /* one chunk per channel: sum and finish */
 #define RD_PASS_PARTIAL 1  /* partial sums of each chunk */
 #define RD_PASS_FINAL 2    /* sum the partials and finish */
+
+/* layernorm.comp: x[R,C], bindings = op slots (LN_BWD's partial-sum pass binds
+ * its workspace at 5); spec 1 = mode. Row modes run one work-group per row. */
+#define LN_NB 8
+#define LN_ROWS 8
+#define LN_COLS 9
+#define LN_EPS 10
+#define LN_FLAGS 11
+#define LN_CHUNK 12        /* rows per chunk of the partial-sum pass */
+#define LN_K 13            /* chunks */
+#define LN_HAS_1 1u        /* LN_FWD, LN_BWD_DX: gamma bound; LN_PARAM_FINAL: dgamma */
+#define LN_HAS_2 2u        /* LN_FWD: beta bound; LN_PARAM_FINAL: dbeta */
+#define LN_FWD 0           /* op slots of LN_FWD */
+#define LN_BWD_DX 1        /* op slots of LN_BWD (dx) */
+#define LN_PARAM_PART 2    /* b0 = x, b2 = dy, b3 = mean, b4 = invstd, b5 = partial sums */
+#define LN_PARAM_FINAL 3   /* b5 = partial sums, b6 = dgamma, b7 = dbeta */
 
 /* channel.comp: per (n, s) over the C channels of x[N,C,S]; spec 1 = mode */
 #define CH_NB 4

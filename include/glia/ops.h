@@ -38,11 +38,23 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
                             glia_tensor *running_mean, glia_tensor *running_var,
                             int training, float momentum, float eps, glia_tensor **out);
 
+/* Layer norm over the last dimension of x (any rank): PyTorch's LayerNorm with
+ * normalized_shape = [C] (biased variance, eps under the square root).
+ * gamma, beta: [C], each NULL for none (no scale, no shift). */
+glia_status glia_layer_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta, float eps,
+                            glia_tensor **out);
+/* Instance norm of x[N, C, spatial...] without affine and without running
+ * statistics (MONAI's default InstanceNorm): each (n, c) plane normalised over
+ * its spatial elements, biased variance. */
+glia_status glia_instance_norm(glia_tensor *x, float eps, glia_tensor **out);
+
 glia_status glia_relu(glia_tensor *x, glia_tensor **out);
 glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out);
 /* GELU, the exact form x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)) (PyTorch's
  * approximate='none', MONAI's default). */
 glia_status glia_gelu(glia_tensor *x, glia_tensor **out);
+/* LeakyReLU: y = x > 0 ? x : slope * x, slope > 0 (MONAI uses 0.01). */
+glia_status glia_leaky_relu(glia_tensor *x, float slope, glia_tensor **out);
 /* Softmax over the channel axis (dimension 1). */
 glia_status glia_softmax(glia_tensor *x, glia_tensor **out);
 /* Softmax over any axis (negative counts from the end; -1 is attention's). */

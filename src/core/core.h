@@ -36,12 +36,13 @@ typedef glia_status (*glia_backward_fn)(glia_node *node, glia_tensor *gout);
  * op family, each read only by that family's backward. */
 typedef union glia_node_params {
     struct { float b_scale; } add;                     /* add/sub: d/db = b_scale */
-    struct { glia_unary_mode mode; float a; } unary;   /* a: AFFINE's slope */
+    struct { glia_unary_mode mode; float a; } unary;   /* a: AFFINE's and LEAKY_RELU's slope */
     struct { float scale; } sum;                       /* sum/mean: d/dx = scale */
     struct { int axis; } softmax;
     glia_conv_desc conv;                               /* the primitive's descriptor */
     struct { int trans_a, trans_b; } matmul;
     struct { float eps; } bn;
+    struct { float eps; } ln;                          /* layer norm; rows and columns from x */
     glia_pool_desc pool;
     struct { int ce; float scale; } xent;              /* ce: softmax CE (else BCE); mean scale */
     struct { int64_t a, b, c; } dice;                  /* the [A,B,C] view of the sums */

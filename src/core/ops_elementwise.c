@@ -167,6 +167,7 @@ static glia_status unary_backward(glia_node *nd, glia_tensor *g)
     glia_op op = {.kind = GLIA_OP_UNARY_BWD, .t = {glia_view(fwd), glia_view(g)}};
     op.p.unary.n = (size_t)g->numel;
     op.p.unary.mode = mode;
+    op.p.unary.a = nd->p.unary.a;   /* LEAKY_RELU's slope */
     glia_tensor *gx = NULL;
     glia_status s = run_into(&op, 2, g, &gx);
     if (s == GLIA_STATUS_OK)
@@ -225,6 +226,17 @@ glia_status glia_affine(glia_tensor *x, float a, float b, glia_tensor **out)
 }
 glia_status glia_relu(glia_tensor *x, glia_tensor **out) { return unary(x, GLIA_UNARY_RELU, 0, 0, "glia_relu", out); }
 glia_status glia_gelu(glia_tensor *x, glia_tensor **out) { return unary(x, GLIA_UNARY_GELU, 0, 0, "glia_gelu", out); }
+glia_status glia_leaky_relu(glia_tensor *x, float slope, glia_tensor **out)
+{
+    /* the backward reads y's sign, which is x's only for a positive slope */
+    if (!(slope > 0.0f)) {
+        if (out)
+            *out = NULL;
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_leaky_relu: slope %g must be > 0",
+                           (double)slope);
+    }
+    return unary(x, GLIA_UNARY_LEAKY_RELU, slope, 0, "glia_leaky_relu", out);
+}
 glia_status glia_sigmoid(glia_tensor *x, glia_tensor **out)
 {
     return unary(x, GLIA_UNARY_SIGMOID, 0, 0, "glia_sigmoid", out);
