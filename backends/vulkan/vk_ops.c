@@ -250,14 +250,14 @@ glia_status glia_vk_run_gather(glia_bctx *ctx, const glia_op *op)
     d.nb = GA_NB;
     const glia_bview *t = op->t;
     if (fwd) {
-        use(&d, 0, t[0], rows * w, 0);
-        use(&d, 1, t[1], n, 0);
-        use(&d, 3, t[2], n * w, 1);
+        glia_vk_use(&d, 0, t[0], rows * w, 0);
+        glia_vk_use(&d, 1, t[1], n, 0);
+        glia_vk_use(&d, 3, t[2], n * w, 1);
     } else {
-        use(&d, 0, t[0], n * w, 0);
-        use(&d, 1, t[1], n, 0);
-        use(&d, 2, t[2], rows + 1, 0);
-        use(&d, 3, t[3], rows * w, 1);
+        glia_vk_use(&d, 0, t[0], n * w, 0);
+        glia_vk_use(&d, 1, t[1], n, 0);
+        glia_vk_use(&d, 2, t[2], rows + 1, 0);
+        glia_vk_use(&d, 3, t[3], rows * w, 1);
     }
     d.pc[GA_N] = (uint32_t)n;
     d.pc[GA_W] = (uint32_t)w;
