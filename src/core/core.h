@@ -164,6 +164,13 @@ void glia_tape_done_reading(glia_node *nd, unsigned mask);
 /* Add g to t's gradient (no-op if t needs none). Takes its own reference. */
 glia_status glia_grad_accum(glia_tensor *t, glia_tensor *g);
 
+/* ops_norm.c: run a normalisation backward (BN_BWD, LN_BWD: t0 x, t1 gamma,
+ * t2 dy, t3 mean, t4 invstd -> t5 dx, t6 dgamma, t7 dbeta) whose parameters op
+ * holds, for node nd (in: x, gamma, beta; saved: mean, invstd) and upstream
+ * gradient g, and accumulate the gradients. params_optional: the op takes
+ * NULL dgamma/dbeta, so they are computed only for parameters that need them. */
+glia_status glia_norm_backward(glia_op *op, glia_node *nd, glia_tensor *g, int params_optional);
+
 /* ops helpers (ops_elementwise.c) used across files */
 glia_status glia_axpbyz(glia_device *dev, size_t n, float a, glia_bview x, float b,
                         glia_bview y, glia_bview z);

@@ -34,24 +34,9 @@ static void bn_dims(glia_op *op, const glia_tensor *x, float eps, float momentum
 /* in: x, gamma, beta; saved: mean, invstd. */
 static glia_status bn_train_backward(glia_node *nd, glia_tensor *g)
 {
-    glia_tensor *x = nd->in[0], *gamma = nd->in[1], *beta = nd->in[2];
-    glia_tensor *dx = NULL, *dg = NULL, *db = NULL;
-    glia_status s;
-    if ((s = glia_tensor_empty_like(x, &dx)) == GLIA_STATUS_OK &&
-        (s = glia_tensor_empty_like(gamma, &dg)) == GLIA_STATUS_OK &&
-        (s = glia_tensor_empty_like(beta, &db)) == GLIA_STATUS_OK) {
-        glia_op op = {.kind = GLIA_OP_BN_BWD,
-                      .t = {glia_view(x), glia_view(gamma), glia_view(g), glia_view(nd->saved[0]),
-                            glia_view(nd->saved[1]), glia_view(dx), glia_view(dg), glia_view(db)}};
-        bn_dims(&op, x, nd->p.bn.eps, 0.0f);
-        if ((s = glia_run(x->dev, &op)) == GLIA_STATUS_OK && (s = glia_grad_accum(x, dx)) == GLIA_STATUS_OK &&
-            (s = glia_grad_accum(gamma, dg)) == GLIA_STATUS_OK)
-            s = glia_grad_accum(beta, db);
-    }
-    glia_tensor_free(dx);
-    glia_tensor_free(dg);
-    glia_tensor_free(db);
-    return s;
+    glia_op op = {.kind = GLIA_OP_BN_BWD};
+    bn_dims(&op, nd->in[0], nd->p.bn.eps, 0.0f);
+    return glia_norm_backward(&op, nd, g, 0);
 }
 
 /* Eval mode is a per-channel affine map y = x*k + c with k = gamma/sqrt(rv+eps):

@@ -2,33 +2,41 @@
 #include <string.h>
 #include "core.h"
 
-/* in: x, gamma, beta (either may be NULL); saved: mean[R], invstd[R]. */
-static glia_status ln_backward(glia_node *nd, glia_tensor *g)
+glia_status glia_norm_backward(glia_op *op, glia_node *nd, glia_tensor *g, int params_optional)
 {
     glia_tensor *x = nd->in[0], *gamma = nd->in[1], *beta = nd->in[2];
     glia_tensor *dx = NULL, *dg = NULL, *db = NULL;
     glia_status s = glia_tensor_empty_like(x, &dx);
-    /* the parameter gradients only where one is wanted: each is a reduction over all rows */
-    if (s == GLIA_STATUS_OK && gamma && gamma->requires_grad)
+    /* where the op allows it, parameter gradients only where one is wanted:
+     * each is a reduction over all rows */
+    if (s == GLIA_STATUS_OK && gamma && (!params_optional || gamma->requires_grad))
         s = glia_tensor_empty_like(gamma, &dg);
-    if (s == GLIA_STATUS_OK && beta && beta->requires_grad)
+    if (s == GLIA_STATUS_OK && beta && (!params_optional || beta->requires_grad))
         s = glia_tensor_empty_like(beta, &db);
     if (s == GLIA_STATUS_OK) {
-        int64_t cols = x->shape[x->ndim - 1];
-        glia_op op = {.kind = GLIA_OP_LN_BWD,
-                      .t = {glia_view(x), glia_view(gamma), glia_view(g), glia_view(nd->saved[0]),
-                            glia_view(nd->saved[1]), glia_view(dx), glia_view(dg), glia_view(db)}};
-        op.p.ln.rows = (size_t)(x->numel / cols);
-        op.p.ln.cols = (size_t)cols;
-        op.p.ln.eps = nd->p.ln.eps;
-        if ((s = glia_run(x->dev, &op)) == GLIA_STATUS_OK && (s = glia_grad_accum(x, dx)) == GLIA_STATUS_OK &&
-            (s = glia_grad_accum(gamma, dg)) == GLIA_STATUS_OK)
+        glia_bview t[8] = {glia_view(x),    glia_view(gamma), glia_view(g),  glia_view(nd->saved[0]),
+                           glia_view(nd->saved[1]), glia_view(dx), glia_view(dg), glia_view(db)};
+        memcpy(op->t, t, sizeof t);
+        if ((s = glia_run(x->dev, op)) == GLIA_STATUS_OK && (s = glia_grad_accum(x, dx)) == GLIA_STATUS_OK &&
+            (!dg || (s = glia_grad_accum(gamma, dg)) == GLIA_STATUS_OK) && db)
             s = glia_grad_accum(beta, db);
     }
     glia_tensor_free(dx);
     glia_tensor_free(dg);
     glia_tensor_free(db);
     return s;
+}
+
+/* in: x, gamma, beta (either may be NULL); saved: mean[R], invstd[R]. */
+static glia_status ln_backward(glia_node *nd, glia_tensor *g)
+{
+    glia_tensor *x = nd->in[0];
+    int64_t cols = x->shape[x->ndim - 1];
+    glia_op op = {.kind = GLIA_OP_LN_BWD};
+    op.p.ln.rows = (size_t)(x->numel / cols);
+    op.p.ln.cols = (size_t)cols;
+    op.p.ln.eps = nd->p.ln.eps;
+    return glia_norm_backward(&op, nd, g, 1);
 }
 
 static glia_status check_param(const glia_tensor *v, const glia_tensor *x, int64_t cols, const char *what)
