@@ -223,17 +223,23 @@ static void glia_slots_bn(const glia_op *op, glia_op_slot *s)
     set(&s[7], r, c, 0.5f, 2.0f);                 /* a variance: > 0 */
 }
 
+/* A normalisation backward over n elements: nstat saved means and 1/stds,
+ * nparam gammas (and their gradients). */
+static void norm_bwd_slots(glia_op_slot *s, size_t n, size_t nstat, size_t nparam)
+{
+    set(&s[0], GLIA_SLOT_IN, n, -2.0f, 3.0f);
+    set(&s[1], GLIA_SLOT_IN, nparam, 0.5f, 1.5f);
+    set(&s[2], GLIA_SLOT_IN, n, LO, HI);
+    set(&s[3], GLIA_SLOT_IN, nstat, 0.0f, 1.0f);
+    set(&s[4], GLIA_SLOT_IN, nstat, 0.5f, 2.0f);
+    set(&s[5], GLIA_SLOT_OUT, n, LO, HI);
+    set(&s[6], GLIA_SLOT_OUT, nparam, LO, HI);
+    set(&s[7], GLIA_SLOT_OUT, nparam, LO, HI);
+}
+
 static void glia_slots_bn_bwd(const glia_op *op, glia_op_slot *s)
 {
-    size_t n = op->p.bn.n * op->p.bn.c * op->p.bn.s, c = op->p.bn.c;
-    set(&s[0], GLIA_SLOT_IN, n, -2.0f, 3.0f);
-    set(&s[1], GLIA_SLOT_IN, c, 0.5f, 1.5f);
-    set(&s[2], GLIA_SLOT_IN, n, LO, HI);
-    set(&s[3], GLIA_SLOT_IN, c, 0.0f, 1.0f);
-    set(&s[4], GLIA_SLOT_IN, c, 0.5f, 2.0f);
-    set(&s[5], GLIA_SLOT_OUT, n, LO, HI);
-    set(&s[6], GLIA_SLOT_OUT, c, LO, HI);
-    set(&s[7], GLIA_SLOT_OUT, c, LO, HI);
+    norm_bwd_slots(s, op->p.bn.n * op->p.bn.c * op->p.bn.s, op->p.bn.c, op->p.bn.c);
 }
 
 /* LayerNorm over the last axis of x[rows, cols]; the backward's saved
@@ -251,12 +257,7 @@ static void glia_slots_ln(const glia_op *op, glia_op_slot *s)
         set(&s[5], GLIA_SLOT_OUT, r, LO, HI);
         return;
     }
-    set(&s[2], GLIA_SLOT_IN, n, LO, HI);
-    set(&s[3], GLIA_SLOT_IN, r, 0.0f, 1.0f);
-    set(&s[4], GLIA_SLOT_IN, r, 0.5f, 2.0f);
-    set(&s[5], GLIA_SLOT_OUT, n, LO, HI);
-    set(&s[6], GLIA_SLOT_OUT, c, LO, HI);
-    set(&s[7], GLIA_SLOT_OUT, c, LO, HI);
+    norm_bwd_slots(s, n, r, c);
 }
 
 static void glia_slots_pool(const glia_op *op, glia_op_slot *s)
