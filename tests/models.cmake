@@ -10,6 +10,8 @@ glia_add_test(test_io SOURCES test_io.c testutil.c LABELS cpu TEST_NAME io)
 # the first python3 on PATH, so that one is tried first.
 add_executable(glia_step interop/glia_step.c)
 target_link_libraries(glia_step PRIVATE glia)
+add_executable(glia_ops interop/glia_ops.c)
+target_link_libraries(glia_ops PRIVATE glia)
 set(GLIA_TORCH_PYTHON "")
 find_program(GLIA_PATH_PYTHON3 python3)
 foreach(py /usr/bin/python3 ${GLIA_PATH_PYTHON3})
@@ -25,6 +27,11 @@ if(GLIA_TORCH_PYTHON)
            COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_interop.py
                    $<TARGET_FILE:glia_cli> $<TARGET_FILE:glia_step> ${CMAKE_CURRENT_BINARY_DIR}/interop-work)
   set_tests_properties(interop_torch PROPERTIES LABELS interop TIMEOUT 600)
+  add_test(NAME interop_swin_ops
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_swin_ops.py
+                   $<TARGET_FILE:glia_ops> ${CMAKE_CURRENT_BINARY_DIR}/interop-swin-ops)
+  set_tests_properties(interop_swin_ops PROPERTIES LABELS interop TIMEOUT 600
+                       ENVIRONMENT "GLIA_TEST_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache")
 else()
   message(STATUS "glia: no python3 with torch and numpy; the PyTorch interop test is not registered")
 endif()
