@@ -124,6 +124,10 @@ static glia_status f_permute3(glia_tensor **in, glia_tensor **out) { return glia
 static glia_status f_slice_last(glia_tensor **in, glia_tensor **out) { return glia_slice(in[0], -1, 1, 3, out); }
 static glia_status f_slice_1d(glia_tensor **in, glia_tensor **out) { return glia_slice(in[0], 0, 2, 5, out); }
 static glia_status f_slice_odd(glia_tensor **in, glia_tensor **out) { return glia_slice_step(in[0], 3, 1, 2, 2, out); }
+static glia_status f_pad(glia_tensor **in, glia_tensor **out)
+{
+    return glia_pad(in[0], (const int64_t[]){0, 1, 0, 2, 0}, (const int64_t[]){0, 0, 3, 1, 0}, out);
+}
 static glia_status f_roll_mid(glia_tensor **in, glia_tensor **out) { return glia_roll(in[0], 2, -2, out); }
 static glia_status f_roll_1d(glia_tensor **in, glia_tensor **out) { return glia_roll(in[0], 0, 3, out); }
 static glia_status f_cat_last(glia_tensor **in, glia_tensor **out) { return glia_cat(in, 3, -1, out); }
@@ -235,6 +239,7 @@ static const gcase cases[] = {
     {"slice 5d last axis", f_slice_last, 1, {5}, {S5(2, 2, 3, 2, 5)}, {F_GRAD}},
     {"slice 1d", f_slice_1d, 1, {1}, {{9}}, {F_GRAD}},
     {"slice odd of 5", f_slice_odd, 1, {5}, {S5(2, 2, 3, 5, 2)}, {F_GRAD}},
+    {"pad 5d", f_pad, 1, {5}, {S5(2, 2, 3, 2, 4)}, {F_GRAD}},
     {"roll 4d", f_roll_mid, 1, {4}, {S4(2, 3, 5, 2)}, {F_GRAD}},
     {"roll 1d", f_roll_1d, 1, {1}, {{7}}, {F_GRAD}},
     {"cat 3d last axis", f_cat_last, 3, {3, 3, 3}, {{2, 3, 2}, {2, 3, 4}, {2, 3, 1}}, {F_GRAD, F_GRAD, F_GRAD}},

@@ -249,6 +249,33 @@ static void check_cat6_linear(void)
     glia_tensor_free(ty), glia_tensor_free(tw), glia_tensor_free(tb), glia_tensor_free(tl), free(w), free(b);
 }
 
+/* zero padding of a 4-D tensor: before/after per axis */
+static void check_pad(void)
+{
+    int64_t shape[4] = {2, 3, 4, 5}, before[4] = {0, 1, 2, 0}, after[4] = {1, 0, 3, 2}, ps[4], idx[4];
+    float *x;
+    glia_tensor *tx = random_tensor(4, shape, 60, &x), *ty = NULL;
+    for (int k = 0; k < 4; k++)
+        ps[k] = shape[k] + before[k] + after[k];
+    int64_t n = numel(4, ps);
+    float *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, 4, ps, idx);
+        int inside = 1;
+        for (int k = 0; k < 4; k++) {
+            idx[k] -= before[k];
+            inside &= idx[k] >= 0 && idx[k] < shape[k];
+        }
+        want[i] = inside ? x[ravel(4, shape, idx)] : 0.0f;
+    }
+    assert_int_equal(glia_pad(tx, before, after, &ty), GLIA_STATUS_OK);
+    expect_exact(ty, 4, ps, want, "pad");
+    glia_tensor *bad = (glia_tensor *)1;
+    assert_int_equal(glia_pad(tx, (int64_t[]){0, -1, 0, 0}, after, &bad), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_null(bad);
+    glia_tensor_free(tx), glia_tensor_free(ty), free(x), free(want);
+}
+
 static void check_gather(int64_t rows, int64_t w, int64_t n, uint64_t seed)
 {
     float *t;
@@ -298,6 +325,7 @@ static void test_ops_1d_to_6d(void **state)
     check_gather(169, 3, 2401, 22);   /* 2-D windows of 7^2 */
     check_gather(5, 4, 3, 23);
     check_cat6_linear();
+    check_pad();
 }
 
 /* MONAI's 3-D window partition of x (B, D, H, W, C) with window ws is

@@ -81,6 +81,9 @@ glia_status glia_slice_step(glia_tensor *x, int axis, int64_t start, int64_t len
 glia_status glia_roll(glia_tensor *x, int axis, int64_t shift, glia_tensor **out);
 /* Concatenate 1 to 64 tensors along axis; the other dimensions must agree. */
 glia_status glia_cat(glia_tensor *const *xs, int count, int axis, glia_tensor **out);
+/* Zero padding: before[k] and after[k] zeros around axis k (F.pad with
+ * zeros), e.g. a feature map padded to window multiples. */
+glia_status glia_pad(glia_tensor *x, const int64_t *before, const int64_t *after, glia_tensor **out);
 /* y = x + b, b broadcast to x's shape (NumPy rules: b aligned to x's last axes,
  * each of b's axes 1 or x's size): attention's bias and mask addition. */
 glia_status glia_add_broadcast(glia_tensor *x, glia_tensor *b, glia_tensor **out);

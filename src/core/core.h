@@ -47,6 +47,7 @@ typedef union glia_node_params {
     struct { int ce; float scale; } xent;              /* ce: softmax CE (else BCE); mean scale */
     struct { int64_t a, b, c; } dice;                  /* the [A,B,C] view of the sums */
     struct { int perm[GLIA_MAX_DIMS]; } permute;
+    struct { int64_t before[GLIA_MAX_DIMS]; } pad;
     struct { int axis; int64_t start, step; } slice;   /* also cat: start and step unused */
     struct { int axis; int64_t shift; } roll;
     struct { size_t n, w, rows, max_run; } gather;     /* saved: the inverse index (order, start) */

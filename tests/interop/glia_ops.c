@@ -23,6 +23,11 @@ static glia_status c_instnorm(glia_tensor **in, glia_tensor **out) { return glia
 static glia_status c_softmax(glia_tensor **in, glia_tensor **out) { return glia_softmax_axis(in[0], -1, out); }
 static glia_status c_linear(glia_tensor **in, glia_tensor **out) { return glia_linear(in[0], in[1], in[2], out); }
 static glia_status c_mask(glia_tensor **in, glia_tensor **out) { return glia_add_broadcast(in[0], in[1], out); }
+/* MONAI pads (B, D, H, W, C) at the end of D, H and W to window multiples */
+static glia_status c_pad(glia_tensor **in, glia_tensor **out)
+{
+    return glia_pad(in[0], (const int64_t[]){0, 0, 0, 0, 0}, (const int64_t[]){0, 1, 0, 2, 0}, out);
+}
 
 /* Apply f to *cur and replace it (NULL after a failure). */
 static glia_status step(glia_status s, glia_tensor **cur, glia_status (*f)(glia_tensor *, glia_tensor **))
@@ -115,7 +120,7 @@ static const struct {
 } cases[] = {
     {"gelu", c_gelu, 1},       {"leaky", c_leaky, 1},     {"layernorm", c_layernorm, 3}, {"instnorm", c_instnorm, 1},
     {"softmax", c_softmax, 1}, {"linear", c_linear, 3},   {"mask", c_mask, 2},           {"windows", c_windows, 1},
-    {"bias", c_bias, 1},       {"merge", c_merge, 1},
+    {"bias", c_bias, 1},       {"merge", c_merge, 1},     {"pad", c_pad, 1},
 };
 
 static glia_tensor *load(glia_device *dev, const char *dir, const char *name, const char *what, glia_status *s)

@@ -3,7 +3,8 @@
 exact GELU, LeakyReLU, LayerNorm, InstanceNorm, softmax over the last axis,
 nn.Linear, the shifted-window mask addition, the cyclic shift with MONAI's
 window_partition, the relative position bias lookup with MONAI's
-relative_position_index, and patch merging's strided slices; forward values
+relative_position_index, patch merging's strided slices and the padding to
+window multiples; forward values
 and the gradients of sum(y * dy) for every input, on every device present.
 
 usage: test_swin_ops.py GLIA_OPS WORKDIR
@@ -24,7 +25,7 @@ WS = 2  # window side, as glia_ops.c
 # the tanh-approximate GELU (9e-5 from the exact one on these inputs). Pure
 # data movement must match exactly.
 TOL = 1e-5
-EXACT = {"windows", "merge", "bias"}
+EXACT = {"windows", "merge", "bias", "pad"}
 failures = []
 
 
@@ -81,6 +82,7 @@ CASES = {
     "windows": (t_windows, [(2, 4, 6, 4, 3)], [1.0]),
     "bias": (t_bias, [((2 * WS - 1) ** 3, 3)], [1.0]),
     "merge": (t_merge, [(2, 4, 6, 2, 3)], [1.0]),
+    "pad": (lambda x: F.pad(x, (0, 0, 0, 2, 0, 0, 0, 1)), [(2, 3, 2, 3, 4)], [1.0]),
 }
 
 
