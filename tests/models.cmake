@@ -32,6 +32,9 @@ if(GLIA_TORCH_PYTHON)
                    $<TARGET_FILE:glia_ops> ${CMAKE_CURRENT_BINARY_DIR}/interop-swin-ops)
   set_tests_properties(interop_swin_ops PROPERTIES LABELS interop TIMEOUT 600
                        ENVIRONMENT "GLIA_TEST_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache")
+  add_test(NAME interop_swin_ref
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_swin_ref.py)
+  set_tests_properties(interop_swin_ref PROPERTIES LABELS interop TIMEOUT 600)
 else()
   message(STATUS "glia: no python3 with torch and numpy; the PyTorch interop test is not registered")
 endif()
