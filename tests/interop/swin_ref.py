@@ -14,6 +14,11 @@ UnetResBlock/UnetOutBlock/get_conv_layer). It depends on torch and numpy only
     relative position index sliced to [:n, :n] when the window shrinks, the
     "<=" in get_window_size, the -100 shifted-window mask built per stage.
 
+Sources read: Project-MONAI/MONAI swin_unetr.py (commit c49788f9, the
+MERGING_MODE/PatchMergingV2 version) plus the use_v2 additions as they stand in
+the 1.5-era code (layers1c..layers4c, SwinUNETR without img_size,
+_check_input_size), and the blocks at Project-MONAI/MONAI 06b28e5b.
+
 Only spatial_dims=3 is implemented; dropout / drop-path / checkpointing are
 left out (SwinUNETR's defaults make them identities and they own no state).
 
@@ -347,6 +352,9 @@ class PatchMergingV2(nn.Module):
 # offsets that MONAI 1.5's PatchMerging concatenates. Entries 5 and 6 repeat
 # entries 2 and 3, so offsets (1,1,0) and (0,1,1) never reach the reduction.
 # Kept from v0.9.0 for compatibility with the published pretrained weights.
+# (Read in Project-MONAI/MONAI swin_unetr.py at c49788f9 and in the use_v2-era
+# copies; a 2026 AMD fork, AMD-Ecosystem/MONAI 1d8e2afc, "fixes" entries 4..6 to
+# (1,1,0), (1,0,1), (0,1,1); that is not MONAI 1.5.)
 PATCH_MERGING_OFFSETS = (
     (0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1),
     (1, 0, 1), (0, 1, 0), (0, 0, 1), (1, 1, 1),
