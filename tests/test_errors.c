@@ -270,6 +270,17 @@ static glia_status slice1(glia_tensor *x, glia_tensor **o) { return glia_slice_c
 static glia_status leaky(glia_tensor *x, glia_tensor **o) { return glia_leaky_relu(x, 0.01f, o); }
 static glia_status layer_norm(glia_tensor *x, glia_tensor **o) { return glia_layer_norm(x, NULL, NULL, 1e-5f, o); }
 static glia_status instance_norm(glia_tensor *x, glia_tensor **o) { return glia_instance_norm(x, 1e-5f, o); }
+/* the layout ops along the last axis, which every rank has */
+static glia_status softmax_last(glia_tensor *x, glia_tensor **o) { return glia_softmax_axis(x, -1, o); }
+static glia_status slice_last(glia_tensor *x, glia_tensor **o) { return glia_slice(x, -1, 0, 2, o); }
+static glia_status slice_step_last(glia_tensor *x, glia_tensor **o) { return glia_slice_step(x, -1, 1, 2, 2, o); }
+static glia_status roll_last(glia_tensor *x, glia_tensor **o) { return glia_roll(x, -1, 3, o); }
+static glia_status cat_one(glia_tensor *x, glia_tensor **o) { return glia_cat(&x, 1, -1, o); }
+static glia_status pad_none(glia_tensor *x, glia_tensor **o)
+{
+    static const int64_t zero[GLIA_MAX_DIMS] = {0};
+    return glia_pad(x, zero, zero, o);
+}
 
 static const struct {
     const char *name;
@@ -278,7 +289,7 @@ static const struct {
     {"glia_add", glia_add}, {"glia_sub", glia_sub}, {"glia_mul", glia_mul}, {"glia_div", glia_div},
     {"glia_loss_bce_logits", glia_loss_bce_logits}, {"glia_loss_softmax_ce", glia_loss_softmax_ce},
     {"glia_loss_mse", glia_loss_mse}, {"glia_loss_dice", dice}, {"glia_loss_dice_bce", dice_bce},
-    {"glia_loss_dice_ce", dice_ce},
+    {"glia_loss_dice_ce", dice_ce}, {"glia_add_broadcast", glia_add_broadcast},
 };
 
 static const struct {
@@ -291,6 +302,9 @@ static const struct {
     {"glia_argmax_channels", glia_argmax_channels, 2}, {"glia_threshold", threshold, 1},
     {"glia_max_pool", max_pool2, 3}, {"glia_upsample_nearest", upsample2, 3}, {"glia_slice_channels", slice1, 2},
     {"glia_leaky_relu", leaky, 1}, {"glia_layer_norm", layer_norm, 1}, {"glia_instance_norm", instance_norm, 3},
+    {"glia_gelu", glia_gelu, 1}, {"glia_softmax_axis", softmax_last, 1}, {"glia_slice", slice_last, 1},
+    {"glia_slice_step", slice_step_last, 1}, {"glia_roll", roll_last, 1}, {"glia_cat", cat_one, 1},
+    {"glia_pad", pad_none, 1},
 };
 
 static void test_op_families(void **state)
@@ -504,6 +518,21 @@ static void test_matmul(void **state)
     EXPECT_OUT(DEVM, "cpu", glia_matmul(a, far, 0, 0, &out));
     EXPECT_OUT(OK, "", glia_matmul(b, a, 1, 1, &out)); /* 5x4 . 4x3 */
     EXPECT_OUT(OK, "", glia_matmul(a3, b3, 0, 0, &out));
+    /* nn.Linear: x [.., in] with weight [out, in] and bias [out] */
+    EXPECT_OUT(INV, "null", glia_linear(NULL, b, NULL, &out));
+    EXPECT_OUT(INV, "null", glia_linear(a, NULL, NULL, &out));
+    EXPECT(INV, "null", glia_linear(a, b, NULL, NULL));
+    EXPECT_OUT(SHAPE, "4x5", glia_linear(a, b, NULL, &out));   /* weight [5, 4] wanted */
+    EXPECT_OUT(SHAPE, "", glia_linear(a3, b6, v, &out));        /* bias 4 for 6 outputs */
+    EXPECT_OUT(OK, "", glia_linear(a3, a, NULL, &out));        /* [2,3,4] x [3,4]^T */
+    /* the row gather: a 2-D table, indices in range */
+    const int32_t idx[3] = {0, 2, 5};
+    EXPECT_OUT(INV, "null", glia_gather_rows(NULL, idx, 3, &out));
+    EXPECT_OUT(INV, "null", glia_gather_rows(b6, NULL, 3, &out));
+    EXPECT_OUT(INV, "", glia_gather_rows(b6, idx, 0, &out));
+    EXPECT_OUT(SHAPE, "2 dimensions", glia_gather_rows(a3, idx, 3, &out));
+    EXPECT_OUT(INV, "5", glia_gather_rows(b, idx, 3, &out));   /* row 5 of 4 */
+    EXPECT_OUT(OK, "", glia_gather_rows(b6, idx, 3, &out));
     FREE_ALL(a, b, b6, v, a3, b3, b3n, a4, far);
     finish();
 }
