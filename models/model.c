@@ -10,6 +10,7 @@ static const glia_arch *const archs[GLIA_MODEL_ARCH_COUNT_] = {
     [GLIA_MODEL_UNET2D] = &glia_arch_unet2d,
     [GLIA_MODEL_R2UNET] = &glia_arch_r2unet,
     [GLIA_MODEL_UNET3D] = &glia_arch_unet3d,
+    [GLIA_MODEL_SWINUNETR] = &glia_arch_swinunetr,
 };
 
 const glia_arch *glia_arch_get(glia_model_arch a) { return (unsigned)a < GLIA_MODEL_ARCH_COUNT_ ? archs[a] : NULL; }

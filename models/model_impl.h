@@ -69,7 +69,7 @@ struct glia_arch {
  * enum in glia/model.h. */
 const glia_arch *glia_arch_get(glia_model_arch a);
 
-extern const glia_arch glia_arch_unet2d, glia_arch_r2unet, glia_arch_unet3d;
+extern const glia_arch glia_arch_unet2d, glia_arch_r2unet, glia_arch_unet3d, glia_arch_swinunetr;
 
 /* Field table entries (offsets into glia_model_config). */
 #define GLIA_MFIELD(key_, flag_, type_, lo, hi, field, help_)                                                    \

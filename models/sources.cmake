@@ -6,5 +6,7 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/unet2d.c
   ${CMAKE_CURRENT_LIST_DIR}/unet3d.c
   ${CMAKE_CURRENT_LIST_DIR}/r2unet.c
+  ${CMAKE_CURRENT_LIST_DIR}/swinunetr.c
+  ${CMAKE_CURRENT_LIST_DIR}/swin_blocks.c
   ${CMAKE_CURRENT_LIST_DIR}/toy.c
 )

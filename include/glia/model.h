@@ -30,6 +30,7 @@ typedef enum glia_model_arch {
     GLIA_MODEL_UNET2D = 0,   /* Ronneberger et al. 2015 */
     GLIA_MODEL_R2UNET,       /* Alom et al. 2018, recurrent residual U-Net (2D) */
     GLIA_MODEL_UNET3D,       /* the U-Net with 3D convolutions (BraTS) */
+    GLIA_MODEL_SWINUNETR,    /* Hatamizadeh et al. 2022, MONAI's SwinUNETR (3D) */
     GLIA_MODEL_ARCH_COUNT_   /* number of architectures; not one */
 } glia_model_arch;
 

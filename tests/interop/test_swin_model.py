@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""glia's SwinUNETR against the PyTorch reference of MONAI 1.5 (swin_ref.py):
+glia builds a small model (in 2, out 3, feature_size 12, seed 1), saves its
+weights and runs an input forward; the reference loads those weights (every
+parameter by MONAI's name; only the int64 relative_position_index buffers,
+which glia derives instead of storing, come from the reference itself) and
+runs the same input. The input is 64^3: at 32^3 the bottleneck is one voxel,
+where PyTorch's InstanceNorm refuses to run.
+
+usage: test_swin_model.py GLIA_SWIN WORKDIR
+GLIA_REQUIRE_BACKENDS lists the backends whose device must be present
+(others are skipped when absent); GLIA_SWIN_DEVICES overrides the devices
+tried (default cpu,opencl:0,vulkan:0)."""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import glia_ref  # noqa: E402
+import swin_ref  # noqa: E402
+
+HELPER, WORK = sys.argv[1:3]
+SIDE = 64
+# Normalised error bound: float32 through ~40 layers (attention, norms,
+# convolutions) in another summation order; a wrong slice, shift or mask
+# gives errors of order 1.
+TOL = 1e-4
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def rel(a, b):
+    return float(np.linalg.norm(a.astype(np.float64) - b) / max(np.linalg.norm(b.astype(np.float64)), 1e-30))
+
+
+def reference(weights, x):
+    torch.manual_seed(0)
+    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
+    arrays, _ = glia_ref.st_read(weights)
+    res = net.load_state_dict(glia_ref.numpy_to_state(arrays), strict=False)
+    missing = sorted(res.missing_keys)
+    check(all(k.endswith("attn.relative_position_index") for k in missing) and len(missing) == 8,
+          f"only the 8 relative_position_index buffers are missing ({len(missing)} missing: "
+          f"{[k for k in missing if not k.endswith('relative_position_index')][:5]})")
+    check(not res.unexpected_keys, f"no unexpected keys ({res.unexpected_keys[:5]})")
+    with torch.no_grad():
+        return net(torch.from_numpy(x)).numpy()
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    x = np.random.default_rng(5).standard_normal((1, 2, SIDE, SIDE, SIDE)).astype(np.float32)
+    np.save(os.path.join(WORK, "x.npy"), x)
+    required = [b for b in os.environ.get("GLIA_REQUIRE_BACKENDS", "cpu").split(",") if b]
+    devices = [d for d in os.environ.get("GLIA_SWIN_DEVICES", "cpu,opencl:0,vulkan:0").split(",") if d]
+    ran, y_ref = 0, None
+    for device in devices:
+        backend = device.split(":")[0]
+        for f in ("y.npy", "weights.safetensors"):
+            if os.path.exists(os.path.join(WORK, f)):
+                os.remove(os.path.join(WORK, f))
+        t0 = time.time()
+        r = subprocess.run([HELPER, WORK, device], capture_output=True, text=True)
+        took = time.time() - t0
+        if r.returncode == 3:
+            check(backend not in required, f"{device}: no device ({r.stderr.strip()})")
+            continue
+        check(r.returncode == 0, f"{device}: glia_swin ran in {took:.1f} s {r.stderr.strip()}")
+        if r.returncode != 0:
+            continue
+        ran += 1
+        if y_ref is None:  # the same seed gives the same weights on every backend
+            t0 = time.time()
+            y_ref = reference(os.path.join(WORK, "weights.safetensors"), x)
+            print(f"PyTorch forward {time.time() - t0:.1f} s", flush=True)
+        y = np.load(os.path.join(WORK, "y.npy"))
+        e = rel(y, y_ref) if y.shape == y_ref.shape else float("inf")
+        check(e < TOL, f"{device}: forward {y.shape} vs reference {y_ref.shape}: normalised error {e:.2e}")
+    check(ran > 0, "at least one device ran")
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
