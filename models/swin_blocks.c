@@ -142,9 +142,10 @@ static glia_status attention(const glia_swin_block *bk, int heads, glia_tensor *
     STEP(bias, glia_permute(bias, (const int[]){2, 0, 1}, &next_));
     STEP(a, glia_add_broadcast(a, bias, &next_));
     if (mask) {
-        /* windows are sample-major, so (Bw) splits as (B, nw) and the mask
-           (nw, 1, n, n) broadcasts over samples and heads */
-        STEP(a, glia_tensor_reshape(a, 5, (const int64_t[]){bw / g->nw, g->nw, heads, n, n}, &next_));
+        /* windows are sample-major, so (Bw) splits as (samples, mw) and the
+           mask (mw, 1, n, n) broadcasts over samples and heads */
+        int64_t mw = glia_tensor_dim(mask, 0);
+        STEP(a, glia_tensor_reshape(a, 5, (const int64_t[]){bw / mw, mw, heads, n, n}, &next_));
         STEP(a, glia_add_broadcast(a, mask, &next_));
     }
     STEP(a, glia_softmax_axis(a, -1, &next_));
@@ -156,6 +157,49 @@ static glia_status attention(const glia_swin_block *bk, int heads, glia_tensor *
     STEP(a, glia_linear(a, bk->proj.w, bk->proj.b, &next_));
     glia_tensor_free(qkv), glia_tensor_free(q), glia_tensor_free(k), glia_tensor_free(v), glia_tensor_free(bias);
     *out = a;
+    return s;
+}
+
+/* The scores of all windows at once can outgrow what one device buffer
+ * binding reaches (lavapipe: 128 MiB; at 64^3, 125 windows x 3 heads x 343^2
+ * floats are 176 MB), so larger window sets go through in groups of at most
+ * this many bytes of scores, each inside one sample so that its mask rows are
+ * consecutive. */
+#define SCORE_BYTES ((int64_t)64 << 20)
+
+static glia_status attention_grouped(const glia_swin_block *bk, int heads, glia_tensor *x, const swin_geom *g,
+                                     glia_tensor *mask, glia_tensor **out)
+{
+    int64_t bw = glia_tensor_dim(x, 0), per = (int64_t)heads * g->n * g->n * (int64_t)sizeof(float);
+    if (bw * per <= SCORE_BYTES)
+        return attention(bk, heads, x, g, mask, out);
+    int64_t group = SCORE_BYTES / per > 0 ? SCORE_BYTES / per : 1, w0 = 0;
+    glia_tensor *part[64] = {0}, *xs = NULL, *ms = NULL;
+    int np = 0;
+    glia_status s = GLIA_STATUS_OK;
+    while (w0 < bw && s == GLIA_STATUS_OK) {
+        int64_t first = w0 % g->nw, len = group < g->nw - first ? group : g->nw - first;
+        s = glia_slice(x, 0, w0, len, &xs);
+        if (s == GLIA_STATUS_OK && mask)
+            s = glia_slice(mask, 0, first, len, &ms);
+        if (s == GLIA_STATUS_OK)
+            s = attention(bk, heads, xs, g, ms, &part[np++]);
+        glia_mreplace(&xs, NULL);
+        glia_mreplace(&ms, NULL);
+        w0 += len;
+        if (np == 64 && s == GLIA_STATUS_OK) { /* glia_cat takes 64 at most: fold them into one */
+            glia_tensor *all = NULL;
+            s = glia_cat(part, np, 0, &all);
+            for (int i = 0; i < np; i++)
+                glia_mreplace(&part[i], NULL);
+            part[0] = all;
+            np = 1;
+        }
+    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_cat(part, np, 0, out);
+    for (int i = 0; i < np; i++)
+        glia_tensor_free(part[i]);
     return s;
 }
 
@@ -180,7 +224,7 @@ static glia_status attend(const glia_swin_block *bk, int heads, glia_tensor *x, 
                                   &next_));
     STEP(cur, glia_permute(cur, (const int[]){0, 2, 4, 1, 3, 5}, &next_));
     STEP(cur, glia_tensor_reshape(cur, 3, (const int64_t[]){b * g->nw, g->n, c}, &next_));
-    STEP(cur, attention(bk, heads, cur, g, shifted ? g->mask : NULL, &next_));
+    STEP(cur, attention_grouped(bk, heads, cur, g, shifted ? g->mask : NULL, &next_));
     /* window_reverse */
     STEP(cur, glia_tensor_reshape(cur, 6, (const int64_t[]){b * nd, nh, nwd, g->ws[0], g->ws[1], g->ws[2] * c},
                                   &next_));

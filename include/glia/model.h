@@ -1,4 +1,4 @@
-/* glia — the segmentation models: unet2d, r2unet, unet3d.
+/* glia — the segmentation models: unet2d, r2unet, unet3d, swinunetr.
  *
  * A model is a configuration, a parameter set whose names are those of the
  * PyTorch reference modules (so checkpoints load with load_state_dict(strict=True)
@@ -13,7 +13,11 @@
  *   DoubleConv(2f -> f) on [skip, up], head = conv 1x1 (f_0 -> out).
  * - r2unet: enc.i = RRCNN (proj = conv 1x1, rec1, rec2 = recurrent blocks with
  *   conv 3x3 + bn applied t+1 times), max-pooling between levels, up.i = conv 3x3
- *   + bn + ReLU after nearest upsampling x2, dec.i = RRCNN(2f -> f), head. */
+ *   + bn + ReLU after nearest upsampling x2, dec.i = RRCNN(2f -> f), head.
+ * - swinunetr: MONAI 1.5's SwinUNETR names (swinViT.*, encoder1..4, encoder10,
+ *   decoder5..1, out), without the int64 relative_position_index buffers,
+ *   which glia derives; options feature_size (a multiple of 12) and use_v2;
+ *   input sides multiples of 32. */
 #ifndef GLIA_MODEL_H
 #define GLIA_MODEL_H
 
@@ -53,7 +57,7 @@ typedef struct glia_model_config {
 } glia_model_config;
 
 /* ---- registry ------------------------------------------------------------- */
-/* "unet2d", "r2unet", "unet3d"; NULL for a value out of range. */
+/* "unet2d", "r2unet", "unet3d", "swinunetr"; NULL for a value out of range. */
 const char *glia_model_arch_name(glia_model_arch arch);
 /* The architecture of a name; INVALID_ARGUMENT (listing the names) if unknown. */
 glia_status glia_model_arch_from_name(const char *name, glia_model_arch *arch);

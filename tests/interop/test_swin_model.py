@@ -4,7 +4,10 @@ glia builds a small model (in 2, out 3, feature_size 12, seed 1), saves its
 weights and runs an input forward; the reference loads those weights (every
 parameter by MONAI's name; only the int64 relative_position_index buffers,
 which glia derives instead of storing, come from the reference itself) and
-runs the same input. The input is 64^3: at 32^3 the bottleneck is one voxel,
+runs the same input. Then the other way: the reference's own weights (norms
+perturbed so that scale and shift matter), exported as a plain PyTorch
+safetensors file without the index buffers, are loaded by glia, which
+recognises the configuration from the names, and run on cpu. The input is 64^3: at 32^3 the bottleneck is one voxel,
 where PyTorch's InstanceNorm refuses to run.
 
 usage: test_swin_model.py GLIA_SWIN WORKDIR
@@ -56,6 +59,30 @@ def reference(weights, x):
         return net(torch.from_numpy(x)).numpy()
 
 
+def export_reference(x):
+    """The reference with its own weights, saved as WORK/ref.safetensors; its output."""
+    torch.manual_seed(3)
+    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if ".norm" in name:
+                p.add_(0.2 * torch.randn_like(p))
+        y = net(torch.from_numpy(x)).numpy()
+    arrays = {k: v for k, v in glia_ref.state_to_numpy(net).items() if not k.endswith("relative_position_index")}
+    glia_ref.st_write(os.path.join(WORK, "ref.safetensors"), arrays)
+    return y
+
+
+def check_load(x):
+    y_ref = export_reference(x)
+    r = subprocess.run([HELPER, WORK, "cpu", "load"], capture_output=True, text=True)
+    check(r.returncode == 0, f"cpu: glia loads the PyTorch export {r.stderr.strip()}")
+    if r.returncode == 0:
+        y = np.load(os.path.join(WORK, "y_ref.npy"))
+        e = rel(y, y_ref) if y.shape == y_ref.shape else float("inf")
+        check(e < TOL, f"cpu: PyTorch's weights in glia: normalised error {e:.2e}")
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     x = np.random.default_rng(5).standard_normal((1, 2, SIDE, SIDE, SIDE)).astype(np.float32)
@@ -86,6 +113,7 @@ def main():
         e = rel(y, y_ref) if y.shape == y_ref.shape else float("inf")
         check(e < TOL, f"{device}: forward {y.shape} vs reference {y_ref.shape}: normalised error {e:.2e}")
     check(ran > 0, "at least one device ran")
+    check_load(x)
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
 
