@@ -7,7 +7,8 @@ which glia derives instead of storing, come from the reference itself) and
 runs the same input. Then the other way: the reference's own weights (norms
 perturbed so that scale and shift matter), exported as a plain PyTorch
 safetensors file without the index buffers, are loaded by glia, which
-recognises the configuration from the names, and run on cpu. The input is 64^3: at 32^3 the bottleneck is one voxel,
+recognises the configuration from the names, and run on cpu, with and without
+use_v2. The input is 64^3: at 32^3 the bottleneck is one voxel,
 where PyTorch's InstanceNorm refuses to run.
 
 usage: test_swin_model.py GLIA_SWIN WORKDIR
@@ -59,10 +60,10 @@ def reference(weights, x):
         return net(torch.from_numpy(x)).numpy()
 
 
-def export_reference(x):
+def export_reference(x, use_v2):
     """The reference with its own weights, saved as WORK/ref.safetensors; its output."""
     torch.manual_seed(3)
-    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
+    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=use_v2).eval()
     with torch.no_grad():
         for name, p in net.named_parameters():
             if ".norm" in name:
@@ -74,13 +75,14 @@ def export_reference(x):
 
 
 def check_load(x):
-    y_ref = export_reference(x)
-    r = subprocess.run([HELPER, WORK, "cpu", "load"], capture_output=True, text=True)
-    check(r.returncode == 0, f"cpu: glia loads the PyTorch export {r.stderr.strip()}")
-    if r.returncode == 0:
-        y = np.load(os.path.join(WORK, "y_ref.npy"))
-        e = rel(y, y_ref) if y.shape == y_ref.shape else float("inf")
-        check(e < TOL, f"cpu: PyTorch's weights in glia: normalised error {e:.2e}")
+    for use_v2 in (False, True):  # v2: the layers<i>c blocks, recognised by name
+        y_ref = export_reference(x, use_v2)
+        r = subprocess.run([HELPER, WORK, "cpu", "load"], capture_output=True, text=True)
+        check(r.returncode == 0, f"cpu: glia loads the PyTorch export (use_v2 {use_v2}) {r.stderr.strip()}")
+        if r.returncode == 0:
+            y = np.load(os.path.join(WORK, "y_ref.npy"))
+            e = rel(y, y_ref) if y.shape == y_ref.shape else float("inf")
+            check(e < TOL, f"cpu: PyTorch's weights in glia (use_v2 {use_v2}): normalised error {e:.2e}")
 
 
 def main():
