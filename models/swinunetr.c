@@ -247,7 +247,7 @@ static glia_status swin_forward(glia_model *m, glia_tensor *x, int train, glia_t
 static const glia_model_field swin_fields[] = {
     GLIA_MFIELD("feature_size", "--feature-size", GLIA_MODEL_FIELD_INT, 12, 1536, extra[0],
                 "embedding channels of the first stage (a multiple of 12)"),
-    GLIA_MFIELD("use_v2", "--use-v2", GLIA_MODEL_FIELD_BOOL, 0, 1, extra[1],
+    GLIA_MFIELD("use_v2", "--v2", GLIA_MODEL_FIELD_BOOL, 0, 1, extra[1],
                 "SwinUNETR-v2: a residual conv block before each Swin stage"),
 };
 
