@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glia_ref  # noqa: E402
 import swin_ref  # noqa: E402
+from checks import check, finish, rel  # noqa: E402
 
 HELPER, WORK = sys.argv[1:3]
 SIDE = 64
@@ -33,17 +34,6 @@ SIDE = 64
 # convolutions) in another summation order; a wrong slice, shift or mask
 # gives errors of order 1.
 TOL = 1e-4
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def rel(a, b):
-    return float(np.linalg.norm(a.astype(np.float64) - b) / max(np.linalg.norm(b.astype(np.float64)), 1e-30))
 
 
 def reference(weights, x):
@@ -116,8 +106,7 @@ def main():
         check(e < TOL, f"{device}: forward {y.shape} vs reference {y_ref.shape}: normalised error {e:.2e}")
     check(ran > 0, "at least one device ran")
     check_load(x)
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

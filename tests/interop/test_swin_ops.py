@@ -18,6 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish, rel  # noqa: E402
+
 OPS, WORK = sys.argv[1:3]
 WS = 2  # window side, as glia_ops.c
 # Normalised error bound for computed results: float32 rounding of sums over at
@@ -26,17 +29,6 @@ WS = 2  # window side, as glia_ops.c
 # data movement must match exactly.
 TOL = 1e-5
 EXACT = {"windows", "merge", "bias", "pad"}
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def rel(a, b):
-    return float(np.linalg.norm(a.astype(np.float64) - b) / max(np.linalg.norm(b.astype(np.float64)), 1e-30))
 
 
 def window_partition(x):
@@ -133,8 +125,7 @@ def main():
                 e = rel(got, g)
                 check(got.shape == g.shape and e < TOL, f"{device}: {name} d/d input {k} rel. error {e:.2e}")
     check(ran > 0, "at least one device ran")
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
