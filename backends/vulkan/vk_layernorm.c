@@ -78,18 +78,6 @@ static void start(glia_bctx *ctx, vkb_dispatch *d, uint32_t mode, const glia_op 
     d->groups[1] = d->groups[2] = 1;
 }
 
-/* The shader may write bindings 3..7 (in some mode), and the validation layer
- * counts a write in any mode as a write of whatever is bound: an unbound one
- * would be the shared dummy buffer, "written" here and read by other commands
- * without a barrier. So every unused writable binding gets v, a buffer this
- * dispatch writes anyway, which the stream's hazard tracking then orders. */
-static void bind_unused_writable(vkb_dispatch *d, glia_bview v)
-{
-    for (int i = 3; i < LN_NB; i++)
-        if (!d->v[i].buf)
-            glia_vk_use(d, i, v, 0, 1);
-}
-
 /* One work-group per row. */
 static glia_status rows(glia_bctx *ctx, const glia_op *op, const ln_plan *p)
 {
@@ -111,7 +99,6 @@ static glia_status rows(glia_bctx *ctx, const glia_op *op, const ln_plan *p)
         glia_vk_use(&d, 4, t[4], r, 0);
         glia_vk_use(&d, 5, t[5], n, 1);
     }
-    bind_unused_writable(&d, fwd ? t[3] : t[5]);
     d.pc[LN_FLAGS] = (t[1].buf ? LN_HAS_1 : 0u) | (fwd && t[2].buf ? LN_HAS_2 : 0u);
     d.groups[0] = p->groups[0];
     d.groups[1] = p->groups[1];
@@ -134,7 +121,6 @@ static glia_status params(glia_bctx *ctx, const glia_op *op, const ln_plan *p)
     glia_vk_use(&d, 3, t[3], r, 0);
     glia_vk_use(&d, 4, t[4], r, 0);
     glia_vk_use(&d, 5, pv, parts, 1);
-    bind_unused_writable(&d, pv);
     d.pc[LN_CHUNK] = (uint32_t)p->chunk;
     d.pc[LN_K] = (uint32_t)p->k;
     d.groups[0] = vkb_groups(p->k * c, ctx->wg, ctx->max_groups[0]);
@@ -144,7 +130,6 @@ static glia_status params(glia_bctx *ctx, const glia_op *op, const ln_plan *p)
     glia_vk_use(&d, 5, pv, parts, 0);
     glia_vk_use(&d, 6, t[6], c, 1);
     glia_vk_use(&d, 7, t[7], c, 1);
-    bind_unused_writable(&d, t[6].buf ? t[6] : t[7]);
     d.pc[LN_FLAGS] = (t[6].buf ? LN_HAS_1 : 0u) | (t[7].buf ? LN_HAS_2 : 0u);
     d.pc[LN_K] = (uint32_t)p->k;
     d.groups[0] = vkb_groups(c, ctx->wg, ctx->max_groups[0]);

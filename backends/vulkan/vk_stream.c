@@ -347,30 +347,44 @@ glia_status glia_vk_dispatch(glia_bctx *ctx, vkb_dispatch *d)
 
     VkDescriptorBufferInfo info[8];
     glia_bbuf *bufs[8];
+    int written = -1;   /* a binding this dispatch writes, for the unused ones */
     for (int i = 0; i < d->nb; i++) {
         glia_bbuf *buf = d->v[i].buf;
         bufs[i] = buf;
-        if (!buf) {
-            info[i] = (VkDescriptorBufferInfo){ctx->dummy->buf, 0, ctx->dummy->size};
-            d->pc[i] = 0;
+        if (!buf)
             continue;
-        }
-        /* bind from the aligned offset below the view; the rest goes in push constants */
-        VkDeviceSize off = (VkDeviceSize)d->v[i].off * 4;
+        /* bind from the aligned offset below the view; the rest goes in push
+         * constants, counted in the view's elements */
+        VkDeviceSize es = glia_etype_size(d->v[i].type);
+        VkDeviceSize off = (VkDeviceSize)d->v[i].off * es;
         VkDeviceSize base = off / ctx->align * ctx->align;
         VkDeviceSize range = buf->size - base;
         if (range > ctx->max_range)
             range = ctx->max_range;
-        VkDeviceSize need = off - base + (VkDeviceSize)d->need[i] * 4;
+        VkDeviceSize need = off - base + (VkDeviceSize)d->need[i] * es;
         if (off > buf->size || need > range)
             return glia_seterr(GLIA_STATUS_DEVICE_OOM,
                                "vulkan: %s operand %d spans %llu bytes from byte %llu of a %llu-byte buffer; "
                                "one binding can reach %llu bytes (maxStorageBufferRange of %s)",
-                               glia_vk_spirv_name[d->shader], i, (unsigned long long)d->need[i] * 4,
+                               glia_vk_spirv_name[d->shader], i, (unsigned long long)(d->need[i] * es),
                                (unsigned long long)off, (unsigned long long)buf->size,
                                (unsigned long long)ctx->max_range, ctx->props.deviceName);
         info[i] = (VkDescriptorBufferInfo){buf->buf, base, range};
-        d->pc[i] = (uint32_t)((off - base) / 4);
+        d->pc[i] = (uint32_t)((off - base) / es);
+        if (written < 0 && (d->writes >> i & 1))
+            written = i;
+    }
+    /* An unused binding still needs a buffer. The validation layer counts a
+     * write the shader could make in any mode as a write of what is bound, so
+     * a shared dummy would be "written" by one dispatch and read by the next
+     * without a barrier. Binding a buffer this dispatch writes anyway (its
+     * hazards are tracked) avoids that without extra barriers; the dummy only
+     * serves dispatches that write nothing. */
+    for (int i = 0; i < d->nb; i++) {
+        if (d->v[i].buf)
+            continue;
+        info[i] = written >= 0 ? info[written] : (VkDescriptorBufferInfo){ctx->dummy->buf, 0, ctx->dummy->size};
+        d->pc[i] = 0;
     }
 
     s = begin(ctx);
