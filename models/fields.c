@@ -91,10 +91,19 @@ int glia_model_field_get(const glia_model_config *cfg, const glia_model_field *f
     return n;
 }
 
+/* v within the field's range and, where it has one, a multiple of its step. */
+static int in_range(const glia_model_field *f, int v)
+{
+    return v >= f->min && v <= f->max && (f->multiple <= 1 || v % f->multiple == 0);
+}
+
 static glia_status bad_value(const glia_model_field *f, const char *what)
 {
     if (f->type == GLIA_MODEL_FIELD_BOOL)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is not true or false", f->key, what);
+    if (f->type == GLIA_MODEL_FIELD_INT && f->multiple > 1)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is not a multiple of %d from %d to %d", f->key, what,
+                           f->multiple, f->min, f->max);
     if (f->type == GLIA_MODEL_FIELD_INT)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is not a whole number from %d to %d", f->key, what,
                            f->min, f->max);
@@ -115,7 +124,7 @@ glia_status glia_model_field_set_ints(glia_model_config *cfg, const glia_model_f
     int list = f->type == GLIA_MODEL_FIELD_INT_LIST;
     int ok = list ? n >= f->min_count && n <= f->max_count : n == 1;
     for (int i = 0; ok && i < n; i++)
-        ok = v[i] >= f->min && v[i] <= f->max;
+        ok = in_range(f, v[i]);
     if (!ok) {
         char what[96] = "";
         for (int i = 0; i < n && strlen(what) + 16 < sizeof what; i++)
@@ -198,12 +207,16 @@ glia_status glia_mfields_check_(const glia_arch *a, const glia_model_config *cfg
                                f->item, f->min_count, f->max_count);
         for (int j = 0; j < n; j++) {
             int v = cslot(cfg, f->offset)[j];
-            if (v < f->min || v > f->max)
-                return f->type == GLIA_MODEL_FIELD_INT_LIST
-                           ? glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s %d is %d, must be %d to %d", a->name,
-                                         f->item, j, v, f->min, f->max)
-                           : glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is %d, must be %d to %d", a->name,
-                                         f->key, v, f->min, f->max);
+            if (in_range(f, v))
+                continue;
+            if (f->type == GLIA_MODEL_FIELD_INT_LIST)
+                return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s %d is %d, must be %d to %d", a->name, f->item,
+                                   j, v, f->min, f->max);
+            if (f->multiple > 1)
+                return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is %d, must be a multiple of %d from %d to %d",
+                                   a->name, f->key, v, f->multiple, f->min, f->max);
+            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %s is %d, must be %d to %d", a->name, f->key, v,
+                               f->min, f->max);
         }
     }
     /* another architecture's option that this one lacks must stay at this one's default */

@@ -186,18 +186,18 @@ static glia_status resolve(glia_model *m, const char *prefix, const char *suffix
     return *t ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_INTERNAL, "model build: '%s' was not added", name);
 }
 
-glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k,
-                           int transposed)
+glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k, int flags)
 {
-    int ks[3] = {k, k, k}, nsp = m->arch->nsp;
+    int ks[3] = {k, k, k}, nsp = m->arch->nsp, bias = !(flags & GLIA_MCONV_NO_BIAS);
+    int strided = flags & (GLIA_MCONV_TRANSPOSED | GLIA_MCONV_STRIDED);
     memset(c, 0, sizeof *c);
-    c->transposed = transposed;
+    c->transposed = (flags & GLIA_MCONV_TRANSPOSED) != 0;
     for (int i = 0; i < nsp; i++) {
-        c->prm.stride[i] = transposed ? k : 1;
-        c->prm.padding[i] = transposed ? 0 : k / 2;
+        c->prm.stride[i] = strided ? k : 1;
+        c->prm.padding[i] = strided ? 0 : k / 2;
     }
-    glia_status s = glia_params_add_conv(m->params, m->dev, &m->rng, prefix, nsp, cin, cout, ks, 1, transposed);
-    if (s == GLIA_STATUS_OK && (s = resolve(m, prefix, "weight", &c->w)) == GLIA_STATUS_OK)
+    glia_status s = glia_params_add_conv(m->params, m->dev, &m->rng, prefix, nsp, cin, cout, ks, bias, c->transposed);
+    if (s == GLIA_STATUS_OK && (s = resolve(m, prefix, "weight", &c->w)) == GLIA_STATUS_OK && bias)
         s = resolve(m, prefix, "bias", &c->b);
     return s;
 }

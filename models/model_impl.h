@@ -101,8 +101,14 @@ int glia_mhas(glia_model_shape_fn shape_of, void *ctx, const char *name);
 
 /* Builders: add the parameters under `prefix` to m->params (drawing weights from
  * m->rng) and resolve the layer's tensors. */
+/* glia_mconv_add's flags (0: a biased convolution, stride 1, padding k/2). */
+enum {
+    GLIA_MCONV_TRANSPOSED = 1,   /* the up-convolution: stride k, no padding */
+    GLIA_MCONV_STRIDED = 2,      /* stride k, no padding (a patch embedding) */
+    GLIA_MCONV_NO_BIAS = 4,
+};
 glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k,
-                           int transposed);
+                           int flags);
 glia_status glia_mbn_add(glia_model *m, glia_mbn *bn, const char *prefix, int channels);
 glia_status glia_double_conv_add(glia_model *m, glia_double_conv *dc, const char *prefix, int cin, int cout,
                                  int has_bn);

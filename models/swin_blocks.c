@@ -120,12 +120,25 @@ static glia_status qkv_part(glia_tensor *qkv, int i, glia_tensor **out)
     return s;
 }
 
-/* WindowAttention of windows x (Bw, n, C); mask NULL for an unshifted block. */
+/* The block's relative position bias (heads, n, n): the same for all its windows. */
+static glia_status position_bias(const glia_swin_block *bk, int heads, const swin_geom *g, glia_tensor **out)
+{
+    int64_t n = g->n;
+    glia_tensor *bias = NULL;
+    glia_status s = glia_gather_rows(bk->table, g->index, n * n, &bias);
+    STEP(bias, glia_tensor_reshape(bias, 3, (const int64_t[]){n, n, heads}, &next_));
+    STEP(bias, glia_permute(bias, (const int[]){2, 0, 1}, &next_));
+    *out = bias;
+    return s;
+}
+
+/* WindowAttention of windows x (Bw, n, C) with the block's position bias;
+ * mask NULL for an unshifted block. */
 static glia_status attention(const glia_swin_block *bk, int heads, glia_tensor *x, const swin_geom *g,
-                             glia_tensor *mask, glia_tensor **out)
+                             glia_tensor *bias, glia_tensor *mask, glia_tensor **out)
 {
     int64_t bw = glia_tensor_dim(x, 0), n = g->n, c = glia_tensor_dim(x, 2), hd = c / heads;
-    glia_tensor *qkv = NULL, *q = NULL, *k = NULL, *v = NULL, *a = NULL, *bias = NULL;
+    glia_tensor *qkv = NULL, *q = NULL, *k = NULL, *v = NULL, *a = NULL;
     glia_status s = glia_linear(x, bk->qkv.w, bk->qkv.b, &qkv);
     STEP(qkv, glia_tensor_reshape(qkv, 5, (const int64_t[]){bw, n, 3, heads, hd}, &next_));
     STEP(qkv, glia_permute(qkv, (const int[]){2, 0, 3, 1, 4}, &next_));
@@ -136,10 +149,6 @@ static glia_status attention(const glia_swin_block *bk, int heads, glia_tensor *
     if (s == GLIA_STATUS_OK)
         s = glia_matmul(q, k, 0, 1, &a);
     STEP(a, glia_tensor_reshape(a, 4, (const int64_t[]){bw, heads, n, n}, &next_));
-    if (s == GLIA_STATUS_OK)
-        s = glia_gather_rows(bk->table, g->index, n * n, &bias);
-    STEP(bias, glia_tensor_reshape(bias, 3, (const int64_t[]){n, n, heads}, &next_));
-    STEP(bias, glia_permute(bias, (const int[]){2, 0, 1}, &next_));
     STEP(a, glia_add_broadcast(a, bias, &next_));
     if (mask) {
         /* windows are sample-major, so (Bw) splits as (samples, mw) and the
@@ -155,7 +164,7 @@ static glia_status attention(const glia_swin_block *bk, int heads, glia_tensor *
     STEP(a, glia_permute(a, (const int[]){0, 2, 1, 3}, &next_));
     STEP(a, glia_tensor_reshape(a, 3, (const int64_t[]){bw, n, c}, &next_));
     STEP(a, glia_linear(a, bk->proj.w, bk->proj.b, &next_));
-    glia_tensor_free(qkv), glia_tensor_free(q), glia_tensor_free(k), glia_tensor_free(v), glia_tensor_free(bias);
+    glia_tensor_free(qkv), glia_tensor_free(q), glia_tensor_free(k), glia_tensor_free(v);
     *out = a;
     return s;
 }
@@ -171,19 +180,24 @@ static glia_status attention_grouped(const glia_swin_block *bk, int heads, glia_
                                      glia_tensor *mask, glia_tensor **out)
 {
     int64_t bw = glia_tensor_dim(x, 0), per = (int64_t)heads * g->n * g->n * (int64_t)sizeof(float);
-    if (bw * per <= SCORE_BYTES)
-        return attention(bk, heads, x, g, mask, out);
+    glia_tensor *bias = NULL;
+    glia_status s = position_bias(bk, heads, g, &bias);
+    if (s == GLIA_STATUS_OK && bw * per <= SCORE_BYTES)
+        s = attention(bk, heads, x, g, bias, mask, out);
+    if (s != GLIA_STATUS_OK || bw * per <= SCORE_BYTES) {
+        glia_tensor_free(bias);
+        return s;
+    }
     int64_t group = SCORE_BYTES / per > 0 ? SCORE_BYTES / per : 1, w0 = 0;
     glia_tensor *part[64] = {0}, *xs = NULL, *ms = NULL;
     int np = 0;
-    glia_status s = GLIA_STATUS_OK;
     while (w0 < bw && s == GLIA_STATUS_OK) {
         int64_t first = w0 % g->nw, len = group < g->nw - first ? group : g->nw - first;
         s = glia_slice(x, 0, w0, len, &xs);
         if (s == GLIA_STATUS_OK && mask)
             s = glia_slice(mask, 0, first, len, &ms);
         if (s == GLIA_STATUS_OK)
-            s = attention(bk, heads, xs, g, ms, &part[np++]);
+            s = attention(bk, heads, xs, g, bias, ms, &part[np++]);
         glia_mreplace(&xs, NULL);
         glia_mreplace(&ms, NULL);
         w0 += len;
@@ -200,6 +214,7 @@ static glia_status attention_grouped(const glia_swin_block *bk, int heads, glia_
         s = glia_cat(part, np, 0, out);
     for (int i = 0; i < np; i++)
         glia_tensor_free(part[i]);
+    glia_tensor_free(bias);
     return s;
 }
 

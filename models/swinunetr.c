@@ -63,26 +63,6 @@ static glia_status add_norm(glia_model *m, glia_swin_wb *l, const char *prefix, 
     return s == GLIA_STATUS_OK ? add_named(m, prefix, "bias", 1, (const int64_t[]){dim}, INIT_ZERO, 0.0f, &l->b) : s;
 }
 
-/* A 3-D convolution of kernel k: stride k for the patch embedding and the
- * up-convolutions (k = 2), else stride 1 with MONAI's padding (k - 1) / 2. */
-static glia_status add_conv(glia_model *m, glia_mconv *c, const char *prefix, int cin, int cout, int k,
-                            int transposed, int bias)
-{
-    int ks[3] = {k, k, k};
-    char name[160];
-    *c = (glia_mconv){.transposed = transposed};
-    for (int a = 0; a < 3; a++) {
-        c->prm.stride[a] = k == 2 ? 2 : 1;
-        c->prm.padding[a] = k == 2 ? 0 : (k - 1) / 2;
-    }
-    glia_status s = glia_params_add_conv(m->params, m->dev, &m->rng, prefix, 3, cin, cout, ks, bias, transposed);
-    if (s == GLIA_STATUS_OK && (s = glia_mjoin(name, sizeof name, prefix, "weight")) == GLIA_STATUS_OK)
-        c->w = glia_params_find(m->params, name);
-    if (s == GLIA_STATUS_OK && bias && (s = glia_mjoin(name, sizeof name, prefix, "bias")) == GLIA_STATUS_OK)
-        c->b = glia_params_find(m->params, name);
-    return s;
-}
-
 /* UnetResBlock under "<prefix>.conv<i>.conv" (MONAI's Convolution wrapper adds the ".conv"). */
 static glia_status add_res(glia_model *m, glia_swin_res *r, const char *prefix, int cin, int cout)
 {
@@ -93,7 +73,7 @@ static glia_status add_res(glia_model *m, glia_swin_res *r, const char *prefix, 
     for (int i = 0; i < 2 + r->downsample && s == GLIA_STATUS_OK; i++) {
         if ((size_t)snprintf(n[i], sizeof n[i], "%s.conv%d.conv", prefix, i + 1) >= sizeof n[i])
             return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "swinunetr: name '%s' is too long", prefix);
-        s = add_conv(m, conv[i], n[i], i == 1 ? cout : cin, cout, i == 2 ? 1 : 3, 0, 0);
+        s = glia_mconv_add(m, conv[i], n[i], i == 1 ? cout : cin, cout, i == 2 ? 1 : 3, GLIA_MCONV_NO_BIAS);
     }
     return s;
 }
@@ -143,11 +123,8 @@ static glia_status swin_build(glia_model *m)
     if (!l)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "swinunetr: no host memory for the layer table");
     m->layers = l;
-    int fs = FEATURE_SIZE(c), in = c->in_channels;
-    /* the heads 3, 6, 12, 24 must divide every stage's channels */
-    if (fs % 12)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "swinunetr: feature_size %d is not divisible by 12", fs);
-    glia_status s = add_conv(m, &l->embed, "swinViT.patch_embed.proj", in, fs, 2, 0, 1);
+    int fs = FEATURE_SIZE(c), in = c->in_channels;   /* fs % 12 == 0: the field table checked it */
+    glia_status s = glia_mconv_add(m, &l->embed, "swinViT.patch_embed.proj", in, fs, 2, GLIA_MCONV_STRIDED);
     for (int i = 0; i < GLIA_SWIN_STAGES && s == GLIA_STATUS_OK; i++) {
         l->stage[i].dim = fs << i;
         l->stage[i].heads = 3 << i;
@@ -164,11 +141,12 @@ static glia_status swin_build(glia_model *m)
         char p[64], q[64];
         snprintf(p, sizeof p, "decoder%d.transp_conv.conv", 5 - i);
         snprintf(q, sizeof q, "decoder%d.conv_block", 5 - i);
-        if ((s = add_conv(m, &l->up[i], p, dec_in[i], dec_out[i], 2, 1, 0)) == GLIA_STATUS_OK)
+        if ((s = glia_mconv_add(m, &l->up[i], p, dec_in[i], dec_out[i], 2, GLIA_MCONV_TRANSPOSED | GLIA_MCONV_NO_BIAS)) ==
+            GLIA_STATUS_OK)
             s = add_res(m, &l->dec[i], q, 2 * dec_out[i], dec_out[i]);
     }
     if (s == GLIA_STATUS_OK)
-        s = add_conv(m, &l->out, "out.conv.conv", fs, c->out_channels, 1, 0, 1);
+        s = glia_mconv_add(m, &l->out, "out.conv.conv", fs, c->out_channels, 1, 0);
     return s;
 }
 
@@ -245,8 +223,10 @@ static glia_status swin_forward(glia_model *m, glia_tensor *x, int train, glia_t
 
 /* ---- configuration ----------------------------------------------------------------- */
 static const glia_model_field swin_fields[] = {
-    GLIA_MFIELD("feature_size", "--feature-size", GLIA_MODEL_FIELD_INT, 12, 1536, extra[0],
-                "embedding channels of the first stage (a multiple of 12)"),
+    /* a multiple of 12: the heads 3, 6, 12, 24 divide every stage's channels */
+    {.key = "feature_size", .flag = "--feature-size", .type = GLIA_MODEL_FIELD_INT, .min = 12, .max = 1536,
+     .multiple = 12, .min_count = 1, .max_count = 1, .offset = offsetof(glia_model_config, extra[0]),
+     .help = "embedding channels of the first stage (a multiple of 12)"},
     GLIA_MFIELD("use_v2", "--v2", GLIA_MODEL_FIELD_BOOL, 0, 1, extra[1],
                 "SwinUNETR-v2: a residual conv block before each Swin stage"),
 };

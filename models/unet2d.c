@@ -28,7 +28,7 @@ glia_status glia_unet_build(glia_model *m)
     ch *= 2;
     for (int i = 0; i < L && s == GLIA_STATUS_OK; i++) {
         int f = c->features[L - 1 - i];
-        if ((s = glia_mconv_add(m, &l->up[i], glia_mname(n, sizeof n, "up", i), ch, f, 2, 1)) == GLIA_STATUS_OK)
+        if ((s = glia_mconv_add(m, &l->up[i], glia_mname(n, sizeof n, "up", i), ch, f, 2, GLIA_MCONV_TRANSPOSED)) == GLIA_STATUS_OK)
             s = glia_double_conv_add(m, &l->dec[i], glia_mname(n, sizeof n, "dec", i), 2 * f, f, bn);
         ch = f;
     }

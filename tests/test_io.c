@@ -660,6 +660,15 @@ static void test_model_fields(void **state)
     assert_int_equal(glia_model_config_check(&c), GLIA_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(glia_last_error(), "no option 't'"));
     assert_null(glia_model_field_find(GLIA_MODEL_UNET2D, "colour"));
+    /* a field with a step: SwinUNETR's feature_size is a multiple of 12, by the setter and by the check */
+    glia_model_config_default(GLIA_MODEL_SWINUNETR, &c);
+    f = glia_model_field_find(GLIA_MODEL_SWINUNETR, "feature_size");
+    assert_int_equal(glia_model_field_set(&c, f, "36"), GLIA_STATUS_OK);
+    assert_int_equal(glia_model_field_set(&c, f, "30"), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(glia_last_error(), "multiple of 12"));
+    c.extra[0] = 30;   /* as a hand-edited record could hold it */
+    assert_int_equal(glia_model_config_check(&c), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(glia_last_error(), "multiple of 12"));
     /* the distinct keys over all models */
     int n = 0;
     while (glia_model_field_any(n))

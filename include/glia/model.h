@@ -104,6 +104,7 @@ typedef struct glia_model_field {
     const char *flag;           /* command-line flag ("features": --features; a BOOL also takes --no-<flag>) */
     glia_model_field_type type;
     int min, max;               /* range of the value (of each value of a list) */
+    int multiple;               /* INT: the value must be a multiple of this (0: any) */
     int min_count, max_count;   /* INT_LIST: how many values; 1 otherwise */
     size_t offset;              /* of the int (a list: its first int) in glia_model_config */
     size_t count_offset;        /* INT_LIST: of the int holding the count */
