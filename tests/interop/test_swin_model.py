@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glia_ref  # noqa: E402
 import swin_ref  # noqa: E402
-from checks import check, finish, rel  # noqa: E402
+from checks import check, finish, rel, run_on_device  # noqa: E402
 
 HELPER, WORK = sys.argv[1:3]
 SIDE = 64
@@ -79,22 +79,13 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     x = np.random.default_rng(5).standard_normal((1, 2, SIDE, SIDE, SIDE)).astype(np.float32)
     np.save(os.path.join(WORK, "x.npy"), x)
-    required = [b for b in os.environ.get("GLIA_REQUIRE_BACKENDS", "cpu").split(",") if b]
     devices = [d for d in os.environ.get("GLIA_SWIN_DEVICES", "cpu,opencl:0,vulkan:0").split(",") if d]
     ran, y_ref = 0, None
     for device in devices:
-        backend = device.split(":")[0]
         for f in ("y.npy", "weights.safetensors"):
             if os.path.exists(os.path.join(WORK, f)):
                 os.remove(os.path.join(WORK, f))
-        t0 = time.time()
-        r = subprocess.run([HELPER, WORK, device], capture_output=True, text=True)
-        took = time.time() - t0
-        if r.returncode == 3:
-            check(backend not in required, f"{device}: no device ({r.stderr.strip()})")
-            continue
-        check(r.returncode == 0, f"{device}: glia_swin ran in {took:.1f} s {r.stderr.strip()}")
-        if r.returncode != 0:
+        if not run_on_device([HELPER, WORK, device], device, "glia_swin"):
             continue
         ran += 1
         if y_ref is None:  # the same seed gives the same weights on every backend

@@ -11,7 +11,6 @@ usage: test_swin_ops.py GLIA_OPS WORKDIR
 GLIA_OPS is the helper built from glia_ops.c. GLIA_REQUIRE_BACKENDS lists the
 backends whose device must be present (others are skipped when absent)."""
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, finish, rel  # noqa: E402
+from checks import check, finish, rel, run_on_device  # noqa: E402
 
 OPS, WORK = sys.argv[1:3]
 WS = 2  # window side, as glia_ops.c
@@ -98,19 +97,12 @@ def main():
             np.save(os.path.join(WORK, f"{name}_in{k}.npy"), a)
         np.save(os.path.join(WORK, f"{name}_dy.npy"), dy)
         refs[name] = torch_case(fn, inputs, dy)
-    required = [b for b in os.environ.get("GLIA_REQUIRE_BACKENDS", "cpu").split(",") if b]
     ran = 0
     for device in ("cpu", "opencl:0", "vulkan:0"):
-        backend = device.split(":")[0]
         for f in os.listdir(WORK):
             if f.endswith(("_y.npy",)) or "_g" in f:
                 os.remove(os.path.join(WORK, f))
-        r = subprocess.run([OPS, device, WORK], capture_output=True, text=True)
-        if r.returncode == 3:
-            check(backend not in required, f"{device}: no device ({r.stderr.strip()})")
-            continue
-        check(r.returncode == 0, f"{device}: glia_ops ran {r.stderr.strip()}")
-        if r.returncode != 0:
+        if not run_on_device([OPS, device, WORK], device, "glia_ops"):
             continue
         ran += 1
         for name, (y_ref, g_ref) in refs.items():
