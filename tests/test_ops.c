@@ -30,6 +30,7 @@ typedef struct target {
     char label[96];
     int skip_big;
     int unsupported;     /* cases supports() declined */
+    int ran[GLIA_OP_COUNT_]; /* cases run, per kind */
 } target;
 
 typedef struct operands {
@@ -163,6 +164,7 @@ static int run_on(target *tg, const gt_op_case *c, const operands *o)
         skipped = 1;
     } else if (st == GLIA_STATUS_OK) {
         st = be->run(tg->ctx, &op);
+        tg->ran[op.kind]++;
     }
     if (st == GLIA_STATUS_OK)
         st = be->sync(tg->ctx);
@@ -324,6 +326,15 @@ static void test_table(void **state)
         fails += check_refusals(&tg[t]);
         if (tg[t].unsupported)
             printf("ops: %s: %d case(s) not supported\n", tg[t].label, tg[t].unsupported);
+        /* declining is for sizes or types a device cannot take, never a whole
+         * kind; and the CPU backend, everyone's fallback, declines nothing */
+        for (int k = 0; k < GLIA_OP_COUNT_; k++)
+            if (!tg[t].ran[k]) {
+                printf("ops: %s runs no case of %s\n", tg[t].label, glia_op_name((glia_op_kind)k));
+                fails++;
+            }
+        if (strcmp(backend_name, "cpu") == 0 && tg[t].unsupported)
+            fails++;
         be->close(tg[t].ctx);
     }
     printf("ops: backend %s: %zu cases on %d target(s), %d failure(s)\n", backend_name,
