@@ -52,6 +52,9 @@ typedef struct glia_swin_layers {
         glia_mreplace(&(v), next_);                                                                               \
     } while (0)
 
+/* Entry (i, j) of MONAI's relative_position_index for the full window: the
+ * row of the bias table that token i attending to token j reads. */
+int32_t glia_swin_rel_index(int i, int j);
 /* MONAI's UnetResBlock of x (B, C, D, H, W). */
 glia_status glia_swin_res_fwd(const glia_swin_res *r, glia_tensor *x, glia_tensor **out);
 /* One stage (Swin blocks, then patch merging) of x (B, C, D, H, W) into

@@ -35,7 +35,7 @@ typedef struct swin_geom {
 
 /* MONAI's relative_position_index of the full W^3 window, of which a shrunk
  * window uses the top-left n x n block (MONAI quirk: not recomputed). */
-static int32_t rel_index(int i, int j)
+int32_t glia_swin_rel_index(int i, int j)
 {
     int di = i / (W * W), hi = i / W % W, wi = i % W, dj = j / (W * W), hj = j / W % W, wj = j % W;
     return ((di - dj + W - 1) * (2 * W - 1) + (hi - hj + W - 1)) * (2 * W - 1) + (wi - wj + W - 1);
@@ -104,7 +104,7 @@ static glia_status geom_init(swin_geom *g, glia_tensor *x)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "swinunetr: no host memory for the position index");
     for (int i = 0; i < g->n; i++)
         for (int j = 0; j < g->n; j++)
-            g->index[i * g->n + j] = rel_index(i, j);
+            g->index[i * g->n + j] = glia_swin_rel_index(i, j);
     return g->shifted ? make_mask(g, glia_tensor_device(x)) : GLIA_STATUS_OK;
 }
 

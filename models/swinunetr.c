@@ -1,9 +1,9 @@
 /* SwinUNETR (Hatamizadeh et al. 2022) as MONAI 1.5 builds it, 3-D, with
  * MONAI's defaults: patch 2, window 7, depths 2,2,2,2, heads 3,6,12,24,
  * normalised skips, instance norm, no dropout. Parameters carry MONAI's names
- * and shapes, so a state_dict moves between glia and PyTorch; the int64
- * relative_position_index buffers are not stored: forward derives them on the
- * host (swin_blocks.c). The Swin stages are in swin_blocks.c; this file holds
+ * and shapes, so a state_dict moves between glia and PyTorch with strict
+ * loading, the int64 relative_position_index buffers included (stored for
+ * that; forward derives the same index on the host, swin_blocks.c). The Swin stages are in swin_blocks.c; this file holds
  * the configuration, the parameters and the convolutional encoder/decoder. */
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +78,26 @@ static glia_status add_res(glia_model *m, glia_swin_res *r, const char *prefix, 
     return s;
 }
 
+/* attn.relative_position_index: MONAI's int64 (W^3, W^3) buffer. */
+static glia_status add_rel_index(glia_model *m, const char *prefix)
+{
+    enum { N = GLIA_SWIN_WINDOW * GLIA_SWIN_WINDOW * GLIA_SWIN_WINDOW };
+    char name[160];
+    int64_t *v = malloc((size_t)N * N * sizeof *v);
+    glia_tensor *t = NULL;
+    glia_status s = v ? glia_mjoin(name, sizeof name, prefix, "attn.relative_position_index")
+                      : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "swinunetr: no host memory for the position index");
+    for (int i = 0; s == GLIA_STATUS_OK && i < N; i++)
+        for (int j = 0; j < N; j++)
+            v[i * N + j] = glia_swin_rel_index(i, j);
+    if (s == GLIA_STATUS_OK &&
+        (s = glia_tensor_from_host_typed(m->dev, GLIA_ETYPE_I64, 2, (const int64_t[]){N, N}, v, &t)) == GLIA_STATUS_OK)
+        s = glia_params_add(m->params, name, GLIA_PARAM_BUFFER, t);
+    glia_tensor_free(t);
+    free(v);
+    return s;
+}
+
 static glia_status add_block(glia_model *m, glia_swin_block *bk, const char *p, int dim, int heads)
 {
     char n[6][160];
@@ -90,7 +110,8 @@ static glia_status add_block(glia_model *m, glia_swin_block *bk, const char *p, 
         /* MONAI: trunc_normal_(std=0.02); a plain normal is as good a start */
         s = add_named(m, p, "attn.relative_position_bias_table", 2, (const int64_t[]){rows, heads}, INIT_NORMAL,
                       0.02f, &bk->table);
-    if (s == GLIA_STATUS_OK && (s = add_linear(m, &bk->qkv, n[1], dim, 3 * dim, 1)) == GLIA_STATUS_OK &&
+    if (s == GLIA_STATUS_OK && (s = add_rel_index(m, p)) == GLIA_STATUS_OK &&
+        (s = add_linear(m, &bk->qkv, n[1], dim, 3 * dim, 1)) == GLIA_STATUS_OK &&
         (s = add_linear(m, &bk->proj, n[2], dim, dim, 1)) == GLIA_STATUS_OK &&
         (s = add_norm(m, &bk->norm2, n[3], dim)) == GLIA_STATUS_OK &&
         (s = add_linear(m, &bk->fc1, n[4], dim, 4 * dim, 1)) == GLIA_STATUS_OK)

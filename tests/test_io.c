@@ -163,11 +163,12 @@ static void assert_sets_equal(glia_params *a, glia_params *b)
         }
         glia_tensor *tb = glia_params_find(b, name);
         assert_non_null(tb);
-        size_t n = (size_t)glia_tensor_numel(ta);
-        float *va = malloc(n * 4), *vb = malloc(n * 4);
-        assert_int_equal(glia_tensor_read(ta, va, n), GLIA_STATUS_OK);
-        assert_int_equal(glia_tensor_read(tb, vb, n), GLIA_STATUS_OK);
-        assert_memory_equal(va, vb, n * 4);
+        assert_int_equal(glia_tensor_etype(ta), glia_tensor_etype(tb));
+        size_t n = (size_t)glia_tensor_numel(ta) * glia_etype_size(glia_tensor_etype(ta));
+        void *va = malloc(n), *vb = malloc(n);
+        assert_int_equal(glia_tensor_read_raw(ta, va, n), GLIA_STATUS_OK);
+        assert_int_equal(glia_tensor_read_raw(tb, vb, n), GLIA_STATUS_OK);
+        assert_memory_equal(va, vb, n);
         free(va);
         free(vb);
     }
@@ -229,6 +230,57 @@ static void test_roundtrip(void **state)
     glia_params_free(a);
     glia_params_free(b);
     glia_params_free(c);
+}
+
+/* Buffers of other element types (SwinUNETR's int64 relative_position_index)
+ * keep their type through a file: a hand-made I64 file loads into an int64
+ * buffer bit for bit, a save writes them back as I64 with the same bytes, and
+ * a float entry where the set has an int64 buffer is a named mismatch. */
+static void test_typed_buffers(void **state)
+{
+    (void)state;
+    const int64_t v[6] = {0, -1, 1LL << 40, 7, -(1LL << 62), 42};
+    unsigned char le[48], file[512];
+    for (int i = 0; i < 48; i++)
+        le[i] = (unsigned char)((uint64_t)v[i / 8] >> (8 * (i % 8)));
+    size_t n = make_st(file, "{\"idx\":{\"dtype\":\"I64\",\"shape\":[2,3],\"data_offsets\":[0,48]}}", le, 48);
+    write_bytes(tmp("i64.safetensors"), file, n);
+    glia_params *set = NULL;
+    glia_tensor *t = NULL;
+    assert_int_equal(glia_params_create(&set), GLIA_STATUS_OK);
+    int64_t zero[6] = {0};
+    assert_int_equal(glia_tensor_from_host_typed(dev, GLIA_ETYPE_I64, 2, (int64_t[]){2, 3}, zero, &t), GLIA_STATUS_OK);
+    assert_int_equal(glia_params_add(set, "idx", GLIA_PARAM_BUFFER, t), GLIA_STATUS_OK);
+    glia_safetensors *st = NULL;
+    glia_st_load_options o = {.strict = 1};
+    assert_int_equal(glia_safetensors_open(tmp("i64.safetensors"), &st), GLIA_STATUS_OK);
+    assert_int_equal(glia_safetensors_load(st, set, &o), GLIA_STATUS_OK);
+    glia_safetensors_close(st);
+    int64_t got[6];
+    assert_int_equal(glia_tensor_read_raw(t, got, sizeof got), GLIA_STATUS_OK);
+    assert_memory_equal(got, v, sizeof v);
+    float f[6];
+    assert_int_equal(glia_tensor_read(t, f, 6), GLIA_STATUS_UNSUPPORTED); /* the float API refuses int64 */
+    glia_st_section sec = {set, ""};
+    assert_int_equal(glia_safetensors_save(tmp("i64b.safetensors"), &sec, 1, NULL), GLIA_STATUS_OK);
+    size_t m;
+    unsigned char *raw = read_bytes(tmp("i64b.safetensors"), &m);
+    assert_true(m >= 48 && memcmp(raw + m - 48, le, 48) == 0);
+    raw[m - 48] = 0; /* the header: NUL-terminated before the data for strstr */
+    assert_non_null(strstr((char *)raw + 8, "\"dtype\":\"I64\""));
+    free(raw);
+    /* the same name as float32: refused, with both types named */
+    float fl[6] = {0};
+    n = make_st(file, "{\"idx\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}", fl, 24);
+    write_bytes(tmp("f32.safetensors"), file, n);
+    assert_int_equal(glia_safetensors_open(tmp("f32.safetensors"), &st), GLIA_STATUS_OK);
+    assert_int_equal(glia_safetensors_load(st, set, &o), GLIA_STATUS_SHAPE_MISMATCH);
+    assert_non_null(strstr(glia_last_error(), "'idx' is F32 [2, 3] in the file, the model has I64 [2, 3]"));
+    glia_safetensors_close(st);
+    /* training is float32: an int64 tensor is no trainable parameter */
+    assert_int_equal(glia_params_add(set, "w", GLIA_PARAM_TRAINABLE, t), GLIA_STATUS_UNSUPPORTED);
+    glia_tensor_free(t);
+    glia_params_free(set);
 }
 
 static void test_mismatches_reported(void **state)
@@ -789,6 +841,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_handmade),
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_typed_buffers),
         cmocka_unit_test(test_mismatches_reported),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_npy),

@@ -18,7 +18,7 @@ typedef struct glia_params glia_params;
 
 typedef enum glia_param_kind {
     GLIA_PARAM_TRAINABLE = 0,  /* requires grad, updated by optimizers */
-    GLIA_PARAM_BUFFER,         /* a float tensor saved with the model, not trained */
+    GLIA_PARAM_BUFFER,         /* a tensor (any element type) saved with the model, not trained */
     GLIA_PARAM_COUNTER         /* an int64 saved with the model (no tensor) */
 } glia_param_kind;
 

@@ -1,7 +1,8 @@
 /* glia — tensors, the seeded random generator, and autograd.
  *
- * A tensor is float32, 1 to 6 dimensions, contiguous (NCHW / NCDHW), on one
- * device. Tensors are reference counted: every function that returns a tensor
+ * A tensor has 1 to 6 dimensions, is contiguous (NCHW / NCDHW) and lives on
+ * one device. Ops compute in float32; other element types hold data that is
+ * stored with a model (int64 index buffers) or that ops read as indices. Tensors are reference counted: every function that returns a tensor
  * gives the caller one reference, which glia_tensor_free releases; the library
  * keeps its own references (autograd tape, parameter sets) as long as it needs. */
 #ifndef GLIA_TENSOR_H
@@ -47,6 +48,9 @@ glia_status glia_tensor_full(glia_device *dev, int ndim, const int64_t *shape,
 /* A new tensor holding a copy of host data (numel floats, row-major). */
 glia_status glia_tensor_from_host(glia_device *dev, int ndim, const int64_t *shape,
                                   const float *data, glia_tensor **out);
+/* The same for any element type: data holds numel elements of etype. */
+glia_status glia_tensor_from_host_typed(glia_device *dev, glia_etype etype, int ndim, const int64_t *shape,
+                                        const void *data, glia_tensor **out);
 /* Release the caller's reference. NULL is a no-op. */
 void glia_tensor_free(glia_tensor *t);
 /* Take one more reference (for callers that store a tensor twice). */
@@ -57,7 +61,11 @@ glia_tensor *glia_tensor_retain(glia_tensor *t);
 glia_status glia_tensor_read(const glia_tensor *t, float *dst, size_t count);
 /* Overwrite the tensor from host memory (count floats must equal numel). */
 glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count);
-/* Copy src into dst (same shape; may be on different devices). */
+/* The raw bytes of a tensor of any element type (bytes must equal numel
+ * times the element size), in host byte order. */
+glia_status glia_tensor_read_raw(const glia_tensor *t, void *dst, size_t bytes);
+glia_status glia_tensor_write_raw(glia_tensor *t, const void *src, size_t bytes);
+/* Copy src into dst (same shape and element type; may be on different devices). */
 glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src);
 /* Set every element to value. */
 glia_status glia_tensor_fill(glia_tensor *t, float value);

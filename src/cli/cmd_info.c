@@ -3,7 +3,7 @@
 #include <string.h>
 #include "cli.h"
 
-static void print_entry(const glia_st_entry *e)
+static void print_entry(const glia_st_entry *e, int width)
 {
     char shape[160];
     size_t n = (size_t)snprintf(shape, sizeof shape, "[");
@@ -11,7 +11,7 @@ static void print_entry(const glia_st_entry *e)
         n += (size_t)snprintf(shape + n, sizeof shape - n, "%s%lld", i ? ", " : "", (long long)e->shape[i]);
     if (n < sizeof shape)
         snprintf(shape + n, sizeof shape - n, "]");
-    printf("  %-40s %-4s %-20s %12lld\n", e->name, e->dtype, shape, (long long)e->numel);
+    printf("  %-*s %-4s %-20s %12lld\n", width, e->name, e->dtype, shape, (long long)e->numel);
 }
 
 /* Every option of the model's field table, "key value" */
@@ -75,10 +75,15 @@ int glia_cmd_info(int argc, char **argv)
         if (strcmp(k, "model") && strcmp(k, "config") && strcmp(k, "glia_version") && strcmp(k, "format"))
             printf("%s: %s\n", k, v);
     }
-    printf("tensors (%d):\n  %-40s %-4s %-20s %12s\n", glia_safetensors_count(st), "name", "type", "shape",
+    int width = 4; /* the longest name: MONAI's run past 60 characters */
+    for (int i = 0; i < glia_safetensors_count(st); i++) {
+        size_t len = strlen(glia_safetensors_entry(st, i)->name);
+        width = len > (size_t)width ? (len < 120 ? (int)len : 120) : width;
+    }
+    printf("tensors (%d):\n  %-*s %-4s %-20s %12s\n", glia_safetensors_count(st), width, "name", "type", "shape",
            "elements");
     for (int i = 0; i < glia_safetensors_count(st); i++)
-        print_entry(glia_safetensors_entry(st, i));
+        print_entry(glia_safetensors_entry(st, i), width);
     glia_safetensors_close(st);
     return rc;
 }

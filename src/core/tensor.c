@@ -161,20 +161,27 @@ glia_status glia_tensor_zeros(glia_device *dev, int ndim, const int64_t *shape, 
     return glia_tensor_full(dev, ndim, shape, 0.0f, out);
 }
 
-glia_status glia_tensor_from_host(glia_device *dev, int ndim, const int64_t *shape, const float *data,
-                                  glia_tensor **out)
+glia_status glia_tensor_from_host_typed(glia_device *dev, glia_etype etype, int ndim, const int64_t *shape,
+                                        const void *data, glia_tensor **out)
 {
     if (!data) {
         if (out)
             *out = NULL;
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_tensor_from_host: data is NULL");
     }
-    glia_status s = glia_tensor_empty(dev, ndim, shape, out);
-    if (s == GLIA_STATUS_OK && (s = glia_tensor_write(*out, data, (size_t)(*out)->numel)) != GLIA_STATUS_OK) {
+    glia_status s = glia_tensor_empty_typed(dev, etype, ndim, shape, out);
+    if (s == GLIA_STATUS_OK &&
+        (s = glia_tensor_write_raw(*out, data, (size_t)(*out)->numel * glia_etype_size(etype))) != GLIA_STATUS_OK) {
         glia_tensor_free(*out);
         *out = NULL;
     }
     return s;
+}
+
+glia_status glia_tensor_from_host(glia_device *dev, int ndim, const int64_t *shape, const float *data,
+                                  glia_tensor **out)
+{
+    return glia_tensor_from_host_typed(dev, GLIA_ETYPE_F32, ndim, shape, data, out);
 }
 
 glia_tensor *glia_tensor_struct(glia_device *dev)
@@ -231,38 +238,51 @@ void glia_tensor_free(glia_tensor *t)
     t->dev->spare = t;
 }
 
-static glia_status check_count(const glia_tensor *t, const void *p, size_t count, const char *what)
+/* A host transfer of the whole tensor: a pointer, and exactly numel elements
+ * (float32 only when f32 is set, for the float API). */
+static glia_status check_host(const glia_tensor *t, const void *p, size_t bytes, int f32, const char *what)
 {
     glia_status s = glia_check_tensor(t, what);
     if (s != GLIA_STATUS_OK)
         return s;
     if (!p)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: host pointer is NULL", what);
-    if (t->etype != GLIA_ETYPE_F32)
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "%s: the tensor holds %s, not float32", what,
+    if (f32 && t->etype != GLIA_ETYPE_F32)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "%s: the tensor holds %s, not float32 (use the _raw call)", what,
                            glia_etype_name(t->etype));
-    if (count != (size_t)t->numel)
-        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: %zu floats given, tensor has %lld", what,
-                           count, (long long)t->numel);
+    size_t es = glia_etype_size(t->etype);
+    if (bytes != (size_t)t->numel * es)
+        return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "%s: %zu %s given, tensor has %lld", what, bytes / (f32 ? 4 : 1),
+                           f32 ? "floats" : "bytes", (long long)t->numel * (f32 ? 1 : (long long)es));
     return GLIA_STATUS_OK;
+}
+
+glia_status glia_tensor_read_raw(const glia_tensor *t, void *dst, size_t bytes)
+{
+    glia_status s = check_host(t, dst, bytes, 0, "glia_tensor_read_raw");
+    return s != GLIA_STATUS_OK ? s
+                               : t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * glia_etype_size(t->etype),
+                                                  dst, bytes);
+}
+
+glia_status glia_tensor_write_raw(glia_tensor *t, const void *src, size_t bytes)
+{
+    glia_status s = check_host(t, src, bytes, 0, "glia_tensor_write_raw");
+    return s != GLIA_STATUS_OK ? s
+                               : t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * glia_etype_size(t->etype),
+                                                   src, bytes);
 }
 
 glia_status glia_tensor_read(const glia_tensor *t, float *dst, size_t count)
 {
-    glia_status s = check_count(t, dst, count, "glia_tensor_read");
-    if (s != GLIA_STATUS_OK)
-        return s;
-    size_t es = glia_etype_size(t->etype);
-    return t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * es, dst, count * es);
+    glia_status s = check_host(t, dst, count * sizeof *dst, 1, "glia_tensor_read");
+    return s != GLIA_STATUS_OK ? s : glia_tensor_read_raw(t, dst, count * sizeof *dst);
 }
 
 glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count)
 {
-    glia_status s = check_count(t, src, count, "glia_tensor_write");
-    if (s != GLIA_STATUS_OK)
-        return s;
-    size_t es = glia_etype_size(t->etype);
-    return t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * es, src, count * es);
+    glia_status s = check_host(t, src, count * sizeof *src, 1, "glia_tensor_write");
+    return s != GLIA_STATUS_OK ? s : glia_tensor_write_raw(t, src, count * sizeof *src);
 }
 
 glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
@@ -279,16 +299,19 @@ glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
         return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH, "glia_tensor_copy: source %s into destination %s",
                            glia_shape_str(src, a, sizeof a), glia_shape_str(dst, b, sizeof b));
     }
-    if (dst->dev == src->dev)
+    if (dst->etype != src->etype)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "glia_tensor_copy: %s into %s (no conversion)",
+                           glia_etype_name(src->etype), glia_etype_name(dst->etype));
+    if (dst->dev == src->dev && dst->etype == GLIA_ETYPE_F32)
         return glia_axpbyz(dst->dev, (size_t)dst->numel, 1.0f, glia_view(src), 0.0f,
                            (glia_bview){0}, glia_view(dst));
-    float *tmp = malloc((size_t)src->numel * sizeof *tmp);
+    size_t bytes = (size_t)src->numel * glia_etype_size(src->etype);
+    void *tmp = malloc(bytes);
     if (!tmp)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_tensor_copy: no host memory for %lld floats",
-                           (long long)src->numel);
-    s = glia_tensor_read(src, tmp, (size_t)src->numel);
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_tensor_copy: no host memory for %zu bytes", bytes);
+    s = glia_tensor_read_raw(src, tmp, bytes);
     if (s == GLIA_STATUS_OK)
-        s = glia_tensor_write(dst, tmp, (size_t)dst->numel);
+        s = glia_tensor_write_raw(dst, tmp, bytes);
     free(tmp);
     return s;
 }

@@ -32,4 +32,7 @@ int glia_host_is_le(void);
 /* Reverse the bytes of count elements of size elem (2, 4 or 8) in place. */
 void glia_byteswap(void *data, size_t count, int elem);
 
+/* The safetensors dtype of a glia element type ("F32", "I64", ...). */
+const char *glia_st_dtype(glia_etype e);
+
 #endif

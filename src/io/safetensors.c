@@ -29,6 +29,20 @@ static const struct {
     {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},  {"F64", 8},      {"I64", 8},     {"U64", 8},
 };
 
+const char *glia_st_dtype(glia_etype e)
+{
+    switch (e) {
+    case GLIA_ETYPE_F32: return "F32";
+    case GLIA_ETYPE_F16: return "F16";
+    case GLIA_ETYPE_BF16: return "BF16";
+    case GLIA_ETYPE_I32: return "I32";
+    case GLIA_ETYPE_I64: return "I64";
+    case GLIA_ETYPE_U8: return "U8";
+    case GLIA_ETYPE_COUNT_: break;
+    }
+    return "?";
+}
+
 void glia_safetensors_close(glia_safetensors *st)
 {
     if (!st)
@@ -324,7 +338,7 @@ static const glia_st_entry *match(const glia_safetensors *st, const char *fname,
     int nd = kind == GLIA_PARAM_COUNTER ? 0 : glia_tensor_ndim(t);
     for (int i = 0; i < nd; i++)
         want[i] = glia_tensor_dim(t, i);
-    const char *dtype = kind == GLIA_PARAM_COUNTER ? "I64" : "F32";
+    const char *dtype = kind == GLIA_PARAM_COUNTER ? "I64" : glia_st_dtype(glia_tensor_etype(t));
     int same = strcmp(e->dtype, dtype) == 0 && e->ndim == nd;
     for (int i = 0; same && i < nd; i++)
         same = e->shape[i] == want[i];
@@ -402,7 +416,7 @@ glia_status glia_safetensors_load(const glia_safetensors *st, glia_params *set, 
             if ((s = glia_safetensors_read(st, found[i], &counter, sizeof counter)) == GLIA_STATUS_OK)
                 s = glia_params_set_counter(set, name, counter);
         } else if ((s = glia_safetensors_read(st, found[i], buf, (size_t)found[i]->bytes)) == GLIA_STATUS_OK) {
-            s = glia_tensor_write(t, buf, (size_t)found[i]->numel);
+            s = glia_tensor_write_raw(t, buf, (size_t)found[i]->bytes);
         }
     }
     free(buf);

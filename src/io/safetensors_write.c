@@ -15,12 +15,13 @@ static glia_status describe(cJSON *root, const char *path, const char *name, gli
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: two tensors are named '%s'", path, name);
     cJSON *e = cJSON_CreateObject(), *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
     int ok = e && shape && offs;
-    uint64_t bytes = kind == GLIA_PARAM_COUNTER ? 8 : (uint64_t)glia_tensor_numel(t) * 4;
+    uint64_t bytes = kind == GLIA_PARAM_COUNTER ? 8
+                                                : (uint64_t)glia_tensor_numel(t) * glia_etype_size(glia_tensor_etype(t));
     for (int i = 0; ok && kind != GLIA_PARAM_COUNTER && i < glia_tensor_ndim(t); i++)
         ok = cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)glia_tensor_dim(t, i)));
     ok = ok && cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)*offset)) &&
          cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(*offset + bytes))) &&
-         cJSON_AddStringToObject(e, "dtype", kind == GLIA_PARAM_COUNTER ? "I64" : "F32");
+         cJSON_AddStringToObject(e, "dtype", kind == GLIA_PARAM_COUNTER ? "I64" : glia_st_dtype(glia_tensor_etype(t)));
     if (ok) {
         cJSON_AddItemToObject(e, "shape", shape);
         shape = NULL;
@@ -94,12 +95,12 @@ static glia_status write_data(glia_afile *a, const glia_st_section *sec, int nse
                 s = glia_afile_write(a, &v, 8);
                 continue;
             }
-            size_t count = (size_t)glia_tensor_numel(t);
-            if ((s = glia_tensor_read(t, buf, count)) != GLIA_STATUS_OK)
+            size_t count = (size_t)glia_tensor_numel(t), es = glia_etype_size(glia_tensor_etype(t));
+            if ((s = glia_tensor_read_raw(t, buf, count * es)) != GLIA_STATUS_OK)
                 break;
-            if (!glia_host_is_le())
-                glia_byteswap(buf, count, 4);
-            s = glia_afile_write(a, buf, count * 4);
+            if (!glia_host_is_le() && es > 1)
+                glia_byteswap(buf, count, (int)es);
+            s = glia_afile_write(a, buf, count * es);
         }
     return s;
 }

@@ -57,6 +57,9 @@ glia_status glia_params_add(glia_params *p, const char *name, glia_param_kind ki
                            "glia_params_add: '%s': counters take no tensor, other kinds need one", name);
     if (find(p, name))
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_params_add: '%s' is already in the set", name);
+    if (kind == GLIA_PARAM_TRAINABLE && glia_tensor_etype(t) != GLIA_ETYPE_F32)
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "glia_params_add: trainable '%s' holds %s; training is float32",
+                           name, glia_etype_name(glia_tensor_etype(t)));
     if (kind == GLIA_PARAM_TRAINABLE) {
         glia_status s = glia_tensor_set_requires_grad(t, 1);
         if (s != GLIA_STATUS_OK)

@@ -2,11 +2,10 @@
 """glia's SwinUNETR against the PyTorch reference of MONAI 1.5 (swin_ref.py):
 glia builds a small model (in 2, out 3, feature_size 12, seed 1), saves its
 weights and runs an input forward; the reference loads those weights (every
-parameter by MONAI's name; only the int64 relative_position_index buffers,
-which glia derives instead of storing, come from the reference itself) and
-runs the same input. Then the other way: the reference's own weights (norms
-perturbed so that scale and shift matter), exported as a plain PyTorch
-safetensors file without the index buffers, are loaded by glia, which
+parameter and buffer by MONAI's name, the int64 relative_position_index
+included, with strict loading) and runs the same input. Then the other way:
+the reference's whole state_dict (norms perturbed so that scale and shift
+matter), exported as a plain PyTorch safetensors file, is loaded by glia, which
 recognises the configuration from the names, and run on cpu, with and without
 use_v2. The input is 64^3: at 32^3 the bottleneck is one voxel,
 where PyTorch's InstanceNorm refuses to run.
@@ -40,12 +39,12 @@ def reference(weights, x):
     torch.manual_seed(0)
     net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
     arrays, _ = glia_ref.st_read(weights)
-    res = net.load_state_dict(glia_ref.numpy_to_state(arrays), strict=False)
-    missing = sorted(res.missing_keys)
-    check(all(k.endswith("attn.relative_position_index") for k in missing) and len(missing) == 8,
-          f"only the 8 relative_position_index buffers are missing ({len(missing)} missing: "
-          f"{[k for k in missing if not k.endswith('relative_position_index')][:5]})")
-    check(not res.unexpected_keys, f"no unexpected keys ({res.unexpected_keys[:5]})")
+    index = {k: v for k, v in arrays.items() if k.endswith("relative_position_index")}
+    check(len(index) == 8 and all(v.dtype == np.int64 for v in index.values()),
+          f"glia stores the 8 relative_position_index buffers as int64 ({len(index)} found)")
+    check(all(np.array_equal(v, net.state_dict()[k].numpy()) for k, v in index.items()),
+          "glia's relative_position_index buffers equal MONAI's")
+    net.load_state_dict(glia_ref.numpy_to_state(arrays), strict=True)  # raises on any missing or extra key
     with torch.no_grad():
         return net(torch.from_numpy(x)).numpy()
 
@@ -59,7 +58,7 @@ def export_reference(x, use_v2):
             if ".norm" in name:
                 p.add_(0.2 * torch.randn_like(p))
         y = net(torch.from_numpy(x)).numpy()
-    arrays = {k: v for k, v in glia_ref.state_to_numpy(net).items() if not k.endswith("relative_position_index")}
+    arrays = glia_ref.state_to_numpy(net)
     glia_ref.st_write(os.path.join(WORK, "ref.safetensors"), arrays)
     return y
 
