@@ -41,6 +41,11 @@ if(GLIA_TORCH_PYTHON)
            COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_swin_model.py
                    $<TARGET_FILE:glia_swin> ${CMAKE_CURRENT_BINARY_DIR}/interop-swin-model)
   set_tests_properties(interop_swin_model PROPERTIES LABELS interop TIMEOUT 900)
+  add_test(NAME interop_swin_train
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_swin_train.py
+                   $<TARGET_FILE:glia_cli> $<TARGET_FILE:glia_step> ${CMAKE_CURRENT_BINARY_DIR}/interop-swin-train)
+  set_tests_properties(interop_swin_train PROPERTIES LABELS interop TIMEOUT 900
+                       ENVIRONMENT "GLIA_TEST_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache")
 else()
   message(STATUS "glia: no python3 with torch and numpy; the PyTorch interop test is not registered")
 endif()

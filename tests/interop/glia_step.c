@@ -1,8 +1,8 @@
 /* Interop helper: load a checkpoint, take training steps on one batch (Dice +
- * BCE-with-logits, SGD or Adam), print each step's loss and write a training
- * checkpoint (weights, BN statistics, optimizer state). The Python test does
- * the same in PyTorch and compares.
- *   glia_step WEIGHTS X.npy Y.npy OUT {sgd|adam} LR STEPS ADAM_EPS [DEVICE] */
+ * BCE-with-logits, SGD, Adam or AdamW), print each step's loss and write a
+ * training checkpoint (weights, BN statistics, optimizer state). The Python
+ * tests do the same in PyTorch and compare. Exit status 3: no such device.
+ *   glia_step WEIGHTS X.npy Y.npy OUT {sgd|adam|adamw} LR STEPS ADAM_EPS [DEVICE [WEIGHT_DECAY]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,8 @@ static int fail(const char *what, glia_status s)
 int main(int argc, char **argv)
 {
     if (argc < 9) {
-        fprintf(stderr, "usage: glia_step WEIGHTS X.npy Y.npy OUT {sgd|adam} LR STEPS ADAM_EPS [DEVICE]\n");
+        fprintf(stderr, "usage: glia_step WEIGHTS X.npy Y.npy OUT {sgd|adam|adamw} LR STEPS ADAM_EPS "
+                        "[DEVICE [WEIGHT_DECAY]]\n");
         return 2;
     }
     glia_optim_options oo = {.lr = strtof(argv[6], NULL)};
@@ -25,7 +26,8 @@ int main(int argc, char **argv)
         oo.kind = GLIA_OPTIM_SGD;
         oo.momentum = 0.9f;
     } else {
-        oo.kind = GLIA_OPTIM_ADAM;
+        oo.kind = strcmp(argv[5], "adamw") == 0 ? GLIA_OPTIM_ADAMW : GLIA_OPTIM_ADAM;
+        oo.weight_decay = argc > 10 ? strtof(argv[10], NULL) : 0.0f;
         oo.beta1 = 0.9f;
         oo.beta2 = 0.999f;
         oo.eps = strtof(argv[8], NULL);
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
         (s = glia_npy_read_f32(argv[3], &ny, sy, &hy)) != GLIA_STATUS_OK)
         return fail("reading the batch", s);
     if ((s = glia_device_open(argc > 9 ? argv[9] : "cpu", NULL, &dev)) != GLIA_STATUS_OK)
-        return fail("device", s);
+        return fail("device", s) + 2;
     if ((s = glia_model_load_file(argv[1], dev, &m)) != GLIA_STATUS_OK)
         return fail("loading", s);
     if ((s = glia_tensor_from_host(dev, nx, sx, hx, &x)) != GLIA_STATUS_OK ||

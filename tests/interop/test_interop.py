@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import rel, state_errors  # noqa: E402
 from glia_ref import build, dice_bce, numpy_to_state, st_read, st_write, state_to_numpy  # noqa: E402
 
 TOL = 1e-4
@@ -36,26 +37,6 @@ CASES = [
     ("r2unet", ["--in-channels", "2", "--features", "4,6,8", "--t", "2"], (2, 2, 16, 16), 1),
     ("unet3d", ["--features", "4,6"], (2, 4, 8, 8, 8), 1),
 ]
-
-
-def rel(a, b, floor=1e-30):
-    """||a - b|| / max(||b||, floor)"""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.linalg.norm((a - b).ravel()) / max(np.linalg.norm(b.ravel()), floor))
-
-
-def state_errors(got, ref):
-    """Worst per-tensor error of optimizer state, each tensor's norm floored at
-    1e-3 of the norm of all state of its kind: the conv biases that feed batch
-    norm have a zero gradient in exact arithmetic, so their state is rounding
-    noise (~1e-9) that no two implementations share."""
-    worst = (0.0, "")
-    for kind in ("momentum_buffer", "exp_avg", "exp_avg_sq"):
-        names = [n for n in ref if n.endswith("." + kind)]
-        total = np.sqrt(sum(float(np.sum(np.asarray(ref[n], np.float64) ** 2)) for n in names))
-        for n in names:
-            worst = max(worst, (rel(got[n], ref[n], 1e-3 * total), n))
-    return worst
 
 
 def check(ok, what):
