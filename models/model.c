@@ -65,12 +65,32 @@ int glia_model_conv_layers(const glia_model_config *cfg, int64_t size, glia_mode
     return l.n;
 }
 
+double glia_model_matmul_flops(const glia_model_config *cfg, int64_t batch, int64_t size)
+{
+    if (!cfg || (unsigned)cfg->arch >= GLIA_MODEL_ARCH_COUNT_ || !archs[cfg->arch]->matmul_flops ||
+        glia_mfields_check_(archs[cfg->arch], cfg) != GLIA_STATUS_OK)
+        return 0;
+    return archs[cfg->arch]->matmul_flops(cfg, batch, size);
+}
+
+static void add_layer(glia_mlayers *l, glia_model_conv_layer c)
+{
+    if (l->n < l->max)
+        l->out[l->n] = c;
+    l->n++;
+}
+
 void glia_mlayer(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int transposed, int uses,
                  int needs_dx)
 {
-    if (l->n < l->max)
-        l->out[l->n] = (glia_model_conv_layer){cin, cout, side, k, transposed, uses, needs_dx};
-    l->n++;
+    add_layer(l, (glia_model_conv_layer){.cin = cin, .cout = cout, .side = side, .k = k, .transposed = transposed,
+                                         .uses = uses, .needs_dx = needs_dx});
+}
+
+void glia_mlayer_strided(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int needs_dx)
+{
+    add_layer(l, (glia_model_conv_layer){.cin = cin, .cout = cout, .side = side, .k = k, .uses = 1,
+                                         .needs_dx = needs_dx, .strided = 1});
 }
 
 int glia_model_config_pool_levels(const glia_model_config *cfg)

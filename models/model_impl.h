@@ -36,6 +36,8 @@ typedef struct glia_mlayers {
 /* Append one layer (counted even past max). */
 void glia_mlayer(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int transposed, int uses,
                  int needs_dx);
+/* Append a stride-k convolution from side to side/k, applied once. */
+void glia_mlayer_strided(glia_mlayers *l, int64_t cin, int64_t cout, int64_t side, int k, int needs_dx);
 
 struct glia_model {
     glia_model_config cfg;
@@ -61,6 +63,8 @@ struct glia_arch {
     glia_status (*build)(glia_model *m);       /* fills m->params and m->layers */
     /* lists the convolutions forward runs (glia_model_conv_layers) with glia_mlayer */
     void (*conv_layers)(glia_mlayers *l, const glia_model_config *cfg, int64_t size);
+    /* glia_model_matmul_flops of a checked configuration; NULL: none */
+    double (*matmul_flops)(const glia_model_config *cfg, int64_t batch, int64_t size);
     glia_status (*forward)(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
 };
 

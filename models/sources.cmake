@@ -8,5 +8,6 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/r2unet.c
   ${CMAKE_CURRENT_LIST_DIR}/swinunetr.c
   ${CMAKE_CURRENT_LIST_DIR}/swin_blocks.c
+  ${CMAKE_CURRENT_LIST_DIR}/swin_flops.c
   ${CMAKE_CURRENT_LIST_DIR}/toy.c
 )

@@ -9,6 +9,10 @@
 #define GLIA_SWIN_DEPTH 2     /* blocks per stage (MONAI's depths 2,2,2,2) */
 #define GLIA_SWIN_WINDOW 7    /* MONAI's window_size */
 
+/* The options' places in glia_model_config (swinunetr.c's field table names them). */
+#define GLIA_SWIN_FEATURE_SIZE(c) ((c)->extra[0])
+#define GLIA_SWIN_USE_V2(c) ((c)->extra[1])
+
 /* nn.Linear or nn.LayerNorm: weight and bias (bias NULL where there is none). */
 typedef struct glia_swin_wb {
     glia_tensor *w, *b;
@@ -62,5 +66,12 @@ glia_status glia_swin_res_fwd(const glia_swin_res *r, glia_tensor *x, glia_tenso
 glia_status glia_swin_stage_fwd(const glia_swin_stage *st, glia_tensor *x, glia_tensor **out);
 /* The parameter-free LayerNorm over channels of a (B, C, D, H, W) skip. */
 glia_status glia_swin_channel_norm(glia_tensor *x, glia_tensor **out);
+/* get_window_size with "<=" on an axis of `side` voxels: an axis no longer
+ * than the window is one window, unshifted; a longer one has windows of
+ * GLIA_SWIN_WINDOW, shifted by half of it in the shifted blocks, and is
+ * zero-padded to a multiple of it. */
+void glia_swin_axis(int64_t side, int *ws, int *shift, int64_t *padded);
+/* glia_model_matmul_flops of SwinUNETR (swin_flops.c). */
+double glia_swin_matmul_flops(const glia_model_config *c, int64_t batch, int64_t size);
 
 #endif

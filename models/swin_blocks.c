@@ -83,7 +83,13 @@ static void geom_free(swin_geom *g)
     glia_tensor_free(g->mask);
 }
 
-/* get_window_size with "<=": an axis no longer than the window is one window, unshifted. */
+void glia_swin_axis(int64_t side, int *ws, int *shift, int64_t *padded)
+{
+    *ws = side <= W ? (int)side : W;
+    *shift = side <= W ? 0 : W / 2;
+    *padded = (side + *ws - 1) / *ws * *ws;
+}
+
 static glia_status geom_init(swin_geom *g, glia_tensor *x)
 {
     memset(g, 0, sizeof *g);
@@ -92,9 +98,7 @@ static glia_status geom_init(swin_geom *g, glia_tensor *x)
     g->nw = 1;
     for (int a = 0; a < 3; a++) {
         g->size[a] = glia_tensor_dim(x, 2 + a);
-        g->ws[a] = g->size[a] <= W ? (int)g->size[a] : W;
-        g->shift[a] = g->size[a] <= W ? 0 : W / 2;
-        g->padded[a] = (g->size[a] + g->ws[a] - 1) / g->ws[a] * g->ws[a];
+        glia_swin_axis(g->size[a], &g->ws[a], &g->shift[a], &g->padded[a]);
         g->n *= g->ws[a];
         g->nw *= g->padded[a] / g->ws[a];
         g->shifted |= g->shift[a] > 0;

@@ -12,8 +12,8 @@
 #include "swin.h"
 
 #define STEP(v, call) GLIA_SWIN_STEP(s, v, call)
-#define FEATURE_SIZE(c) ((c)->extra[0])
-#define USE_V2(c) ((c)->extra[1])
+#define FEATURE_SIZE(c) GLIA_SWIN_FEATURE_SIZE(c)
+#define USE_V2(c) GLIA_SWIN_USE_V2(c)
 
 /* ---- parameters ------------------------------------------------------------------ */
 enum { INIT_ZERO, INIT_ONE, INIT_UNIFORM, INIT_NORMAL };
@@ -276,11 +276,13 @@ static void res_layers(glia_mlayers *l, int cin, int cout, int64_t side, int nee
         glia_mlayer(l, cin, cout, side, 1, 0, 1, needs_dx);
 }
 
-/* The encoder and decoder convolutions (the patch embedding, a 2^3 stride-2
- * convolution, has no entry in this list's terms; the Swin stages are no convolutions). */
+/* The patch embedding (its input is the image: no input gradient), the v2
+ * blocks, the encoder and the decoder; the Swin stages' matrix products are
+ * glia_swin_matmul_flops's. */
 static void swin_conv_layers(glia_mlayers *l, const glia_model_config *c, int64_t size)
 {
     int fs = FEATURE_SIZE(c);
+    glia_mlayer_strided(l, c->in_channels, fs, size, 2, 0);
     for (int i = 0; USE_V2(c) && i < GLIA_SWIN_STAGES; i++)
         res_layers(l, fs << i, fs << i, size >> (i + 1), 1);
     res_layers(l, c->in_channels, fs, size, 0);
@@ -308,5 +310,6 @@ const glia_arch glia_arch_swinunetr = {
     .recognise = swin_recognise,
     .build = swin_build,
     .conv_layers = swin_conv_layers,
+    .matmul_flops = glia_swin_matmul_flops,
     .forward = swin_forward,
 };

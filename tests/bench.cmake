@@ -7,8 +7,9 @@ glia_add_test(test_bench SOURCES test_bench.c testutil.c LABELS cpu
 set(GLIA_BENCH_DIR ${CMAKE_CURRENT_BINARY_DIR}/bench-work)
 add_test(NAME cli_bench_json
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "op\\.gemm\\.1024x1024x1024 +[0-9.]+"
-                 $<TARGET_FILE:glia_cli> bench --device cpu --filter op.gemm.1024x1024x1024,model.unet3d.infer
-                 --size 16 --repeat 1 --no-peak --json ${GLIA_BENCH_DIR}/cli.json)
+                 $<TARGET_FILE:glia_cli> bench --device cpu
+                 --filter op.gemm.1024x1024x1024,model.unet3d.infer,model.swinunetr.infer
+                 --size 32 --repeat 1 --warmup 0 --no-peak --json ${GLIA_BENCH_DIR}/cli.json)
 add_test(NAME cli_bench_compare
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0
                  "\\| model\\.unet3d\\.infer \\| [0-9.]+ m?s \\| [0-9.]+ m?s x1\\.00 \\|"

@@ -128,21 +128,159 @@ static void test_list_filters(void **state)
     assert_int_equal(glia_bench_list(&o, NULL, 0, &ops), GLIA_STATUS_OK);
     o.suites = GLIA_BENCH_SUITE_MODELS;
     assert_int_equal(glia_bench_list(&o, NULL, 0, &models), GLIA_STATUS_OK);
-    assert_int_equal(models, 6);   /* three models, training step and inference */
+    assert_int_equal(models, 8);   /* four models, training step and inference */
     assert_int_equal(ops + models, all);
     const char *names[8];
     o.filter = "model.*.infer";
     assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_string_equal(names[0], "model.unet2d.infer");
+    assert_string_equal(names[3], "model.swinunetr.infer");
     o.suites = 0;
     o.filter = "op.gemm.1024x1024x1024,train_step";
     assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     o.filter = "no-such-benchmark";
     assert_int_equal(glia_bench_list(&o, names, 8, &n), GLIA_STATUS_OK);
     assert_int_equal(n, 0);
     assert_int_equal(glia_bench_list(&o, NULL, 1, &n), GLIA_STATUS_INVALID_ARGUMENT);
+}
+
+/* The model rows of a case list, by name. */
+static const glia_bench_case *find_case(const glia_bench_caselist *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return &l->v[i];
+    fail_msg("no case %s", name);
+    return NULL;
+}
+
+/* The spatial side a SwinUNETR convolution's output has, from its parameter
+ * name (MONAI's module tree), at input side `size`; 0 if not a known one. */
+static int64_t swin_conv_side(const char *name, int64_t size)
+{
+    static const struct {
+        const char *prefix;
+        int shift;
+    } at[] = {{"swinViT.patch_embed.", 1}, {"encoder1.", 0}, {"encoder2.", 1}, {"encoder3.", 2}, {"encoder4.", 3},
+              {"encoder10.", 5}, {"decoder5.", 4}, {"decoder4.", 3}, {"decoder3.", 2}, {"decoder2.", 1},
+              {"decoder1.", 0}, {"out.", 0}};
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+        if (strncmp(name, at[i].prefix, strlen(at[i].prefix)) == 0)
+            return size >> at[i].shift;
+    return 0;
+}
+
+/* Forward and training FLOPs of the default SwinUNETR at batch x 4 x 32^3,
+ * counted from the built model's weights: a convolution weight of numel w
+ * producing side^3 voxels costs 2 w side^3 per sample (a transposed one runs
+ * its weight once per input voxel, (side/2)^3), a Linear of weight w on T
+ * tokens 2 w T, and q k^T, a v 2 T n C each for windows of n tokens. The Swin
+ * stages at 32^3 run on sides 16, 8, 4, 2, by hand: windows of 7 (sides padded
+ * to 21 and 14) on the first two, one whole-side window on the others. */
+static void swin_flops_by_hand(int64_t batch, double *infer, double *train)
+{
+    const int64_t size = 32, side[4] = {16, 8, 4, 2}, padded[4] = {21, 14, 4, 2}, n[4] = {343, 343, 64, 8};
+    glia_device *dev = NULL;
+    assert_int_equal(glia_device_open("cpu", NULL, &dev), GLIA_STATUS_OK);
+    glia_model_config cfg;
+    glia_model_config_default(GLIA_MODEL_SWINUNETR, &cfg);
+    glia_model *m = NULL;
+    assert_int_equal(glia_model_create(dev, &cfg, 0, &m), GLIA_STATUS_OK);
+    glia_params *p = glia_model_params(m);
+    int convs = 0, linears = 0;
+    *infer = *train = 0;
+    for (int i = 0; i < glia_params_count(p); i++) {
+        const char *name;
+        glia_param_kind kind;
+        glia_tensor *t;
+        assert_int_equal(glia_params_get(p, i, &name, &kind, &t), GLIA_STATUS_OK);
+        double w = (double)glia_tensor_numel(t), f = 0;
+        size_t len = strlen(name);
+        int stage = 0, at = 0, from_image = 0;
+        if (len < 7 || strcmp(name + len - 7, ".weight") != 0)
+            continue;
+        if (glia_tensor_ndim(t) == 5) {
+            int64_t s = swin_conv_side(name, size);
+            if (!s)
+                fail_msg("convolution %s: at which side?", name);
+            if (strstr(name, "transp_conv"))
+                s /= 2;
+            f = 2.0 * (double)batch * w * (double)(s * s * s);
+            /* the layers reading the image need no input gradient */
+            from_image = strncmp(name, "swinViT.patch_embed.", 20) == 0 ||
+                         strcmp(name, "encoder1.layer.conv1.conv.weight") == 0 ||
+                         strcmp(name, "encoder1.layer.conv3.conv.weight") == 0;
+            convs++;
+        } else if (glia_tensor_ndim(t) == 2 && sscanf(name, "swinViT.layers%d.0.%n", &stage, &at) == 1 && at > 0) {
+            const char *part = name + at;
+            int k = stage - 1;
+            double tokens = (double)batch * (double)(side[k] * side[k] * side[k]);
+            double wtokens = (double)batch * (double)(padded[k] * padded[k] * padded[k]);
+            if (strstr(part, "attn.qkv.")) /* and the two products of the attention */
+                f = 2.0 * w * wtokens + 2 * (2.0 * wtokens * (double)n[k] * (double)glia_tensor_dim(t, 1));
+            else if (strstr(part, "attn.proj."))
+                f = 2.0 * w * wtokens;
+            else if (strstr(part, "mlp.linear"))
+                f = 2.0 * w * tokens;
+            else if (strstr(part, "downsample.reduction."))
+                f = 2.0 * w * tokens / 8;
+            else
+                continue;   /* a layer norm's weight, or the position bias table */
+            linears++;
+        } else {
+            continue;
+        }
+        *infer += f;
+        *train += f * (from_image ? 2 : 3);
+    }
+    /* the patch embedding; 5 encoder UnetResBlocks of 2 convolutions, encoder1
+       with a 1^3 residual one (it changes channels), 5 decoder ones with it; 5
+       up-convolutions; the head. 4 stages of 2 blocks of 4 Linears, 4 merges. */
+    assert_int_equal(convs, 1 + (5 * 2 + 1) + 5 * 3 + 5 + 1);
+    assert_int_equal(linears, 4 * 2 * 4 + 4);
+    glia_model_free(m);
+    assert_int_equal(glia_device_close(dev), GLIA_STATUS_OK);
+}
+
+/* The SwinUNETR rows: MONAI's 4 x 128^3 single volume by default, --size and
+ * --batch as for unet3d, and FLOPs that count the Swin stages' matrix
+ * products as well as the convolutions. */
+static void test_swin_rows(void **state)
+{
+    (void)state;
+    glia_bench_options o = {.suites = GLIA_BENCH_SUITE_MODELS};
+    glia_bench_caselist l = {0};
+    assert_int_equal(glia_bench_cases(&o, &l), GLIA_STATUS_OK);
+    const glia_bench_case *tr = find_case(&l, "model.swinunetr.train_step");
+    const glia_bench_case *in = find_case(&l, "model.swinunetr.infer");
+    assert_int_equal(tr->kind, GLIA_BENCH_KIND_TRAIN);
+    assert_int_equal(in->kind, GLIA_BENCH_KIND_INFER);
+    for (int i = 0; i < 2; i++) {
+        const glia_bench_case *c = i ? in : tr;
+        assert_int_equal(c->arch, GLIA_MODEL_SWINUNETR);
+        assert_int_equal(c->batch, 1);
+        assert_int_equal(c->size, 128);
+        assert_true(c->items == 1 && strcmp(c->unit, "volumes") == 0);
+        assert_true(c->flops > 0);
+    }
+    /* forward once, backward twice for nearly all of it */
+    assert_true(tr->flops > 2.5 * in->flops && tr->flops < 3 * in->flops);
+    glia_bench_cases_free(&l);
+
+    o.size = 32;
+    o.batch = 2;
+    assert_int_equal(glia_bench_cases(&o, &l), GLIA_STATUS_OK);
+    tr = find_case(&l, "model.swinunetr.train_step");
+    in = find_case(&l, "model.swinunetr.infer");
+    assert_true(tr->batch == 2 && in->batch == 2 && tr->size == 32 && in->size == 32 && in->items == 2);
+    double want_infer, want_train;
+    swin_flops_by_hand(2, &want_infer, &want_train);
+    if (fabs(in->flops - want_infer) > 1e-12 * want_infer || fabs(tr->flops - want_train) > 1e-12 * want_train)
+        fail_msg("swinunetr at 2 x 32^3: %.6g / %.6g FLOPs (infer / train), by hand %.6g / %.6g", in->flops,
+                 tr->flops, want_infer, want_train);
+    glia_bench_cases_free(&l);
 }
 
 static int results_seen;
@@ -322,6 +460,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_list_matches_models),
+        cmocka_unit_test(test_swin_rows),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_compare_rejects),
         cmocka_unit_test(test_run_and_json),

@@ -168,6 +168,20 @@ static void test_param_counts(void **state)
         check_conv_layers(m, &others[i]);
         glia_model_free(m);
     }
+    /* SwinUNETR's list: every kernel, the strided patch embedding and the v2 blocks included */
+    glia_model_config sw;
+    assert_int_equal(glia_model_config_default(GLIA_MODEL_SWINUNETR, &sw), GLIA_STATUS_OK);
+    assert_int_equal(glia_model_field_set(&sw, glia_model_field_find(sw.arch, "feature_size"), "12"), GLIA_STATUS_OK);
+    assert_int_equal(glia_model_field_set(&sw, glia_model_field_find(sw.arch, "use_v2"), "true"), GLIA_STATUS_OK);
+    glia_model *m = make(dev, &sw, 1);
+    check_conv_layers(m, &sw);
+    glia_model_free(m);
+    /* only SwinUNETR has matrix products besides convolutions (test_bench checks its count) */
+    assert_true(glia_model_matmul_flops(&sw, 1, 64) > 0);
+    assert_true(glia_model_matmul_flops(&others[3], 1, 64) == 0);
+    assert_true(glia_model_matmul_flops(NULL, 1, 64) == 0);
+    sw.in_channels = 0;   /* no count for an invalid configuration */
+    assert_true(glia_model_matmul_flops(&sw, 1, 64) == 0);
 }
 
 /* An entry's kind and shape. */

@@ -5,8 +5,11 @@ ROCm), written as the same JSON report (see include/glia/bench.h), so that
 
 Models (the default suite): the training step (train mode, forward,
 BCE-with-logits, backward, Adam, gradients cleared) and inference (eval mode,
-no autograd) of unet2d, r2unet (batch 4, 3x256x256) and unet3d (batch 1,
-4x128x128x128), with the model definitions of tests/interop/glia_ref.py.
+no autograd) of unet2d, r2unet (batch 4, 3x256x256), unet3d and swinunetr
+(batch 1, 4x128x128x128; swinunetr: feature_size 48, sides multiples of 32),
+with the model definitions of tests/interop/glia_ref.py and swin_ref.py.
+FLOPs as glia counts them: convolutions, and swinunetr's attention and linear
+layers (models/swin_flops.c).
 Ops: square and convolution-shaped GEMMs and every convolution of unet2d and
 unet3d (forward, backward-data, backward-weight), named as glia names them.
 
@@ -33,27 +36,33 @@ torch.backends.cuda.matmul.allow_tf32 = False
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
 import glia_ref  # noqa: E402  (the reference modules)
+import swin_ref  # noqa: E402
 
 DEFAULTS = {
     "unet2d": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512], "nd": 2},
     "r2unet": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512, 1024], "t": 2, "nd": 2},
     "unet3d": {"in_channels": 4, "out_channels": 3, "features": [8, 16, 32, 64], "nd": 3},
+    "swinunetr": {"in_channels": 4, "out_channels": 3, "feature_size": 48, "use_v2": False, "nd": 3},
 }
 
 
 # ---- the convolutions of a model (as glia's src/bench/bench_shapes.c lists them) ----
 def model_convs(name, batch, size):
     """[(n, cin, cout, side, k, stride, nd, uses, needs_dx)] of the primitive:
-    a transposed conv is listed from its large side (cin, cout swapped)."""
+    a transposed conv is listed from its large side (cin, cout swapped), a
+    strided one (a patch embedding) from its input side."""
     cfg = DEFAULTS[name]
     nd, out = cfg["nd"], []
 
-    def add(cin, cout, side, k, transposed=False, uses=1, needs_dx=True):
+    def add(cin, cout, side, k, transposed=False, uses=1, needs_dx=True, strided=False):
         if transposed:
             out.append((batch, cout, cin, side, k, k, nd, uses, needs_dx))
         else:
-            out.append((batch, cin, cout, side, k, 1, nd, uses, needs_dx))
+            out.append((batch, cin, cout, side, k, k if strided else 1, nd, uses, needs_dx))
 
+    if name == "swinunetr":
+        swin_convs(cfg, size, add)
+        return out
     feats, ch = cfg["features"], cfg["in_channels"]
     if name == "r2unet":
         t = cfg["t"]
@@ -93,6 +102,44 @@ def model_convs(name, batch, size):
     return out
 
 
+def swin_convs(cfg, size, add):
+    """models/swinunetr.c's swin_conv_layers: the patch embedding (k2 s2, from
+    the image), the v2 blocks, the encoder's and decoder's UnetResBlocks."""
+    fs = cfg["feature_size"]
+
+    def res(cin, cout, side, needs_dx=True):
+        add(cin, cout, side, 3, needs_dx=needs_dx)
+        add(cout, cout, side, 3)
+        if cin != cout:
+            add(cin, cout, side, 1, needs_dx=needs_dx)
+
+    add(cfg["in_channels"], fs, size, 2, strided=True, needs_dx=False)
+    for i in range(4 if cfg["use_v2"] else 0):
+        res(fs << i, fs << i, size >> (i + 1))
+    res(cfg["in_channels"], fs, size, needs_dx=False)
+    for i in range(3):
+        res(fs << i, fs << i, size >> (i + 1))
+    res(16 * fs, 16 * fs, size >> 5)
+    for i, (cin, cout) in enumerate(zip((16, 8, 4, 2, 1), (8, 4, 2, 1, 1))):
+        add(cin * fs, cout * fs, size >> (4 - i), 2, transposed=True)
+        res(2 * cout * fs, cout * fs, size >> (4 - i))
+    add(fs, cfg["out_channels"], size, 1)
+
+
+def swin_matmul_flops(cfg, batch, size):
+    """models/swin_flops.c: qkv, proj, q k^T and a v on the zero-padded window
+    tokens, the MLP on the tokens, the patch merging's reduction."""
+    flops = 0.0
+    for i in range(4):
+        side, ch = size >> (i + 1), cfg["feature_size"] << i
+        ws = side if side <= 7 else 7
+        padded = -(-side // ws) * ws
+        t, tw, n = batch * side ** 3, batch * padded ** 3, ws ** 3
+        block = 2 * tw * ch * 3 * ch + 2 * tw * ch * ch + 2 * (2 * tw * n * ch) + 2 * (2 * t * ch * 4 * ch)
+        flops += 2 * block + 2 * (t / 8) * (8 * ch) * (2 * ch)
+    return flops
+
+
 def conv_flops(n, cin, cout, side, k, stride, nd):
     return 2.0 * n * cin * cout * (side // stride) ** nd * k ** nd
 
@@ -105,17 +152,23 @@ class Bench:
 
 def model_benches(args, dev):
     out = []
-    for name in ("unet2d", "r2unet", "unet3d"):
+    for name in ("unet2d", "r2unet", "unet3d", "swinunetr"):
         cfg = DEFAULTS[name]
         three = cfg["nd"] == 3
         batch = args.batch or (1 if three else 4)
         size = args.size or (128 if three else 256)
-        fi = sum(conv_flops(*c[:7]) * c[7] for c in model_convs(name, batch, size))
-        ft = sum(conv_flops(*c[:7]) * c[7] * (3 if c[8] else 2) for c in model_convs(name, batch, size))
+        # every operand of the matrix products needs a gradient: training is 3x forward
+        mm = swin_matmul_flops(cfg, batch, size) if name == "swinunetr" else 0.0
+        fi = mm + sum(conv_flops(*c[:7]) * c[7] for c in model_convs(name, batch, size))
+        ft = 3 * mm + sum(conv_flops(*c[:7]) * c[7] * (3 if c[8] else 2) for c in model_convs(name, batch, size))
 
         def setup(train, name=name, cfg=cfg, batch=batch, size=size):
             torch.manual_seed(0)
-            model = glia_ref.build(name, cfg).to(dev)
+            if name == "swinunetr":
+                model = swin_ref.SwinUNETR(cfg["in_channels"], cfg["out_channels"], feature_size=cfg["feature_size"],
+                                           use_v2=cfg["use_v2"]).to(dev)
+            else:
+                model = glia_ref.build(name, cfg).to(dev)
             shape = (batch, cfg["in_channels"]) + (size,) * cfg["nd"]
             tshape = (batch, cfg["out_channels"]) + (size,) * cfg["nd"]
             x = torch.randn(shape, device=dev)
@@ -244,7 +297,7 @@ def run_bench(b, dev, repeat, warmup):
         r.update(median_s=statistics.median(times), min_s=min(times), runs=len(times))
         if dev.type == "cuda":
             r["peak_mem_bytes"] = torch.cuda.max_memory_allocated()
-    except RuntimeError as e:  # out of memory, say: recorded, the others still run
+    except (RuntimeError, ValueError) as e:  # out of memory, a shape torch refuses: recorded, the others still run
         r["error"] = str(e).splitlines()[0][:180]
     r["peak_rss_bytes"] = rss_peak()
     return r
@@ -296,8 +349,10 @@ def main():
     ap.add_argument("--filter", default="", help="comma-separated substrings or globs")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=0)
-    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=0, help="models' batch; 0 = 4 for 2-D models, 1 for 3-D")
+    ap.add_argument("--size", type=int, default=0,
+                    help="models' spatial side; 0 = 256 for 2-D, 128 for 3-D (swinunetr: a multiple of 32, and "
+                         "at least 64: PyTorch's instance norm refuses its 1^3 bottleneck at 32)")
     ap.add_argument("--no-peak", action="store_true")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--json", default=None)

@@ -80,8 +80,9 @@ typedef struct glia_bench_options {
                                   NULL or "" = every benchmark */
     int repeat;                /* timed runs; 0 = 5 */
     int warmup;                /* untimed runs first; 0 = 1, negative = none */
-    int batch;                 /* models: 0 = the default (unet2d, r2unet 4; unet3d 1) */
-    int size;                  /* models: spatial side; 0 = the default (256; unet3d 128) */
+    int batch;                 /* models: 0 = the default (unet2d, r2unet 4; unet3d, swinunetr 1) */
+    int size;                  /* models: spatial side; 0 = the default (256; unet3d, swinunetr 128;
+                                  swinunetr needs a multiple of 32, or its rows fail) */
     int no_peak;               /* 1: skip measuring the device's peak */
     glia_bench_start_callback on_start;
     glia_bench_callback on_result;

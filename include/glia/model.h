@@ -72,18 +72,26 @@ int glia_model_config_spatial_dims(const glia_model_config *cfg);
 int glia_model_config_pool_levels(const glia_model_config *cfg);
 
 /* One convolution of a model's forward pass: cin -> cout channels at spatial
- * side `side` on every axis, kernel k (stride 1, padding k/2), or, transposed,
- * the k2 s2 up-convolution from side/2 to side. */
+ * side `side` on every axis, kernel k (stride 1, padding k/2); or, transposed,
+ * the k2 s2 up-convolution from side/2 to side; or, strided, the k stride-k
+ * convolution without padding from side to side/k (a patch embedding). */
 typedef struct glia_model_conv_layer {
     int64_t cin, cout, side;
     int k, transposed;
     int uses;        /* applications per forward pass (recurrent blocks reuse weights) */
     int needs_dx;    /* 0 when training needs no input gradient (the first layer) */
+    int strided;     /* a patch embedding (never with transposed) */
 } glia_model_conv_layer;
 /* The convolutions cfg's forward pass runs on inputs of side `size`, in order:
  * fills out[0..max-1] and returns their number (which may exceed max); 0 for
  * an invalid configuration. Benchmarks count FLOPs and time layers with it. */
 int glia_model_conv_layers(const glia_model_config *cfg, int64_t size, glia_model_conv_layer *out, int max);
+/* 2 x the multiply-adds of the matrix products cfg's forward pass runs besides
+ * its convolutions (a transformer's linear layers and attention), on a batch
+ * of `batch` inputs of side `size` on every axis; 0 for a model without any
+ * (the U-Nets) or an invalid configuration. The model's file says what it
+ * counts. Benchmarks add it to the convolutions' FLOPs. */
+double glia_model_matmul_flops(const glia_model_config *cfg, int64_t batch, int64_t size);
 
 /* ---- configuration fields --------------------------------------------------
  * Every architecture lists its options as a table: in_channels and

@@ -1,7 +1,8 @@
-/* The benchmark list: model training steps and inference, then single ops at
- * the shapes the default models run (unet2d: batch 4, 256^2; unet3d: batch 1,
- * 4x128^3). Sizes come from the model configurations, so the list follows the
- * models if their defaults change. */
+/* The benchmark list: model training steps and inference (2-D models: batch
+ * 4, 256^2; 3-D models, unet3d and swinunetr: batch 1, 4x128^3), then single
+ * ops at the shapes the default unet2d and unet3d run. Channels and layers
+ * come from the model configurations, so the list follows the models if their
+ * defaults change. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ static glia_status oom(void) { return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "be
 
 static glia_status models(const glia_bench_options *o, glia_bench_caselist *l)
 {
-    static const glia_model_arch archs[] = {GLIA_MODEL_UNET2D, GLIA_MODEL_R2UNET, GLIA_MODEL_UNET3D};
+    static const glia_model_arch archs[] = {GLIA_MODEL_UNET2D, GLIA_MODEL_R2UNET, GLIA_MODEL_UNET3D,
+                                            GLIA_MODEL_SWINUNETR};
     for (size_t i = 0; i < sizeof archs / sizeof *archs; i++) {
         glia_model_config cfg;
         glia_model_config_default(archs[i], &cfg);

@@ -68,7 +68,8 @@ int glia_bench_model_convs(const glia_model_config *cfg, int64_t batch, int64_t 
                            int max);
 /* 2 * MACs of one application of the primitive d. */
 double glia_bench_conv_flops(const glia_conv_desc *d);
-/* Forward and training-step FLOPs of a model (convolutions only: they are > 99%). */
+/* Forward and training-step FLOPs of a model: its convolutions and its other
+ * matrix products (glia_model_matmul_flops), nothing elementwise. */
 void glia_bench_model_flops(const glia_model_config *cfg, int64_t batch, int64_t size, double *infer,
                             double *train);
 

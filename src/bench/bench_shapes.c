@@ -10,30 +10,31 @@ typedef struct conv_list {
     int64_t batch;
 } conv_list;
 
-/* A k^nsp convolution (stride 1, pad k/2) from cin to cout at spatial side `side`,
- * or, transposed, the k2 s2 up-convolution from cin channels at side/2 to cout
- * at side (its primitive runs from the large side: cin and cout swap). */
-static void add(conv_list *l, int64_t cin, int64_t cout, int64_t side, int k, int transposed, int uses,
-                int needs_dx)
+/* A k^nsp convolution (stride 1, pad k/2) from cin to cout at spatial side
+ * `side`; or, transposed, the k2 s2 up-convolution from cin channels at side/2
+ * to cout at side (its primitive runs from the large side: cin and cout swap);
+ * or, strided, the stride-k convolution from side to side/k. */
+static void add(conv_list *l, const glia_model_conv_layer *y)
 {
     if (l->n < l->max) {
         glia_bench_conv *c = &l->out[l->n];
         glia_conv_desc *d = &c->d;
+        int down = y->transposed || y->strided;   /* the primitive goes from side to side/k */
         d->nd = l->nsp;
         d->n = l->batch;
-        d->cin = transposed ? cout : cin;
-        d->cout = transposed ? cin : cout;
+        d->cin = y->transposed ? y->cout : y->cin;
+        d->cout = y->transposed ? y->cin : y->cout;
         for (int a = 0; a < 3; a++) {
             int sp = a >= 3 - l->nsp;
-            d->in[a] = sp ? side : 1;
-            d->k[a] = sp ? k : 1;
-            d->stride[a] = sp && transposed ? k : 1;
-            d->pad[a] = sp && !transposed ? k / 2 : 0;
-            d->out[a] = sp && transposed ? side / k : d->in[a];
+            d->in[a] = sp ? y->side : 1;
+            d->k[a] = sp ? y->k : 1;
+            d->stride[a] = sp && down ? y->k : 1;
+            d->pad[a] = sp && !down ? y->k / 2 : 0;
+            d->out[a] = sp && down ? y->side / y->k : d->in[a];
         }
-        c->uses = uses;
-        c->transposed = transposed;
-        c->needs_dx = needs_dx;
+        c->uses = y->uses;
+        c->transposed = y->transposed;
+        c->needs_dx = y->needs_dx;
     }
     l->n++;
 }
@@ -45,8 +46,7 @@ int glia_bench_model_convs(const glia_model_config *cfg, int64_t batch, int64_t 
     glia_model_conv_layer layers[128];
     int n = glia_model_conv_layers(cfg, size, layers, 128);
     for (int i = 0; i < n && i < 128; i++)
-        add(&l, layers[i].cin, layers[i].cout, layers[i].side, layers[i].k, layers[i].transposed, layers[i].uses,
-            layers[i].needs_dx);
+        add(&l, &layers[i]);
     return l.n;
 }
 
@@ -63,7 +63,11 @@ void glia_bench_model_flops(const glia_model_config *cfg, int64_t batch, int64_t
 {
     glia_bench_conv c[128];
     int n = glia_bench_model_convs(cfg, batch, size, c, 128);
-    *infer = *train = 0;
+    /* every matrix product's operands need gradients (they follow the first
+       layer): a backward GEMM for each, so training is three times forward */
+    double mm = glia_model_matmul_flops(cfg, batch, size);
+    *infer = mm;
+    *train = 3 * mm;
     for (int i = 0; i < n && i < 128; i++) {
         double f = glia_bench_conv_flops(&c[i].d) * c[i].uses;
         *infer += f;
