@@ -6,6 +6,10 @@
 // compensated (Kahan) sum: a plain float32 sum errs by ~length * u relative to
 // the sum of magnitudes, which is far above the result when the terms cancel
 // (the gradient sums of batch norm); the tree and chunk stages are short.
+// Many short channels (a broadcast bias's gradient: 10^5..10^6 channels of a
+// few elements each) take the columns pass instead: one invocation per
+// channel, its elements in order, so neighbours read neighbouring addresses
+// and no work-group idles over a channel of eight elements.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "vk_shader_abi.h"
@@ -81,9 +85,59 @@ void finish(uint b, float v[3])
     }
 }
 
+// The batch-norm statistics channel b's terms need.
+void stats(uint b, out float mean, out float invstd)
+{
+    mean = MODE == RD_BN_VAR || MODE == RD_BN_BWD ? par0[pc.p[2] + b] : 0.0;
+    invstd = MODE == RD_BN_BWD ? par1[pc.p[3] + b] : 0.0;
+}
+
+// Element e's terms into the compensated sums v (errors in cv).
+void add_element(uint e, float mean, float invstd, inout float v[3], inout float cv[3])
+{
+    float x = in0[pc.p[0] + e];
+    if (MODE == RD_SUM || MODE == RD_BN_MEAN) {
+        kadd(v[0], cv[0], x);
+    } else if (MODE == RD_DICE) {
+        float t = in1[pc.p[1] + e];
+        kadd(v[0], cv[0], x * t);
+        kadd(v[1], cv[1], x);
+        kadd(v[2], cv[2], t);
+    } else if (MODE == RD_BN_VAR) {
+        kadd(v[0], cv[0], (x - mean) * (x - mean));
+    } else if (MODE == RD_BN_BWD) {
+        float dy = in1[pc.p[1] + e];
+        kadd(v[0], cv[0], dy);
+        kadd(v[1], cv[1], dy * (x - mean) * invstd);
+    }
+}
+
+// One channel's a*c elements in order: the columns pass.
+void column(uint b)
+{
+    uint nb = pc.p[RD_B], nc = pc.p[RD_C], total = pc.p[RD_A] * nc;
+    float mean, invstd;
+    stats(b, mean, invstd);
+    float v[3] = float[3](0.0, 0.0, 0.0), cv[3] = float[3](0.0, 0.0, 0.0);
+    for (uint i = 0u; i < total; i++) {
+        uint a = fastdiv_at(i, RD_MAGIC);
+        uint e = (a * nb + b) * nc + (i - a * nc);
+        add_element(e, mean, invstd, v, cv);
+    }
+    for (uint k = 0u; k < NV; k++)
+        v[k] -= cv[k];
+    finish(b, v);
+}
+
 void main()
 {
     uint nb = pc.p[RD_B], nc = pc.p[RD_C];
+    if (PASS == RD_PASS_COLUMNS) {
+        uint b = gl_GlobalInvocationID.x + pc.p[RD_YBASE];
+        if (b < nb)
+            column(b);
+        return;
+    }
     uint b = gl_WorkGroupID.y + pc.p[RD_YBASE];
     float v[3] = float[3](0.0, 0.0, 0.0);
     if (PASS == RD_PASS_FINAL) {
@@ -99,30 +153,13 @@ void main()
     uint chunk = pc.p[RD_CHUNK], total = pc.p[RD_A] * nc;
     uint start = gl_WorkGroupID.x * chunk;
     uint end = min(total, start + chunk);
-    float mean = 0.0, invstd = 0.0;
-    if (MODE == RD_BN_VAR || MODE == RD_BN_BWD)
-        mean = par0[pc.p[2] + b];
-    if (MODE == RD_BN_BWD)
-        invstd = par1[pc.p[3] + b];
+    float mean, invstd;
+    stats(b, mean, invstd);
     float cv[3] = float[3](0.0, 0.0, 0.0);
     for (uint i = start + gl_LocalInvocationID.x; i < end; i += gl_WorkGroupSize.x) {
         uint a = fastdiv_at(i, RD_MAGIC);
         uint e = (a * nb + b) * nc + (i - a * nc);
-        float x = in0[pc.p[0] + e];
-        if (MODE == RD_SUM || MODE == RD_BN_MEAN) {
-            kadd(v[0], cv[0], x);
-        } else if (MODE == RD_DICE) {
-            float t = in1[pc.p[1] + e];
-            kadd(v[0], cv[0], x * t);
-            kadd(v[1], cv[1], x);
-            kadd(v[2], cv[2], t);
-        } else if (MODE == RD_BN_VAR) {
-            kadd(v[0], cv[0], (x - mean) * (x - mean));
-        } else if (MODE == RD_BN_BWD) {
-            float dy = in1[pc.p[1] + e];
-            kadd(v[0], cv[0], dy);
-            kadd(v[1], cv[1], dy * (x - mean) * invstd);
-        }
+        add_element(e, mean, invstd, v, cv);
     }
     for (uint k = 0u; k < NV; k++)
         v[k] -= cv[k];

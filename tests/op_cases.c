@@ -208,6 +208,11 @@ const gt_op_case gt_op_cases[] = {
     {.name = "sum_all_large", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {1, 1, 1000003, 1.0f, 0.0f}}},
     {.name = "few_rows_large", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {3, 2, 70001, 1.0f, 1.0f}}},
     {.name = "cols", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {1000, 17, 1, 1.0f, 0.0f}}},
+    /* many short channels (a broadcast bias's gradient): Vulkan's one-invocation-per-channel pass on every
+     * device (70000 channels fill the largest), and with beta, an offset and c > 1 where a device is small */
+    {.name = "many_short_channels", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {8, 70001, 1, 1.0f, 0.0f}}},
+    {.name = "short_channels_off", .tol = RED, .op = {.kind = GLIA_OP_REDUCE, .p.bcast = {5, 300, 3, 0.5f, -2.0f}},
+     .off = 3},
     /* ---- GEMM ---- */
     {.name = "nn_7x13x5", .tol = MM, .op = {GEMM(0, 0, 7, 13, 5, 1, 1.0f, 0.0f)}},
     {.name = "nt_7x13x5", .tol = MM, .op = {GEMM(0, 1, 7, 13, 5, 1, 1.0f, 0.0f)}},
@@ -297,12 +302,14 @@ const gt_op_case gt_op_cases[] = {
     {.name = "no_running_off", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 3, 5, 17)}, .omit = SLOT(6) | SLOT(7), .off = 3},
     {.name = "many_channels_large", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 4, 16, 4099)}},
     {.name = "one_channel_large", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 1, 150001)}},
+    {.name = "short_channels", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_TRAIN, 2, 300, 9)}},
     {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_INFER, 2, 3, 91)}},
     {.name = "large_off", .tol = RED, .op = {BN(GLIA_OP_BN_FWD_INFER, 4, 16, 4099)}, .off = 1},
     {.name = "2x3x91", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 3, 91)}},
     {.name = "off", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 3, 5, 17)}, .off = 2},
     {.name = "many_channels_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 4, 16, 4099)}},
     {.name = "one_channel_large", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 1, 150001)}},
+    {.name = "short_channels", .tol = RED, .op = {BN(GLIA_OP_BN_BWD, 2, 300, 9)}},
     /* LayerNorm over rows of C: affine or not (gamma and beta optional apart),
      * C = 1 (variance 0: y is beta), Swin's 96 channels over many tokens (the
      * parameter gradients sum 70k rows), InstanceNorm's long rows */
@@ -385,6 +392,7 @@ const gt_op_case gt_op_cases[] = {
     {.name = "off", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {3, 1, 50}}, .off = 3},
     {.name = "one_class_large", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {2, 1, 200003}}},
     {.name = "classes_large", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {4, 5, 16411}}},
+    {.name = "short_classes", .tol = RED, .op = {.kind = GLIA_OP_DICE_SUMS, .p.dice = {3, 300, 5}}},
     {.name = "2x3x77", .tol = EW, .op = {.kind = GLIA_OP_DICE_SUMS_BWD, .p.dice = {2, 3, 77}}},
     {.name = "large_off", .tol = EW, .op = {.kind = GLIA_OP_DICE_SUMS_BWD, .p.dice = {4, 5, 16411}}, .off = 3},
     /* ---- optimizers (param and state compared) ---- */

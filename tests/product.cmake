@@ -27,3 +27,12 @@ glia_cli_test(infer_missing_weights 1 "w.safetensors" infer --weights ${P}/w.saf
 glia_cli_test(infer_bad_blend 2 "--blend needs" infer --weights ${P}/w.safetensors --blend box ${CMAKE_CURRENT_SOURCE_DIR})
 glia_cli_test(demo_bad_flag 2 "unknown option '--frob'" demo --frob)
 glia_cli_test(help_train 0 "--resume RUNDIR" help train)
+
+# SwinUNETR through train and infer on each backend (exit 77: device absent and not required).
+foreach(dev cpu opencl:0 vulkan:0)
+  string(REGEX REPLACE ":.*" "" backend ${dev})
+  add_test(NAME swin_train_${backend}
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/swin_train.sh $<TARGET_FILE:glia_cli> ${dev}
+                   ${CMAKE_CURRENT_BINARY_DIR}/swin-train-${backend})
+  set_tests_properties(swin_train_${backend} PROPERTIES LABELS ${backend} SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()

@@ -353,7 +353,32 @@ static void config_round_trip(void **state)
     assert_int_equal(p.sched.t_max, 100);
     assert_true(p.drop_empty == 0.5f);
     assert_int_equal(p.then_loss, GLIA_LOSS_PENALTY_DICE);
+    /* MONAI's BraTS 2021 SwinUNETR recipe; its LinearWarmupCosineAnnealingLR(warmup 50, max 300) after
+     * the warm-up is eta_min + (lr - eta_min) (1 + cos(pi (e - 50) / 250)) / 2 (glia's warm-up rises by
+     * lr / 50 a epoch where MONAI's rises by lr / 49) */
+    check(glia_train_preset("brats-swinunetr", &p));
+    assert_int_equal(p.model.arch, GLIA_MODEL_SWINUNETR);
+    const glia_model_field *fs = glia_model_field_find(GLIA_MODEL_SWINUNETR, "feature_size");
+    char text[32];
+    assert_string_equal(glia_model_field_format(&p.model, fs, text, sizeof text), "48");
+    assert_int_equal(p.size[0] * p.size[1] * p.size[2], 128 * 128 * 128);
+    assert_int_equal(p.batch, 1);
+    assert_int_equal(p.optim.kind, GLIA_OPTIM_ADAMW);
+    assert_true(p.optim.lr == 1e-4f && p.optim.weight_decay == 1e-5f);
+    assert_int_equal(p.loss, GLIA_LOSS_DICE);
+    assert_int_equal(p.target, GLIA_TARGET_REGIONS);
+    assert_int_equal(p.epochs, 300);
+    glia_schedule sc = p.sched;
+    sc.base_lr = p.optim.lr;
+    assert_true(glia_schedule_lr(&sc, 0) == 0.0);
+    for (int e = 50; e < 300; e += 7) {
+        double monai = 0.5 * (double)p.optim.lr * (1.0 + cos(M_PI * (e - 50) / 250.0));
+        assert_true(fabs(glia_schedule_lr(&sc, e) - monai) <= 1e-12);
+    }
+    check(glia_train_config_set(&p, "feature_size", "36")); /* the BraTS study's, for memory */
+    check(glia_train_config_check(&p));
     assert_int_equal(glia_train_preset("nope", &p), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(glia_last_error(), "brats-swinunetr"));
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,10 @@
 /* Vulkan backend: per-channel reductions (REDUCE, Dice sums) and batch norm,
  * all through reduce.comp. A channel's A*C elements are split into G chunks
  * so that B*G work-groups keep the device busy; with G > 1 a second pass sums
- * the chunk results in a fixed order, so results never depend on timing. */
+ * the chunk results in a fixed order, so results never depend on timing.
+ * Many short channels (a broadcast bias's gradient) take one invocation each
+ * instead: a work-group per channel of eight elements would leave almost
+ * every invocation idle, and lavapipe pays for each of 10^5..10^6 groups. */
 #include <string.h>
 #include "vk_internal.h"
 
@@ -54,6 +57,20 @@ static glia_status pass(glia_bctx *ctx, const red_args *r, uint32_t which, uint3
     d.pc[RD_EPS] = vkb_f2u(r->eps);
     d.pc[RD_MOM] = vkb_f2u(r->mom);
     d.pc[RD_FLAGS] = r->flags;
+    if (which == RD_PASS_COLUMNS) {
+        /* channels beyond 65535 work-groups' worth go in further dispatches */
+        size_t per_dispatch = (size_t)ctx->max_groups[0] * ctx->wg;
+        for (size_t y = 0; y < r->b; y += per_dispatch) {
+            size_t n = r->b - y < per_dispatch ? r->b - y : per_dispatch;
+            d.pc[RD_YBASE] = (uint32_t)y;
+            d.groups[0] = (uint32_t)((n + ctx->wg - 1) / ctx->wg);
+            d.groups[1] = d.groups[2] = 1;
+            glia_status s = glia_vk_dispatch(ctx, &d);
+            if (s != GLIA_STATUS_OK)
+                return s;
+        }
+        return GLIA_STATUS_OK;
+    }
     /* channels beyond the 65535 work-group rows go in further dispatches */
     for (size_t y = 0; y < r->b; y += ctx->max_groups[1]) {
         size_t rows = r->b - y < ctx->max_groups[1] ? r->b - y : ctx->max_groups[1];
@@ -68,12 +85,19 @@ static glia_status pass(glia_bctx *ctx, const red_args *r, uint32_t which, uint3
     return GLIA_STATUS_OK;
 }
 
+/* The longest channel the columns pass sums in one invocation. */
+#define COLUMN_MAX 4096
+
 static glia_status reduce(glia_bctx *ctx, const red_args *r)
 {
     size_t per = r->a * r->c;
     glia_status s = glia_vk_check_elems(r->a * r->b * r->c, "a reduction");
     if (s != GLIA_STATUS_OK || r->b == 0)
         return s;
+    /* channels enough to keep the device busy, each short: one invocation per channel */
+    size_t loop_cap = ctx->tune->loop_limit ? ctx->tune->loop_limit / 4 : COLUMN_MAX;
+    if (r->b >= ctx->tune->target_threads && per <= COLUMN_MAX && per <= loop_cap)
+        return pass(ctx, r, RD_PASS_COLUMNS, 1, (uint32_t)(per ? per : 1), NULL);
     /* enough chunks to fill the device, none shorter than 8 elements per invocation */
     size_t groups = 2 * (size_t)ctx->tune->target_threads / ctx->wg;
     size_t want = (groups + r->b - 1) / r->b;

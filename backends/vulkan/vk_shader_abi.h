@@ -105,6 +105,7 @@
 #define RD_PASS_DIRECT 0   /* one chunk per channel: sum and finish */
 #define RD_PASS_PARTIAL 1  /* partial sums of each chunk */
 #define RD_PASS_FINAL 2    /* sum the partials and finish */
+#define RD_PASS_COLUMNS 3  /* one invocation per channel (many short channels) */
 
 /* layernorm.comp: x[R,C], bindings = op slots (LN_BWD's partial-sum pass binds
  * its workspace at 5); spec 1 = mode. Row modes run one work-group per row. */

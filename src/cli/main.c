@@ -73,7 +73,7 @@ static const glia_cli_cmd commands[] = {
      "  --data DIR            dataset folder (BraTS 2020/2021/2023, Decathlon, LGG kaggle_3m, image/mask pairs)\n"
      "  --out RUNDIR          the run folder (config.json, split.json, last/best.safetensors, log.csv/json, curves.png)\n"
      "  --resume RUNDIR       continue a run exactly where it stopped (with --epochs N to extend it)\n"
-     "  --preset NAME         brats-unet2d, brats-unet3d, lgg-unet, lgg-r2unet (the studies' recipes)\n"
+     "  --preset NAME         brats-unet2d, brats-unet3d, brats-swinunetr, lgg-unet, lgg-r2unet (the recipes)\n"
      "  --config FILE.json    options as JSON (keys as below, '_' for '-'); flags given too win\n"
      "  --model M             the model (as 'glia init' names it), with its options below\n"
      "  --init CKPT           start from trained weights (transfer)\n"

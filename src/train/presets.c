@@ -33,6 +33,14 @@ static const preset presets[] = {
      "LGG (kaggle_3m) R2U-Net (t = 2): whole tumour on 256x256 RGB slices, batch 16, Adam lr 1e-3, Dice, augmentation",
      "{\"model\": \"r2unet\", \"target\": \"wt\", \"size\": [256, 256, 0], \"batch\": 16, \"optimizer\": \"adam\","
      " \"lr\": 0.001, \"schedule\": \"constant\", \"epochs\": 100, \"loss\": \"dice\", \"augment\": true}"},
+    {"brats-swinunetr",
+     "MONAI's BraTS 2021 SwinUNETR recipe: WT/TC/ET regions, feature_size 48, random 128^3 patches of the brain, "
+     "batch 1, AdamW lr 1e-4 weight decay 1e-5, 50 linear warm-up epochs from 0 then cosine to 0 at epoch 300, "
+     "sigmoid Dice, augmentation (--feature-size 36: the BraTS study's, for memory)",
+     "{\"model\": \"swinunetr\", \"feature_size\": 48, \"target\": \"regions\", \"crop_nonzero\": true,"
+     " \"size\": [128, 128, 128], \"batch\": 1, \"fg_fraction\": 0, \"optimizer\": \"adamw\", \"lr\": 1e-4,"
+     " \"weight_decay\": 1e-5, \"schedule\": \"cosine\", \"warmup\": 50, \"warmup_start\": 0, \"t_max\": 250,"
+     " \"eta_min\": 0, \"epochs\": 300, \"loss\": \"dice\", \"augment\": true}"},
 };
 enum { NPRESETS = sizeof presets / sizeof presets[0] };
 
@@ -59,6 +67,8 @@ glia_status glia_train_preset(const char *name, glia_train_config *c)
             memcpy(c->device, device, sizeof device);
             return glia_train_config_apply_json(c, presets[i].json);
         }
-    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                       "unknown preset '%s' (known: brats-unet2d, brats-unet3d, lgg-unet, lgg-r2unet)", name);
+    char known[256] = "";
+    for (int i = 0; i < NPRESETS; i++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", presets[i].name);
+    return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "unknown preset '%s' (known: %s)", name, known);
 }

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SwinUNETR through the product on one device: `glia train --model swinunetr`
+# on small synthetic BraTS data lowers the training loss; `glia infer`
+# segments a case with the result; the weights as a plain state_dict file (no
+# glia metadata, no optimizer state, as PyTorch's safetensors writes it) are
+# recognised by `glia infer` and `glia train --init`.
+#   swin_train.sh GLIA DEVICE WORKDIR
+# Exit 77 (a skip) when DEVICE is absent and GLIA_REQUIRE_BACKENDS does not
+# name its backend.
+set -u
+glia=$1 device=$2 work=$3
+fail() { echo "FAIL: $*"; exit 1; }
+backend=${device%%:*}
+listed=$device
+case $device in *:*) ;; *) listed=$device:0 ;; esac
+if ! "$glia" devices 2>/dev/null | grep -Eq "^[* ] +$listed "; then
+    case ",${GLIA_REQUIRE_BACKENDS-cpu}," in
+    *",$backend,"*) fail "device $device is required (GLIA_REQUIRE_BACKENDS) but absent" ;;
+    esac
+    echo "skip: no $device"; exit 77
+fi
+rm -rf "$work" && mkdir -p "$work" || fail "cannot make $work"
+"$glia" synth -o "$work/data" --cases 3 --size 40x40x32 --no-tumour 0 --seed 2 --threads 1 >/dev/null ||
+    fail "glia synth"
+# feature_size 12 and 32^3 patches: the smallest SwinUNETR; validation off (--folds 0) to keep it short.
+"$glia" train --data "$work/data" --out "$work/run" --model swinunetr --feature-size 12 --size 32,32,32 \
+    --batch 1 --epochs 3 --steps-per-epoch 4 --folds 0 --optimizer adamw --lr 3e-3 --weight-decay 1e-5 \
+    --loss dice+bce --fg-fraction 1 --loader-threads 1 --seed 3 --device "$device" >"$work/train.txt" 2>&1 ||
+    { cat "$work/train.txt"; fail "glia train on $device"; }
+# log.csv: epoch,train_loss,...; the last epoch's loss below the first's
+awk -F, 'NR == 2 { first = $2 } NR > 1 { last = $2 } END {
+    printf "train loss %s -> %s\n", first, last; exit !(NR >= 4 && last < first) }' "$work/run/log.csv" ||
+    fail "the training loss did not fall on $device"
+case1=$(ls -d "$work/data"/*/ | head -n 1)
+"$glia" infer --weights "$work/run/last.safetensors" --device "$device" -o "$work/pred" "$case1" \
+    >"$work/infer.txt" 2>&1 || { cat "$work/infer.txt"; fail "glia infer on $device"; }
+ls "$work/pred" | grep -q "nii.gz" || fail "glia infer wrote no mask: $(ls "$work/pred")"
+# A plain file: the same tensors, no __metadata__, no optimizer.* entries.
+python3 - "$work/run/last.safetensors" "$work/plain.safetensors" <<'EOF' || fail "writing the plain file"
+import json, struct, sys
+src, dst = sys.argv[1:3]
+with open(src, "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    head = json.loads(f.read(n))
+    data = f.read()
+head.pop("__metadata__", None)
+keep = sorted((k for k in head if not k.startswith("optimizer.")), key=lambda k: head[k]["data_offsets"][0])
+out, blobs, off = {}, [], 0
+for k in keep:
+    b, e = head[k]["data_offsets"]
+    out[k] = dict(head[k], data_offsets=[off, off + e - b])
+    blobs.append(data[b:e])
+    off += e - b
+text = json.dumps(out).encode()
+text += b" " * (-len(text) % 8)
+with open(dst, "wb") as f:
+    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+EOF
+"$glia" info "$work/plain.safetensors" >"$work/info.txt" 2>&1 || { cat "$work/info.txt"; fail "glia info plain"; }
+grep -q "feature_size 12" "$work/info.txt" || { cat "$work/info.txt"; fail "feature_size not recognised"; }
+"$glia" infer --weights "$work/plain.safetensors" --device "$device" -o "$work/pred_plain" "$case1" \
+    >"$work/infer_plain.txt" 2>&1 || { cat "$work/infer_plain.txt"; fail "glia infer with the plain file"; }
+"$glia" train --data "$work/data" --out "$work/run2" --model swinunetr --feature-size 12 --size 32,32,32 \
+    --batch 1 --epochs 1 --steps-per-epoch 1 --folds 0 --loss dice --loader-threads 1 \
+    --init "$work/plain.safetensors" --device "$device" >"$work/train2.txt" 2>&1 ||
+    { cat "$work/train2.txt"; fail "glia train --init with the plain file"; }
+echo "ok: swinunetr trains and segments on $device"
