@@ -58,8 +58,18 @@ with open(dst, "wb") as f:
 EOF
 "$glia" info "$work/plain.safetensors" >"$work/info.txt" 2>&1 || { cat "$work/info.txt"; fail "glia info plain"; }
 grep -q "feature_size 12" "$work/info.txt" || { cat "$work/info.txt"; fail "feature_size not recognised"; }
-"$glia" infer --weights "$work/plain.safetensors" --device "$device" -o "$work/pred_plain" "$case1" \
-    >"$work/infer_plain.txt" 2>&1 || { cat "$work/infer_plain.txt"; fail "glia infer with the plain file"; }
+# Told what glia's metadata said (window, regions in order, modalities), the plain file segments the
+# case as the checkpoint did: the same volumes per region.
+"$glia" infer --weights "$work/plain.safetensors" --device "$device" -o "$work/pred_plain" --window 32,32,32 \
+    --channels WT,TC,ET --modalities t1,t1ce,t2,flair "$case1" >"$work/infer_plain.txt" 2>&1 ||
+    { cat "$work/infer_plain.txt"; fail "glia infer with the plain file"; }
+a=$(sed -n 's/ -> .*//p' "$work/infer.txt") b=$(sed -n 's/ -> .*//p' "$work/infer_plain.txt")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "the plain file segments differently: '$a' vs '$b'"
+# MONAI's order names the same outputs differently, and the modalities go in in another order
+"$glia" infer --weights "$work/plain.safetensors" --device "$device" -o "$work/pred_monai" --window 32,32,32 \
+    --channels TC,WT,ET --modalities flair,t1ce,t1,t2 "$case1" >"$work/infer_monai.txt" 2>&1 ||
+    { cat "$work/infer_monai.txt"; fail "glia infer with MONAI's channel and modality order"; }
+grep -q ": TC .* mL, WT .* mL, ET .* mL" "$work/infer_monai.txt" || fail "outputs not named TC, WT, ET"
 "$glia" train --data "$work/data" --out "$work/run2" --model swinunetr --feature-size 12 --size 32,32,32 \
     --batch 1 --epochs 1 --steps-per-epoch 1 --folds 0 --loss dice --loader-threads 1 \
     --init "$work/plain.safetensors" --device "$device" >"$work/train2.txt" 2>&1 ||

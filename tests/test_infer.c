@@ -261,6 +261,26 @@ static void labels_from_probabilities(void **state)
     assert_int_equal(cls[1], 2); /* oedema */
     assert_int_equal(cls[2], 1); /* necrosis */
     assert_int_equal(cls[3], 3); /* enhancing */
+    /* MONAI's channel order, TC, WT, ET, named for weights without glia's metadata: the same voxels
+     * (channels permuted) give the same classes, and the names carry the BraTS 2021 label values */
+    glia_label_info monai = {.channels = 3};
+    check(glia_label_info_set_regions(&monai, "TC,WT,ET"));
+    assert_int_equal(monai.target, GLIA_TARGET_REGIONS);
+    assert_memory_equal(monai.label_values, li.label_values, 4 * sizeof *li.label_values);
+    const float tc_wt_et[12] = {0.2f, 0.3f, 0.8f, 0.7f, 0.1f, 0.9f, 0.9f, 0.9f, 0.1f, 0.4f, 0.2f, 0.6f};
+    uint8_t cls2[4];
+    glia_label_info_classes(&monai, tc_wt_et, 4, 0.5f, cls2);
+    assert_memory_equal(cls2, cls, 4);
+    assert_int_equal(glia_label_info_set_regions(&monai, "TC,WT"), GLIA_STATUS_INVALID_ARGUMENT); /* 3 outputs */
+    assert_int_equal(glia_label_info_set_regions(&monai, "TC,TC,ET"), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(glia_last_error(), "named twice"));
+    assert_int_equal(glia_label_info_set_regions(&monai, "TC,WT,XX"), GLIA_STATUS_INVALID_ARGUMENT);
+    check(glia_label_info_set_modalities(&monai, "flair,t1ce,t1,t2"));
+    assert_int_equal(monai.modalities, 4);
+    assert_string_equal(monai.modality[0], "flair");
+    assert_int_equal(glia_label_info_set_modalities(&monai, "flair,,t1"), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_label_info_set_modalities(&monai, "t1,t1"), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(glia_label_info_set_modalities(&monai, "t1,t2,t1ce,flair,t1"), GLIA_STATUS_INVALID_ARGUMENT);
     glia_label_info sm = {.target = GLIA_TARGET_LABELS, .channels = 3, .region_classes = {1, 2, 4}, .classes = 3};
     const float p2[6] = {0.2f, 0.5f, 0.3f, 0.1f, 0.5f, 0.4f}; /* channels x 2 voxels */
     glia_label_info_classes(&sm, p2, 2, 0.5f, cls);

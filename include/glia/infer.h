@@ -54,6 +54,9 @@ glia_status glia_case_from_files(const char *const *paths, int n, glia_case **ou
  * suffixes (_t1, _t1ce, _t2, _flair; -t1n, -t1c, -t2w, -t2f). modality gives
  * the wanted order (NULL: t1, t1ce, t2, flair). */
 glia_status glia_case_from_folder(const char *dir, const glia_label_info *li, glia_case **out);
+/* A case loaded from a dataset, its channels put in li's modality order (a
+ * no-op when li names none). */
+glia_status glia_case_order_modalities(glia_case *c, const glia_dataset *ds, const glia_label_info *li);
 
 /* ---- a predictor: checkpoints with what their training recorded ---------------- */
 typedef struct glia_predictor glia_predictor;
@@ -68,10 +71,15 @@ typedef struct glia_predictor_info {
 
 /* Load checkpoints (an ensemble when n > 1: same architecture family, target
  * and preprocessing). A checkpoint without glia's training metadata (a PyTorch
- * export) is taken as a sigmoid model on raw, z-scored inputs. */
+ * export) is taken as z-scored inputs in glia's modality order (t1, t1ce, t2,
+ * flair) and, with one output, a sigmoid mask, with several, softmax classes;
+ * glia_predictor_set_labels says otherwise. */
 glia_status glia_predictor_open(glia_device *dev, const char *const *paths, int n, glia_predictor **out);
 void glia_predictor_free(glia_predictor *p);
 const glia_predictor_info *glia_predictor_get_info(const glia_predictor *p);
+/* Replace what the outputs and inputs mean (glia_label_info_set_regions /
+ * _set_modalities on a copy of the info's labels): channel counts must match. */
+glia_status glia_predictor_set_labels(glia_predictor *p, const glia_label_info *li);
 /* Predict a decoded case (as glia_dataset_load or glia_case_from_* give it):
  * the case is preprocessed in place and the probabilities are mapped back to
  * its original grid. *prob (channels x original grid, malloc'd) gets them.

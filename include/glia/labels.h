@@ -27,6 +27,14 @@ typedef struct glia_label_info {
 
 /* The label info of a dataset for a target. */
 glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, glia_label_info *out);
+/* For weights without glia's metadata (a MONAI export): name each output
+ * channel, "TC,WT,ET" for MONAI's BraTS models, making them sigmoid regions
+ * over BraTS 2021's labels (NCR 1, ED 2, ET 4); the count must be
+ * li->channels. */
+glia_status glia_label_info_set_regions(glia_label_info *li, const char *list);
+/* The input modalities in the model's order, 1 to 4 of t1, t1ce, t2, flair
+ * (MONAI's BraTS 2021 models: "flair,t1ce,t1,t2"). */
+glia_status glia_label_info_set_modalities(glia_label_info *li, const char *list);
 /* As JSON (malloc'd; free() it) and back. */
 glia_status glia_label_info_to_json(const glia_label_info *li, char **json);
 glia_status glia_label_info_from_json(const char *json, glia_label_info *out);

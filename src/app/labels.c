@@ -64,6 +64,78 @@ glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, 
     return GLIA_STATUS_OK;
 }
 
+/* Entries of a comma list into names (at most max), or -1 when one is empty or too long. */
+static int split_list(const char *list, int max, char (*names)[16])
+{
+    int n = 0;
+    for (const char *p = list; p && *p && n <= max; n++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= 16 || n == max)
+            return -1;
+        memcpy(names[n], p, len);
+        names[n][len] = '\0';
+        p += len + (p[len] == ',');
+    }
+    return n;
+}
+
+glia_status glia_label_info_set_regions(glia_label_info *li, const char *list)
+{
+    /* BraTS 2021's classes BG, NCR (1), ED (2), ET (4), and the regions over them */
+    static const struct {
+        const char *name;
+        unsigned classes;
+    } known[3] = {{"WT", 0xEu}, {"TC", 0xAu}, {"ET", 0x8u}};
+    static const int values[4] = {0, 1, 2, 4};
+    char names[GLIA_METRICS_MAX_CHANNELS][16];
+    if (!li || !list)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_label_info_set_regions: NULL argument");
+    int n = split_list(list, GLIA_METRICS_MAX_CHANNELS, names);
+    if (n != li->channels)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "channels '%s': the model has %d output channels, "
+                           "name each (WT, TC or ET, comma-separated)", list, li->channels);
+    unsigned seen = 0;
+    for (int c = 0; c < n; c++) {
+        int k = 0;
+        while (k < 3 && strcmp(names[c], known[k].name) != 0)
+            k++;
+        if (k == 3 || (seen & 1u << k))
+            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "channels '%s': '%s' is %s (WT, TC, ET, each once)",
+                               list, names[c], k == 3 ? "no region" : "named twice");
+        seen |= 1u << k;
+        li->region_classes[c] = known[k].classes;
+        snprintf(li->names[c], sizeof li->names[c], "%s", known[k].name);
+    }
+    li->target = GLIA_TARGET_REGIONS;
+    li->classes = 4;
+    memcpy(li->label_values, values, sizeof values);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_label_info_set_modalities(glia_label_info *li, const char *list)
+{
+    static const char *const known[4] = {"t1", "t1ce", "t2", "flair"};
+    char names[4][16];
+    if (!li || !list)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_label_info_set_modalities: NULL argument");
+    int n = split_list(list, 4, names);
+    for (int m = 0; m < n; m++) {
+        int k = 0, twice = 0;
+        while (k < 4 && strcmp(names[m], known[k]) != 0)
+            k++;
+        for (int j = 0; j < m; j++)
+            twice |= strcmp(names[j], names[m]) == 0;
+        if (k == 4 || twice)
+            n = -1;
+    }
+    if (n < 1)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "modalities '%s': 1 to 4 of t1, t1ce, t2, flair, each once, comma-separated", list);
+    li->modalities = n;
+    memcpy(li->modality, names, sizeof names);
+    return GLIA_STATUS_OK;
+}
+
 glia_status glia_label_info_to_json(const glia_label_info *li, char **json)
 {
     if (!li || !json)
@@ -149,18 +221,24 @@ void glia_label_info_classes(const glia_label_info *li, const float *prob, size_
         }
         return;
     }
-    /* nested regions, outermost first: a region's own class is what it holds beyond the next one */
+    /* nested regions in any channel order (MONAI's is TC, WT, ET): a region's own class is what it
+     * holds beyond the regions inside it, and a voxel takes the innermost region above threshold */
     uint8_t own[GLIA_METRICS_MAX_CHANNELS];
+    int size[GLIA_METRICS_MAX_CHANNELS];
     for (int c = 0; c < C; c++) {
-        unsigned m = li->region_classes[c], rest = c + 1 < C ? m & ~li->region_classes[c + 1] : m;
+        unsigned m = li->region_classes[c], rest = m;
+        size[c] = __builtin_popcount(m);
+        for (int d = 0; d < C; d++)
+            if (d != c && (li->region_classes[d] & ~m) == 0 && li->region_classes[d] != m)
+                rest &= ~li->region_classes[d];
         own[c] = (uint8_t)lowest_bit(rest ? rest : m);
     }
     for (size_t v = 0; v < n; v++) {
-        uint8_t k = 0;
+        int inner = -1;
         for (int c = 0; c < C; c++)
-            if (prob[(size_t)c * n + v] > threshold)
-                k = own[c];
-        classes[v] = k;
+            if (prob[(size_t)c * n + v] > threshold && (inner < 0 || size[c] < size[inner]))
+                inner = c;
+        classes[v] = inner < 0 ? 0 : own[inner];
     }
 }
 

@@ -96,7 +96,9 @@ static int run_folder(infer_ctx *x, const char *dir)
     }
     int rc = 0;
     for (int i = 0; i < glia_dataset_count(ds) && !rc; i++) {
-        if ((s = glia_dataset_load(ds, i, &c)) != GLIA_STATUS_OK) {
+        if ((s = glia_dataset_load(ds, i, &c)) != GLIA_STATUS_OK ||
+            (s = glia_case_order_modalities(c, ds, &glia_predictor_get_info(x->p)->labels)) != GLIA_STATUS_OK) {
+            glia_case_free(c);
             rc = glia_cli_lib_error("infer", s);
             break;
         }
@@ -136,10 +138,27 @@ static int run_modalities(infer_ctx *x, const char *const *mod)
     return run_files(x, files, n);
 }
 
+/* --channels TC,WT,ET and --modalities flair,t1ce,t1,t2: what weights without glia's metadata mean. */
+static int name_outputs(glia_predictor *p, const char *channels, const char *modalities)
+{
+    glia_label_info li = glia_predictor_get_info(p)->labels;
+    glia_status s = GLIA_STATUS_OK;
+    if (channels)
+        s = glia_label_info_set_regions(&li, channels);
+    if (s == GLIA_STATUS_OK && modalities)
+        s = glia_label_info_set_modalities(&li, modalities);
+    if (s == GLIA_STATUS_OK)
+        s = glia_predictor_set_labels(p, &li);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_usage_error("infer: %s", glia_last_error());
+    return 0;
+}
+
 int glia_cmd_infer(int argc, char **argv)
 {
     const char **weights = NULL, *pos[256], *mod[4] = {NULL, NULL, NULL, NULL}, *out = "glia-infer";
-    const char *compare = NULL, *device = "auto", *blend = "gaussian";
+    const char *compare = NULL, *device = "auto", *blend = "gaussian", *channels = NULL, *modalities = NULL;
+    const char *window = NULL;
     long threads = 0, batch = 0, overlays = 3;
     double overlap = 0.5, threshold = 0.5;
     int nweights = 0, nrest = 0, npos = 0, prob = 0, tta = 0, no_overlays = 0;
@@ -158,6 +177,8 @@ int glia_cmd_infer(int argc, char **argv)
         {"--blend", GLIA_CLI_STR, &blend, 0, 0},      {"--batch", GLIA_CLI_INT, &batch, 0, 4096},
         {"--compare", GLIA_CLI_STR, &compare, 0, 0},  {"--threshold", GLIA_CLI_FLOAT, &threshold, 0.001, 0.999},
         {"--device", GLIA_CLI_STR, &device, 0, 0},    {"--threads", GLIA_CLI_INT, &threads, 0, 1024},
+        {"--channels", GLIA_CLI_STR, &channels, 0, 0}, {"--modalities", GLIA_CLI_STR, &modalities, 0, 0},
+        {"--window", GLIA_CLI_STR, &window, 0, 0},
     };
     if (!rc)
         rc = glia_cli_parse("infer", opts, sizeof opts / sizeof *opts, nrest, rest, pos, 256, &npos);
@@ -183,6 +204,16 @@ int glia_cmd_infer(int argc, char **argv)
         rc = 1;
     if (!rc && (s = glia_predictor_open(dev, weights, nweights, &x.p)) != GLIA_STATUS_OK)
         rc = glia_cli_lib_error("infer: --weights", s);
+    long long win[3] = {0, 0, 0};
+    char tail = 0;
+    if (!rc && window &&
+        (sscanf(window, "%lld,%lld,%lld%c", &win[0], &win[1], &win[2], &tail) != 3 || win[0] < 1 || win[1] < 1 ||
+         win[2] < 1 || win[0] > 4096 || win[1] > 4096 || win[2] > 4096))
+        rc = glia_cli_usage_error("infer: --window needs I,J,K (1 to 4096 each), got '%s'", window);
+    for (int a = 0; a < 3; a++)
+        x.po.window[a] = win[a];
+    if (!rc && (channels || modalities))
+        rc = name_outputs(x.p, channels, modalities);
     if (!rc)
         rc = glia_cli_mkdir("infer", out);
     /* NIfTI files together are one case's modalities; each picture is a case; folders are cases or datasets */

@@ -113,6 +113,10 @@ static const glia_cli_cmd commands[] = {
      "  --compare PRIOR       a prior mask (label values, same grid): report the change in volume per region\n"
      "  --tta                 average over flips; --threshold T (default 0.5)\n"
      "  --overlap F --blend gaussian|constant --batch N   3-D sliding windows (window = the training patch)\n"
+     "  --window I,J,K        3-D window (default: the training patch; weights without glia metadata: whole)\n"
+     "  --channels LIST       weights without glia metadata: the output regions in order (MONAI's BraTS\n"
+     "                        models: TC,WT,ET; written with BraTS 2021's labels 1, 2, 4)\n"
+     "  --modalities LIST     ... and their input order (MONAI's BraTS 2021 models: flair,t1ce,t1,t2)\n"
      "  --device SPEC --threads N\n",
      glia_cmd_infer, 0},
     {"demo", "[-o DIR]", "synthesise data, train a small 2-D U-Net, evaluate and segment: the whole pipeline",

@@ -110,9 +110,42 @@ static const char *find_modality(char **names, int n, const char *m)
     return NULL;
 }
 
-/* The folder as one case of its parent's dataset (every layout glia reads).
- * 0 when the parent is no dataset holding it; else 1, with the load's status in *s. */
-static int from_parent_dataset(const char *dir, glia_case **out, glia_status *s)
+glia_status glia_case_order_modalities(glia_case *c, const glia_dataset *ds, const glia_label_info *li)
+{
+    if (!c || !ds || !li)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_case_order_modalities: NULL argument");
+    if (li->modalities == 0)
+        return GLIA_STATUS_OK;
+    int from[4], same = li->modalities == c->channels;
+    for (int m = 0; m < li->modalities; m++) {
+        from[m] = -1;
+        for (int k = 0; k < glia_dataset_channels(ds) && k < c->channels && from[m] < 0; k++) {
+            const char *have = glia_dataset_modality(ds, k);
+            if (strcmp(have, li->modality[m]) == 0 || strcmp(have, alias(li->modality[m])) == 0)
+                from[m] = k;
+        }
+        if (from[m] < 0)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "the model takes %s, which the dataset lacks", li->modality[m]);
+        same = same && from[m] == m;
+    }
+    if (same)
+        return GLIA_STATUS_OK;
+    size_t plane = (size_t)(c->dim[0] * c->dim[1] * c->dim[2]);
+    float *img = malloc((size_t)li->modalities * plane * sizeof *img);
+    if (!img)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "reordering modalities: %zu voxels", plane);
+    for (int m = 0; m < li->modalities; m++)
+        memcpy(img + (size_t)m * plane, c->image + (size_t)from[m] * plane, plane * sizeof *img);
+    free(c->image);
+    c->image = img;
+    c->channels = li->modalities;
+    return GLIA_STATUS_OK;
+}
+
+/* The folder as one case of its parent's dataset (every layout glia reads),
+ * its modalities in li's order. 0 when the parent is no dataset holding it;
+ * else 1, with the load's status in *s. */
+static int from_parent_dataset(const char *dir, const glia_label_info *li, glia_case **out, glia_status *s)
 {
     char *a = glia_strdup_(dir), *b = glia_strdup_(dir);
     glia_dataset *ds = NULL;
@@ -126,7 +159,11 @@ static int from_parent_dataset(const char *dir, glia_case **out, glia_status *s)
             for (int i = 0; i < glia_dataset_count(ds) && !found; i++)
                 if (strcmp(glia_dataset_case_id(ds, i), base) == 0) {
                     found = 1;
-                    *s = glia_dataset_load(ds, i, out);
+                    if ((*s = glia_dataset_load(ds, i, out)) == GLIA_STATUS_OK && li &&
+                        (*s = glia_case_order_modalities(*out, ds, li)) != GLIA_STATUS_OK) {
+                        glia_case_free(*out);
+                        *out = NULL;
+                    }
                 }
     }
     glia_dataset_free(ds);
@@ -143,7 +180,7 @@ glia_status glia_case_from_folder(const char *dir, const glia_label_info *li, gl
     if (!glia_is_dir_(dir))
         return glia_seterr(GLIA_STATUS_IO_ERROR, "%s: not a folder", dir);
     glia_status s = GLIA_STATUS_OK;
-    if (from_parent_dataset(dir, out, &s))
+    if (from_parent_dataset(dir, li, out, &s))
         return s;
     static const char *const brats[4] = {"t1", "t1ce", "t2", "flair"};
     int nm = li && li->modalities > 0 ? li->modalities : 4, n = 0;

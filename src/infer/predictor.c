@@ -12,7 +12,8 @@ struct glia_predictor {
 };
 
 /* Without glia's training metadata (a PyTorch export): one output is a binary
- * sigmoid mask, several are softmax classes; inputs are z-scored. */
+ * sigmoid mask, several are softmax classes (glia_predictor_set_labels
+ * names them otherwise); inputs are z-scored. */
 static void default_info(const glia_model_config *mc, glia_predictor_info *info)
 {
     glia_label_info *li = &info->labels;
@@ -106,6 +107,19 @@ glia_status glia_predictor_open(glia_device *dev, const char *const *paths, int 
 }
 
 const glia_predictor_info *glia_predictor_get_info(const glia_predictor *p) { return p ? &p->info : NULL; }
+
+glia_status glia_predictor_set_labels(glia_predictor *p, const glia_label_info *li)
+{
+    if (!p || !li)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_predictor_set_labels: NULL argument");
+    const glia_model_config *mc = glia_model_get_config(p->models[0]);
+    if (li->channels != mc->out_channels || (li->modalities && li->modalities != mc->in_channels))
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "the model has %d input and %d output channels; %d modalities and %d outputs were named",
+                           mc->in_channels, mc->out_channels, li->modalities, li->channels);
+    p->info.labels = *li;
+    return GLIA_STATUS_OK;
+}
 
 glia_status glia_predictor_run(glia_predictor *p, glia_case *c, const glia_predict_options *o, float **prob)
 {
