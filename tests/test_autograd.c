@@ -122,6 +122,57 @@ static void test_grad_mode_and_tape(void **state)
     glia_tensor_free(x);
 }
 
+/* A graph holds only what its backward reads: attention's chain
+ * matmul -> softmax -> matmul keeps the inputs of both products and the
+ * softmax output, not the first product (its storage goes back to the cache
+ * once the caller drops it), and the gradients still come out right. */
+static void test_unread_outputs_released(void **state)
+{
+    (void)state;
+    const int64_t shape[2] = {64, 64};
+    glia_tensor *q = NULL, *k = NULL, *sc = NULL, *p = NULL, *o = NULL, *L = NULL;
+    glia_rng rng;
+    glia_rng_init(&rng, 3);
+    assert_int_equal(glia_tensor_zeros(dev, 2, shape, &q), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_zeros(dev, 2, shape, &k), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_uniform(q, &rng, -1, 1), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_uniform(k, &rng, -1, 1), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_set_requires_grad(q, 1), GLIA_STATUS_OK);
+    glia_memory_stats before, after;
+    assert_int_equal(glia_matmul(q, k, 0, 1, &sc), GLIA_STATUS_OK);
+    assert_int_equal(glia_softmax_axis(sc, -1, &p), GLIA_STATUS_OK);
+    glia_device_memory_stats(dev, &before);
+    glia_tensor_free(sc);   /* only the graph holds the scores now: nothing reads them again */
+    glia_device_memory_stats(dev, &after);
+    assert_int_equal(before.in_use_bytes - after.in_use_bytes, 64 * 64 * sizeof(float));
+    assert_int_equal(glia_matmul(p, k, 0, 0, &o), GLIA_STATUS_OK);
+    assert_int_equal(glia_sum(o, &L), GLIA_STATUS_OK);
+    assert_int_equal(glia_backward(L), GLIA_STATUS_OK);
+    /* dL/dq by hand: dL/dP = 1 k^T, through the softmax, then (dS) k */
+    static float hk[64 * 64], hp[64 * 64], g[64 * 64];
+    assert_int_equal(glia_tensor_read(k, hk, 4096), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_read(p, hp, 4096), GLIA_STATUS_OK);
+    assert_int_equal(glia_tensor_read(glia_tensor_grad(q), g, 4096), GLIA_STATUS_OK);
+    for (int i = 0; i < 64; i++) {
+        double dp[64], dot = 0;
+        for (int j = 0; j < 64; j++) {
+            dp[j] = 0;
+            for (int c = 0; c < 64; c++)
+                dp[j] += hk[j * 64 + c];
+            dot += dp[j] * hp[i * 64 + j];
+        }
+        for (int c = 0; c < 64; c++) {
+            double acc = 0;
+            for (int j = 0; j < 64; j++)
+                acc += hp[i * 64 + j] * (dp[j] - dot) * hk[j * 64 + c];
+            if (fabs(g[i * 64 + c] - acc) > 1e-4 * fmax(1.0, fabs(acc)))
+                fail_msg("dL/dq[%d][%d]: got %.7g, want %.7g", i, c, g[i * 64 + c], acc);
+        }
+    }
+    glia_tensor *all[] = {q, k, p, o, L};
+    for (int i = 0; i < 5; i++)
+        glia_tensor_free(all[i]);
+}
 
 int main(void)
 {
@@ -130,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_only_required),
         cmocka_unit_test(test_diamond),
         cmocka_unit_test(test_grad_mode_and_tape),
+        cmocka_unit_test(test_unread_outputs_released),
     };
     return cmocka_run_group_tests_name("autograd", tests, gt_open_cpu, gt_close_cpu);
 }

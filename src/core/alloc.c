@@ -7,8 +7,8 @@
 #include <string.h>
 #include "core.h"
 
-/* Classes: multiples of 512 bytes below 1 MiB, then four per power of two, so
- * rounding wastes at most 25% and similar activation sizes share a class. */
+/* Classes: multiples of 512 bytes below 1 MiB, then eight per power of two, so
+ * rounding wastes at most 12.5% and similar activation sizes share a class. */
 static size_t size_class(size_t bytes)
 {
     if (bytes < 512)
@@ -16,7 +16,7 @@ static size_t size_class(size_t bytes)
     if (bytes <= ((size_t)1 << 20))
         return (bytes + 511) & ~(size_t)511;
     int top = 63 - __builtin_clzll((unsigned long long)bytes);
-    size_t step = (size_t)1 << (top - 2);
+    size_t step = (size_t)1 << (top - 3);
     return (bytes + step - 1) & ~(step - 1);
 }
 
@@ -71,9 +71,15 @@ glia_status glia_alloc_block(glia_device *dev, size_t bytes, glia_block **out)
     if (!bin)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "allocator: no host memory for a size bin");
     glia_block *b = bin->free;
+    /* an idle block of a larger class, up to twice the request, rather than new memory beside it: the
+     * backward pass allocates gradients of other sizes than the activations it frees */
+    for (glia_bin *up = bin + 1; !b && up < a->bins + a->nbins && up->bytes <= 2 * cls; up++)
+        if ((b = up->free))
+            bin = up;
     if (b) {
         bin->free = b->next;
-        a->cached -= cls;
+        a->cached -= b->bytes;
+        cls = b->bytes;
     } else {
         b = calloc(1, sizeof *b);
         if (!b)

@@ -223,6 +223,10 @@ glia_status glia_matmul(glia_tensor *a, glia_tensor *b, int trans_a, int trans_b
         }
         nd->p.matmul.trans_a = trans_a;
         nd->p.matmul.trans_b = trans_b;
+        /* the backward reads b for a's gradient and a for b's, never the output (attention's scores,
+         * every linear layer's pre-bias product: kept to the backward, they were most of SwinUNETR's
+         * activation memory) */
+        glia_tape_gradonly(nd, GLIA_NODE_OUT | (b->requires_grad ? 0u : 1u) | (a->requires_grad ? 0u : 2u));
     }
     return GLIA_STATUS_OK;
 }
