@@ -74,4 +74,15 @@ grep -q ": TC .* mL, WT .* mL, ET .* mL" "$work/infer_monai.txt" || fail "output
     --batch 1 --epochs 1 --steps-per-epoch 1 --folds 0 --loss dice --loader-threads 1 \
     --init "$work/plain.safetensors" --device "$device" >"$work/train2.txt" 2>&1 ||
     { cat "$work/train2.txt"; fail "glia train --init with the plain file"; }
+# An ensemble with another 3-D model trained on the same data, patch and preprocessing (cpu only: the
+# ensemble code is backend-independent, and the other backends' time goes to the Swin runs above)
+if [ "$backend" = cpu ]; then
+    "$glia" train --data "$work/data" --out "$work/unet3d" --model unet3d --features 4,8 --size 32,32,32 \
+        --batch 1 --epochs 1 --steps-per-epoch 2 --folds 0 --loss dice+bce --fg-fraction 1 --loader-threads 1 \
+        --device cpu >"$work/train3d.txt" 2>&1 || { cat "$work/train3d.txt"; fail "glia train unet3d"; }
+    "$glia" infer --weights "$work/run/last.safetensors" "$work/unet3d/last.safetensors" --device cpu \
+        -o "$work/pred_ens" "$case1" >"$work/infer_ens.txt" 2>&1 ||
+        { cat "$work/infer_ens.txt"; fail "glia infer with an ensemble of swinunetr and unet3d"; }
+    grep -q ": WT .* mL, TC .* mL, ET .* mL" "$work/infer_ens.txt" || fail "the ensemble wrote no regions"
+fi
 echo "ok: swinunetr trains and segments on $device"
