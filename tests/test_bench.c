@@ -65,14 +65,22 @@ static int listed(const char *name)
 /* Every convolution weight of the default unet2d and unet3d, read from the
  * built model's parameters, has its forward benchmark at the resolution its
  * layer runs at (level i: side / 2^i), named from the primitive's side. */
+/* arch's default model on a CPU device (cfg gets its configuration). */
+static glia_model *default_model(glia_model_arch arch, glia_device **dev, glia_model_config *cfg)
+{
+    *dev = NULL;
+    assert_int_equal(glia_device_open("cpu", NULL, dev), GLIA_STATUS_OK);
+    glia_model_config_default(arch, cfg);
+    glia_model *m = NULL;
+    assert_int_equal(glia_model_create(*dev, cfg, 0, &m), GLIA_STATUS_OK);
+    return m;
+}
+
 static void check_model_convs(glia_model_arch arch, int batch, int size)
 {
-    glia_device *dev = NULL;
-    assert_int_equal(glia_device_open("cpu", NULL, &dev), GLIA_STATUS_OK);
+    glia_device *dev;
     glia_model_config cfg;
-    glia_model_config_default(arch, &cfg);
-    glia_model *m = NULL;
-    assert_int_equal(glia_model_create(dev, &cfg, 0, &m), GLIA_STATUS_OK);
+    glia_model *m = default_model(arch, &dev, &cfg);
     glia_params *p = glia_model_params(m);
     int nd = glia_model_config_spatial_dims(&cfg), checked = 0;
     for (int i = 0; i < glia_params_count(p); i++) {
@@ -182,12 +190,9 @@ static int64_t swin_conv_side(const char *name, int64_t size)
 static void swin_flops_by_hand(int64_t batch, double *infer, double *train)
 {
     const int64_t size = 32, side[4] = {16, 8, 4, 2}, padded[4] = {21, 14, 4, 2}, n[4] = {343, 343, 64, 8};
-    glia_device *dev = NULL;
-    assert_int_equal(glia_device_open("cpu", NULL, &dev), GLIA_STATUS_OK);
+    glia_device *dev;
     glia_model_config cfg;
-    glia_model_config_default(GLIA_MODEL_SWINUNETR, &cfg);
-    glia_model *m = NULL;
-    assert_int_equal(glia_model_create(dev, &cfg, 0, &m), GLIA_STATUS_OK);
+    glia_model *m = default_model(GLIA_MODEL_SWINUNETR, &dev, &cfg);
     glia_params *p = glia_model_params(m);
     int convs = 0, linears = 0;
     *infer = *train = 0;
