@@ -84,5 +84,15 @@ if [ "$backend" = cpu ]; then
         -o "$work/pred_ens" "$case1" >"$work/infer_ens.txt" 2>&1 ||
         { cat "$work/infer_ens.txt"; fail "glia infer with an ensemble of swinunetr and unet3d"; }
     grep -q ": WT .* mL, TC .* mL, ET .* mL" "$work/infer_ens.txt" || fail "the ensemble wrote no regions"
+    # glia eval runs the plain file told what it means, and scores it as it scores the checkpoint
+    for w in run/last plain; do
+        extra=""
+        [ "$w" = plain ] && extra="--window 32,32,32 --channels WT,TC,ET --modalities t1,t1ce,t2,flair"
+        "$glia" eval --data "$work/data" --weights "$work/$w.safetensors" --device cpu --no-hd95 $extra \
+            --out "$work/eval_${w%%/*}" >"$work/eval_${w%%/*}.txt" 2>&1 ||
+            { cat "$work/eval_${w%%/*}.txt"; fail "glia eval --weights $w"; }
+    done
+    cmp -s "$work/eval_run/eval.csv" "$work/eval_plain/eval.csv" ||
+        fail "glia eval scores the plain file differently: $(diff "$work/eval_run/eval.csv" "$work/eval_plain/eval.csv")"
 fi
 echo "ok: swinunetr trains and segments on $device"

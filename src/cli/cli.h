@@ -54,6 +54,11 @@ int glia_cli_model_has(glia_model_arch arch, const glia_model_field *f);
 /* Every model's options with their defaults, for `glia help` (model_opts.c). */
 void glia_cli_print_model_options(FILE *out, int with_channels);
 
+/* --channels and --modalities for weights without glia's metadata (weights_opts.c):
+ * applied to p; NULL for either leaves it. Prints the error, returns 2 on one. */
+int glia_cli_weights_meaning(const char *cmd, glia_predictor *p, const char *channels, const char *modalities);
+/* --window I,J,K into window (all 0 when text is NULL); prints the error, returns 2 on one. */
+int glia_cli_window(const char *cmd, const char *text, int64_t window[3]);
 /* mkdir -p; prints one line and returns 1 on failure, 0 on success. */
 int glia_cli_mkdir(const char *cmd, const char *path);
 

@@ -16,6 +16,7 @@ static void on_case(void *user, int i, int n, const char *id)
 
 typedef struct eval_args {
     const char *data, *pred, *run, *split, *target, *out, *device, *cases;
+    const char *channels, *modalities, *window;   /* what weights without glia's metadata mean */
     long threads, batch;
     double overlap;
     int no_hd95, tta;
@@ -85,7 +86,8 @@ int glia_cmd_eval(int argc, char **argv)
         {"--out", GLIA_CLI_STR, &a.out, 0, 0},         {"--device", GLIA_CLI_STR, &a.device, 0, 0},
         {"--threads", GLIA_CLI_INT, &a.threads, 0, 1024}, {"--batch", GLIA_CLI_INT, &a.batch, 0, 4096},
         {"--overlap", GLIA_CLI_FLOAT, &a.overlap, 0, 0.95}, {"--no-hd95", GLIA_CLI_FLAG, &a.no_hd95, 0, 0},
-        {"--tta", GLIA_CLI_FLAG, &a.tta, 0, 0},
+        {"--tta", GLIA_CLI_FLAG, &a.tta, 0, 0},         {"--channels", GLIA_CLI_STR, &a.channels, 0, 0},
+        {"--modalities", GLIA_CLI_STR, &a.modalities, 0, 0}, {"--window", GLIA_CLI_STR, &a.window, 0, 0},
     };
     if (!rc)
         rc = glia_cli_parse("eval", opts, sizeof opts / sizeof *opts, nrest, rest, NULL, 0, NULL);
@@ -129,7 +131,7 @@ int glia_cmd_eval(int argc, char **argv)
             rc = 1;
         else if ((s = glia_predictor_open(dev, weights, nweights, &p)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval: --weights", s);
-        else
+        else if (!(rc = glia_cli_weights_meaning("eval", p, a.channels, a.modalities)))
             li = glia_predictor_get_info(p)->labels;
     } else if (!rc) {
         glia_target target = glia_dataset_target_channels(ds, GLIA_TARGET_REGIONS) ? GLIA_TARGET_REGIONS
@@ -144,8 +146,10 @@ int glia_cmd_eval(int argc, char **argv)
             rc = glia_cli_lib_error("eval: --target", s);
     }
     int tty = isatty(2);
+    glia_predict_options po = {.batch = (int)a.batch, .overlap = (float)a.overlap, .tta = a.tta};
+    if (!rc)
+        rc = glia_cli_window("eval", a.window, po.window);
     if (!rc) {
-        glia_predict_options po = {.batch = (int)a.batch, .overlap = (float)a.overlap, .tta = a.tta};
         glia_eval_options eo = {.pred_dir = a.pred, .predictor = p, .predict = &po, .with_hd95 = !a.no_hd95,
                                 .on_case = on_case, .user = &tty};
         if ((s = glia_eval_dataset(ds, cases, ncases, &li, &eo, &t)) != GLIA_STATUS_OK)

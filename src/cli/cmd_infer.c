@@ -138,22 +138,6 @@ static int run_modalities(infer_ctx *x, const char *const *mod)
     return run_files(x, files, n);
 }
 
-/* --channels TC,WT,ET and --modalities flair,t1ce,t1,t2: what weights without glia's metadata mean. */
-static int name_outputs(glia_predictor *p, const char *channels, const char *modalities)
-{
-    glia_label_info li = glia_predictor_get_info(p)->labels;
-    glia_status s = GLIA_STATUS_OK;
-    if (channels)
-        s = glia_label_info_set_regions(&li, channels);
-    if (s == GLIA_STATUS_OK && modalities)
-        s = glia_label_info_set_modalities(&li, modalities);
-    if (s == GLIA_STATUS_OK)
-        s = glia_predictor_set_labels(p, &li);
-    if (s != GLIA_STATUS_OK)
-        return glia_cli_usage_error("infer: %s", glia_last_error());
-    return 0;
-}
-
 int glia_cmd_infer(int argc, char **argv)
 {
     const char **weights = NULL, *pos[256], *mod[4] = {NULL, NULL, NULL, NULL}, *out = "glia-infer";
@@ -204,16 +188,10 @@ int glia_cmd_infer(int argc, char **argv)
         rc = 1;
     if (!rc && (s = glia_predictor_open(dev, weights, nweights, &x.p)) != GLIA_STATUS_OK)
         rc = glia_cli_lib_error("infer: --weights", s);
-    long long win[3] = {0, 0, 0};
-    char tail = 0;
-    if (!rc && window &&
-        (sscanf(window, "%lld,%lld,%lld%c", &win[0], &win[1], &win[2], &tail) != 3 || win[0] < 1 || win[1] < 1 ||
-         win[2] < 1 || win[0] > 4096 || win[1] > 4096 || win[2] > 4096))
-        rc = glia_cli_usage_error("infer: --window needs I,J,K (1 to 4096 each), got '%s'", window);
-    for (int a = 0; a < 3; a++)
-        x.po.window[a] = win[a];
-    if (!rc && (channels || modalities))
-        rc = name_outputs(x.p, channels, modalities);
+    if (!rc)
+        rc = glia_cli_window("infer", window, x.po.window);
+    if (!rc)
+        rc = glia_cli_weights_meaning("infer", x.p, channels, modalities);
     if (!rc)
         rc = glia_cli_mkdir("infer", out);
     /* NIfTI files together are one case's modalities; each picture is a case; folders are cases or datasets */

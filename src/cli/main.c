@@ -100,7 +100,8 @@ static const glia_cli_cmd commands[] = {
      "  --target T            regions (default for BraTS), wt or labels: what --pred masks are scored on\n"
      "  --out DIR             where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
-     "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n",
+     "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n"
+     "  --window I,J,K --channels LIST --modalities LIST       weights without glia metadata (see glia help infer)\n",
      glia_cmd_eval, 0},
     {"infer", "--weights W... IN...", "segment cases: mask (NIfTI, input geometry), overlays, volume report",
      "  --weights A [B ...]   checkpoints; several are an ensemble (probabilities averaged)\n"

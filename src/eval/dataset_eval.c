@@ -66,6 +66,8 @@ glia_status glia_eval_dataset(const glia_dataset *ds, const int *cases, int n, c
         uint8_t *pred = NULL;
         if ((s = glia_dataset_load(ds, cases[i], &c)) == GLIA_STATUS_OK && !c->label)
             s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "case %s has no labels to evaluate against", id);
+        if (s == GLIA_STATUS_OK && o->predictor) /* the modalities in the order the model takes them */
+            s = glia_case_order_modalities(c, ds, &glia_predictor_get_info(o->predictor)->labels);
         if (s == GLIA_STATUS_OK && (s = predicted_classes(ds, cases[i], c, li, o, &pred)) == GLIA_STATUS_OK)
             s = glia_eval_table_add(t, id, pred, c->label, c->dim, c->spacing);
         free(pred);
