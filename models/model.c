@@ -189,6 +189,13 @@ const char *glia_mname(char *buf, size_t len, const char *prefix, int i)
     return buf;
 }
 
+void *glia_mlayers_new(glia_model *m, size_t bytes)
+{
+    if (!(m->layers = calloc(1, bytes)))
+        glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for the layer table", m->arch->name);
+    return m->layers;
+}
+
 glia_status glia_mjoin(char *buf, size_t len, const char *prefix, const char *suffix)
 {
     if ((size_t)snprintf(buf, len, "%s.%s", prefix, suffix) >= len)

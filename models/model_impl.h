@@ -132,6 +132,9 @@ glia_status glia_mcat(glia_tensor *skip, glia_tensor *up, glia_tensor **out);
 void glia_mreplace(glia_tensor **cur, glia_tensor *next);
 /* "<prefix>.<suffix>" into buf; INVALID_ARGUMENT if it does not fit. */
 glia_status glia_mjoin(char *buf, size_t len, const char *prefix, const char *suffix);
+/* A zeroed layer table of bytes for m (m->layers, freed with the model); NULL
+ * with the error set when there is no memory. */
+void *glia_mlayers_new(glia_model *m, size_t bytes);
 /* "<prefix>.<i>" into buf ("" if it does not fit). */
 const char *glia_mname(char *buf, size_t len, const char *prefix, int i);
 

@@ -47,10 +47,9 @@ static glia_status rrcnn_add(glia_model *m, rrcnn *r, const char *prefix, int ci
 static glia_status r2_build(glia_model *m)
 {
     const glia_model_config *c = &m->cfg;
-    r2_layers *l = calloc(1, sizeof *l);
+    r2_layers *l = glia_mlayers_new(m, sizeof *l);
     if (!l)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "r2unet: no host memory for the layer table");
-    m->layers = l;
+        return GLIA_STATUS_OUT_OF_MEMORY;
     char n[64];
     int L = c->levels, ch = c->in_channels;
     glia_status s = GLIA_STATUS_OK;

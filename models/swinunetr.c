@@ -140,10 +140,9 @@ static glia_status add_stage(glia_model *m, glia_swin_stage *st, int i, int use_
 static glia_status swin_build(glia_model *m)
 {
     const glia_model_config *c = &m->cfg;
-    glia_swin_layers *l = calloc(1, sizeof *l);
+    glia_swin_layers *l = glia_mlayers_new(m, sizeof *l);
     if (!l)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "swinunetr: no host memory for the layer table");
-    m->layers = l;
+        return GLIA_STATUS_OUT_OF_MEMORY;
     int fs = FEATURE_SIZE(c), in = c->in_channels;   /* fs % 12 == 0: the field table checked it */
     glia_status s = glia_mconv_add(m, &l->embed, "swinViT.patch_embed.proj", in, fs, 2, GLIA_MCONV_STRIDED);
     for (int i = 0; i < GLIA_SWIN_STAGES && s == GLIA_STATUS_OK; i++) {

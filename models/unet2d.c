@@ -12,10 +12,9 @@ typedef struct unet_layers {
 glia_status glia_unet_build(glia_model *m)
 {
     const glia_model_config *c = &m->cfg;
-    unet_layers *l = calloc(1, sizeof *l);
+    unet_layers *l = glia_mlayers_new(m, sizeof *l);
     if (!l)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for the layer table", m->arch->name);
-    m->layers = l;
+        return GLIA_STATUS_OUT_OF_MEMORY;
     char n[64];
     int L = c->levels, ch = c->in_channels, bn = c->batchnorm;
     glia_status s = GLIA_STATUS_OK;

@@ -75,10 +75,11 @@ typedef struct op_state {
     glia_op op;
 } op_state;
 
-/* idx[plane][o] = flat index of the first element of output o's window. */
-static glia_status pool_index(glia_tensor *t, const glia_pool_desc *d)
+/* An int32 tensor of n pooling indices: idx[plane][o] = flat index of the
+ * first element of output o's window. */
+static glia_status pool_index(glia_device *dev, int64_t n, const glia_pool_desc *d, glia_tensor **out)
 {
-    int64_t outvol = d->out[0] * d->out[1] * d->out[2], n = t->numel;
+    int64_t outvol = d->out[0] * d->out[1] * d->out[2];
     int32_t *idx = malloc((size_t)n * sizeof *idx);
     if (!idx)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory for %lld pooling indices", (long long)n);
@@ -86,8 +87,7 @@ static glia_status pool_index(glia_tensor *t, const glia_pool_desc *d)
         int64_t o = i % outvol, ow = o % d->out[2], oh = o / d->out[2] % d->out[1], od = o / (d->out[2] * d->out[1]);
         idx[i] = (int32_t)(((od * d->stride[0]) * d->in[1] + oh * d->stride[1]) * d->in[2] + ow * d->stride[2]);
     }
-    /* the buffer holds 4-byte elements of either type: the write copies bytes */
-    glia_status s = glia_tensor_write(t, (const float *)(const void *)idx, (size_t)n);
+    glia_status s = glia_tensor_from_host_typed(dev, GLIA_ETYPE_I32, 1, &n, idx, out);
     free(idx);
     return s;
 }
@@ -110,16 +110,17 @@ static glia_status op_setup(glia_device *dev, const glia_bench_case *c, glia_rng
         if (!c->numel[i])
             continue;
         int64_t n = (int64_t)c->numel[i];
-        if ((s = glia_tensor_empty(dev, 1, &n, &st->t[i])) != GLIA_STATUS_OK)
+        if (c->init[i] == GLIA_BENCH_INIT_POOL_INDEX)
+            s = pool_index(dev, n, &c->op.p.pool, &st->t[i]);
+        else
+            s = glia_tensor_empty(dev, 1, &n, &st->t[i]);
+        if (s != GLIA_STATUS_OK)
             break;
         st->op.t[i] = glia_view(st->t[i]);
-        /* index slots reinterpret the float tensor's 4-byte elements as int32 */
-        if (c->init[i] == GLIA_BENCH_INIT_POOL_INDEX)
-            st->op.t[i].type = GLIA_ETYPE_I32;
         switch (c->init[i]) {
         case GLIA_BENCH_INIT_SIGNED: s = glia_tensor_uniform(st->t[i], rng, -1.0f, 1.0f); break;
         case GLIA_BENCH_INIT_POSITIVE: s = glia_tensor_uniform(st->t[i], rng, 0.5f, 1.5f); break;
-        case GLIA_BENCH_INIT_POOL_INDEX: s = pool_index(st->t[i], &c->op.p.pool); break;
+        case GLIA_BENCH_INIT_POOL_INDEX:
         case GLIA_BENCH_INIT_NONE: break;
         }
     }

@@ -257,32 +257,35 @@ static glia_status check_host(const glia_tensor *t, const void *p, size_t bytes,
     return GLIA_STATUS_OK;
 }
 
+/* One checked host transfer: into dst (a read) or from src (a write). */
+static glia_status transfer(const glia_tensor *t, void *dst, const void *src, size_t bytes, int f32, const char *what)
+{
+    glia_status s = check_host(t, dst ? dst : src, bytes, f32, what);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    size_t at = t->off * glia_etype_size(t->etype);
+    return dst ? t->dev->be->read(t->dev->ctx, t->storage->buf, at, dst, bytes)
+               : t->dev->be->write(t->dev->ctx, t->storage->buf, at, src, bytes);
+}
+
 glia_status glia_tensor_read_raw(const glia_tensor *t, void *dst, size_t bytes)
 {
-    glia_status s = check_host(t, dst, bytes, 0, "glia_tensor_read_raw");
-    return s != GLIA_STATUS_OK ? s
-                               : t->dev->be->read(t->dev->ctx, t->storage->buf, t->off * glia_etype_size(t->etype),
-                                                  dst, bytes);
+    return transfer(t, dst, NULL, bytes, 0, "glia_tensor_read_raw");
 }
 
 glia_status glia_tensor_write_raw(glia_tensor *t, const void *src, size_t bytes)
 {
-    glia_status s = check_host(t, src, bytes, 0, "glia_tensor_write_raw");
-    return s != GLIA_STATUS_OK ? s
-                               : t->dev->be->write(t->dev->ctx, t->storage->buf, t->off * glia_etype_size(t->etype),
-                                                   src, bytes);
+    return transfer(t, NULL, src, bytes, 0, "glia_tensor_write_raw");
 }
 
 glia_status glia_tensor_read(const glia_tensor *t, float *dst, size_t count)
 {
-    glia_status s = check_host(t, dst, count * sizeof *dst, 1, "glia_tensor_read");
-    return s != GLIA_STATUS_OK ? s : glia_tensor_read_raw(t, dst, count * sizeof *dst);
+    return transfer(t, dst, NULL, count * sizeof *dst, 1, "glia_tensor_read");
 }
 
 glia_status glia_tensor_write(glia_tensor *t, const float *src, size_t count)
 {
-    glia_status s = check_host(t, src, count * sizeof *src, 1, "glia_tensor_write");
-    return s != GLIA_STATUS_OK ? s : glia_tensor_write_raw(t, src, count * sizeof *src);
+    return transfer(t, NULL, src, count * sizeof *src, 1, "glia_tensor_write");
 }
 
 glia_status glia_tensor_copy(glia_tensor *dst, const glia_tensor *src)
