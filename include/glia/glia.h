@@ -19,6 +19,7 @@
 #include "infer.h"
 #include "eval.h"
 #include "train.h"
+#include "dist.h"
 #include "bench.h"
 
 #ifdef __cplusplus

@@ -38,6 +38,21 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
                             glia_tensor *running_mean, glia_tensor *running_var,
                             int training, float momentum, float eps, glia_tensor **out);
 
+/* Replaces buf[0..n) with its sum over every rank of a data-parallel job (a
+ * blocking allreduce, glia/dist.h); 0 on success. */
+typedef glia_status (*glia_sum_fn)(void *user, double *buf, size_t n);
+
+/* Training-mode batch norm with statistics over the batches of every rank
+ * (PyTorch's SyncBatchNorm): each rank's per-channel count, mean and variance
+ * are summed with sums(user, ...) in forward, and the per-channel sums of dy
+ * and dy * xhat in backward, so x's gradient is that of the whole batch.
+ * gamma's and beta's gradients stay this rank's share (the gradient reducer
+ * averages them). Running statistics, if given, get the global mean and
+ * unbiased variance. A sums that leaves buf alone gives glia_batch_norm. */
+glia_status glia_batch_norm_sync(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta, glia_tensor *running_mean,
+                                 glia_tensor *running_var, float momentum, float eps, glia_sum_fn sums, void *user,
+                                 glia_tensor **out);
+
 /* Layer norm over the last dimension of x (any rank): PyTorch's LayerNorm with
  * normalized_shape = [C] (biased variance, eps under the square root).
  * gamma, beta: [C], each NULL for none (no scale, no shift). */

@@ -26,6 +26,7 @@ typedef enum glia_status {
     GLIA_STATUS_FORMAT_ERROR,      /* a file is malformed, truncated or of an unknown kind */
     GLIA_STATUS_NUMERIC_ERROR,     /* NaN or Inf where a finite value is required */
     GLIA_STATUS_INTERNAL,          /* a bug in glia: please report it */
+    GLIA_STATUS_COMM_ERROR,        /* an MPI collective failed, or another rank of the job did */
     GLIA_STATUS_COUNT_             /* number of codes; not a status */
 } glia_status;
 

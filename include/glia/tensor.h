@@ -120,6 +120,17 @@ glia_tensor *glia_tensor_grad(const glia_tensor *t);
 void glia_tensor_zero_grad(glia_tensor *t);
 /* Back-propagate from a one-element tensor (d loss / d loss = 1). */
 glia_status glia_backward(glia_tensor *loss);
+/* glia_backward that reports as it goes (either hook may be NULL):
+ * leaf_ready(user, t) once leaf t's gradient is complete (no node still to
+ * run adds to it; a leaf no recorded op took gets no call), and step(user)
+ * after every node (a place to drive communication). Gradient averaging over
+ * ranks (glia/dist.h) starts its transfers from leaf_ready. */
+typedef struct glia_backward_hooks {
+    void (*leaf_ready)(void *user, glia_tensor *leaf);
+    void (*step)(void *user);
+    void *user;
+} glia_backward_hooks;
+glia_status glia_backward_hooked(glia_tensor *loss, const glia_backward_hooks *h);
 /* Set whether ops record on dev's tape; returns the previous setting. */
 int glia_grad_mode(glia_device *dev, int enabled);
 void glia_tape_clear(glia_device *dev);

@@ -122,7 +122,30 @@ glia_status glia_grad_accum(glia_tensor *t, glia_tensor *g)
                        glia_view(t->grad));
 }
 
-glia_status glia_backward(glia_tensor *loss)
+/* A leaf taking part in node nd's gradient, as a hook sees it. */
+static int hooked_leaf(const glia_tensor *t) { return t && t->is_leaf && t->requires_grad; }
+
+static void mark_leaves(glia_tape *tape)
+{
+    /* newest first, so each leaf ends with its oldest use: backward reaches it last */
+    for (int i = tape->n - 1; i >= 0; i--)
+        for (int j = 0; j < 4; j++)
+            if (hooked_leaf(tape->nodes[i].in[j]))
+                tape->nodes[i].in[j]->ready_at = i;
+}
+
+static void tell_ready(glia_node *nd, int i, const glia_backward_hooks *h)
+{
+    for (int j = 0; j < 4; j++) {
+        glia_tensor *t = nd->in[j];
+        if (hooked_leaf(t) && t->ready_at == i) {
+            t->ready_at = -1;   /* once, though a node may take a leaf twice */
+            h->leaf_ready(h->user, t);
+        }
+    }
+}
+
+glia_status glia_backward_hooked(glia_tensor *loss, const glia_backward_hooks *h)
 {
     glia_status s = glia_check_tensor(loss, "glia_backward: loss");
     if (s != GLIA_STATUS_OK)
@@ -141,6 +164,8 @@ glia_status glia_backward(glia_tensor *loss)
         return s;
     s = glia_grad_accum(loss, one);
     glia_tensor_free(one);
+    if (h && h->leaf_ready)
+        mark_leaves(&dev->tape);
     /* grad mode off while differentiating: backward ops record nothing */
     int mode = glia_grad_mode(dev, 0);
     for (int i = dev->tape.n - 1; i >= 0 && s == GLIA_STATUS_OK; i--) {
@@ -152,6 +177,10 @@ glia_status glia_backward(glia_tensor *loss)
             glia_tensor_free(nd->out->grad);
             nd->out->grad = NULL;
         }
+        if (s == GLIA_STATUS_OK && h && h->leaf_ready)
+            tell_ready(nd, i, h);
+        if (h && h->step)
+            h->step(h->user);
         /* every consumer of this node's tensors came later on the tape and is
          * done: what it saved can go now, as PyTorch frees saved tensors, so the
          * backward pass does not hold every activation to its end */
@@ -159,6 +188,24 @@ glia_status glia_backward(glia_tensor *loss)
     }
     glia_grad_mode(dev, mode);
     glia_tape_clear(dev);
+    return s;
+}
+
+glia_status glia_backward(glia_tensor *loss) { return glia_backward_hooked(loss, NULL); }
+
+glia_status glia_grad_write_(glia_tensor *leaf, const float *src)
+{
+    glia_tensor *g = leaf->grad;
+    if (g->refs == 1 && g->storage->refs == 1)
+        return glia_tensor_write(g, src, (size_t)g->numel);
+    /* a gradient shared with another tensor (add's backward hands one tensor
+     * to both inputs) gets storage of its own, so the other keeps its values */
+    glia_tensor *own = NULL;
+    glia_status s = glia_tensor_from_host(leaf->dev, g->ndim, g->shape, src, &own);
+    if (s == GLIA_STATUS_OK) {
+        glia_tensor_free(g);
+        leaf->grad = own;
+    }
     return s;
 }
 

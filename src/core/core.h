@@ -42,6 +42,7 @@ typedef union glia_node_params {
     glia_conv_desc conv;                               /* the primitive's descriptor */
     struct { int trans_a, trans_b; } matmul;
     struct { float eps; } bn;
+    struct { float eps; double count; glia_sum_fn sums; void *user; } sbn;   /* sync batch norm: the ranks' sum */
     struct { float eps; } ln;                          /* layer norm; rows and columns from x */
     glia_pool_desc pool;
     struct { int ce; float scale; } xent;              /* ce: softmax CE (else BCE); mean scale */
@@ -95,7 +96,17 @@ struct glia_tensor {
     int is_leaf;                 /* made by the user, not recorded by an op */
     int gradonly_refs;           /* of refs, those held by tape nodes that never read the data */
     glia_tensor *grad;           /* leaf: accumulated gradient; else scratch during backward */
+    int ready_at;                /* leaf, in a hooked backward: tape index of its first use (its last gradient) */
 };
+
+/* autograd.c: overwrite leaf's gradient (which must exist) with src[numel]. */
+glia_status glia_grad_write_(glia_tensor *leaf, const float *src);
+
+/* ops_nn.c: batch norm's argument checks (name for messages) and its op sizes. */
+glia_status glia_bn_check_(const glia_tensor *x, const glia_tensor *gamma, const glia_tensor *beta,
+                           const glia_tensor *running_mean, const glia_tensor *running_var, int training,
+                           float momentum, float eps, const char *name);
+void glia_bn_dims_(glia_op *op, const glia_tensor *x, float eps, float momentum);
 
 /* alloc.c */
 glia_status glia_alloc_block(glia_device *dev, size_t bytes, glia_block **out);

@@ -22,6 +22,7 @@ static const char *const status_names[] = {
     [GLIA_STATUS_FORMAT_ERROR] = "format error",
     [GLIA_STATUS_NUMERIC_ERROR] = "numeric error",
     [GLIA_STATUS_INTERNAL] = "internal error",
+    [GLIA_STATUS_COMM_ERROR] = "communication error",
 };
 _Static_assert(sizeof status_names / sizeof status_names[0] == GLIA_STATUS_COUNT_,
                "every glia_status needs a name");

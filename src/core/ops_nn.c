@@ -22,20 +22,12 @@ static glia_status need_nc(const glia_tensor *x, int min_dim, const char *name)
 }
 
 /* ---- batch norm ---------------------------------------------------------- */
-static void bn_dims(glia_op *op, const glia_tensor *x, float eps, float momentum)
-{
-    op->p.bn.n = (size_t)x->shape[0];
-    op->p.bn.c = (size_t)x->shape[1];
-    op->p.bn.s = (size_t)spatial(x);
-    op->p.bn.eps = eps;
-    op->p.bn.momentum = momentum;
-}
 
 /* in: x, gamma, beta; saved: mean, invstd. */
 static glia_status bn_train_backward(glia_node *nd, glia_tensor *g)
 {
     glia_op op = {.kind = GLIA_OP_BN_BWD};
-    bn_dims(&op, nd->in[0], nd->p.bn.eps, 0.0f);
+    glia_bn_dims_(&op, nd->in[0], nd->p.bn.eps, 0.0f);
     return glia_norm_backward(&op, nd, g, 0);
 }
 
@@ -50,7 +42,7 @@ static glia_status bn_eval_backward(glia_node *nd, glia_tensor *g)
     glia_tensor *dx = NULL, *xhat = NULL, *prod = NULL, *dg = NULL, *db = NULL;
     glia_status s;
     glia_op op = {.kind = GLIA_OP_BN_FWD_INFER};
-    bn_dims(&op, x, nd->p.bn.eps, 0.0f);
+    glia_bn_dims_(&op, x, nd->p.bn.eps, 0.0f);
     glia_op red = {.kind = GLIA_OP_REDUCE};
     red.p.bcast.a = op.p.bn.n;
     red.p.bcast.b = op.p.bn.c;
@@ -95,14 +87,12 @@ static glia_status check_channel_vec(const glia_tensor *v, const glia_tensor *x,
     return s;
 }
 
-glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta, glia_tensor *running_mean,
-                            glia_tensor *running_var, int training, float momentum, float eps, glia_tensor **out)
+glia_status glia_bn_check_(const glia_tensor *x, const glia_tensor *gamma, const glia_tensor *beta,
+                           const glia_tensor *running_mean, const glia_tensor *running_var, int training,
+                           float momentum, float eps, const char *name)
 {
     glia_status s;
-    if (!out)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_batch_norm: out is NULL");
-    *out = NULL;
-    if ((s = need_nc(x, 2, "glia_batch_norm")) != GLIA_STATUS_OK ||
+    if ((s = need_nc(x, 2, name)) != GLIA_STATUS_OK ||
         (s = check_channel_vec(gamma, x, "batch norm weight")) != GLIA_STATUS_OK ||
         (s = check_channel_vec(beta, x, "batch norm bias")) != GLIA_STATUS_OK)
         return s;
@@ -111,13 +101,35 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
     if ((running_var || !training) && (s = check_channel_vec(running_var, x, "batch norm running_var")) != GLIA_STATUS_OK)
         return s;
     if (!!running_mean != !!running_var)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_batch_norm: give both running statistics or neither");
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: give both running statistics or neither", name);
     if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_batch_norm: eps %g must be > 0, momentum %g in [0,1]",
-                           eps, momentum);
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: eps %g must be > 0, momentum %g in [0,1]",
+                           name, eps, momentum);
     if (training && x->numel / x->shape[1] < 2)
         return glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
-                           "glia_batch_norm: training needs more than one value per channel (PyTorch rule)");
+                           "%s: training needs more than one value per channel (PyTorch rule)", name);
+    return GLIA_STATUS_OK;
+}
+
+void glia_bn_dims_(glia_op *op, const glia_tensor *x, float eps, float momentum)
+{
+    op->p.bn.n = (size_t)x->shape[0];
+    op->p.bn.c = (size_t)x->shape[1];
+    op->p.bn.s = (size_t)spatial(x);
+    op->p.bn.eps = eps;
+    op->p.bn.momentum = momentum;
+}
+
+glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *beta, glia_tensor *running_mean,
+                            glia_tensor *running_var, int training, float momentum, float eps, glia_tensor **out)
+{
+    glia_status s;
+    if (!out)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_batch_norm: out is NULL");
+    *out = NULL;
+    if ((s = glia_bn_check_(x, gamma, beta, running_mean, running_var, training, momentum, eps, "glia_batch_norm")) !=
+        GLIA_STATUS_OK)
+        return s;
     glia_device *dev = x->dev;
     glia_tensor *in[3] = {x, gamma, beta}, *saved[4] = {NULL, NULL, NULL, NULL};
     int grad = glia_grad_needed(dev, in, 3);
@@ -125,7 +137,7 @@ glia_status glia_batch_norm(glia_tensor *x, glia_tensor *gamma, glia_tensor *bet
         return s;
     glia_op op = {.kind = training ? GLIA_OP_BN_FWD_TRAIN : GLIA_OP_BN_FWD_INFER,
                   .t = {glia_view(x), glia_view(gamma), glia_view(beta), glia_view(*out)}};
-    bn_dims(&op, x, eps, momentum);
+    glia_bn_dims_(&op, x, eps, momentum);
     op.t[6] = glia_view(running_mean);
     op.t[7] = glia_view(running_var);
     if (training) {
