@@ -270,11 +270,22 @@ glia_status glia_mconv_fwd(const glia_mconv *c, glia_tensor *x, glia_tensor **ou
 /* PyTorch's defaults: momentum 0.1, eps 1e-5; every training-mode call counts a batch. */
 static glia_status bn_fwd(glia_model *m, const glia_mbn *bn, glia_tensor *x, int train, glia_tensor **out)
 {
-    glia_status s = glia_batch_norm(x, bn->gamma, bn->beta, bn->mean, bn->var, train, 0.1f, 1e-5f, out);
+    glia_status s = train && m->sync_sums ? glia_batch_norm_sync(x, bn->gamma, bn->beta, bn->mean, bn->var, 0.1f, 1e-5f,
+                                                                 m->sync_sums, m->sync_user, out)
+                                          : glia_batch_norm(x, bn->gamma, bn->beta, bn->mean, bn->var, train, 0.1f,
+                                                            1e-5f, out);
     int64_t n = 0;
     if (s == GLIA_STATUS_OK && train && (s = glia_params_counter(m->params, bn->counter, &n)) == GLIA_STATUS_OK)
         s = glia_params_set_counter(m->params, bn->counter, n + 1);
     return s;
+}
+
+void glia_model_set_sync_bn(glia_model *m, glia_sum_fn sums, void *user)
+{
+    if (m) {
+        m->sync_sums = sums;
+        m->sync_user = user;
+    }
 }
 
 glia_status glia_mcbr_fwd(glia_model *m, const glia_mconv *c, const glia_mbn *bn, glia_tensor *x, int train,

@@ -46,6 +46,8 @@ struct glia_model {
     glia_params *params;
     glia_rng rng;      /* initialisation stream, used while building */
     void *layers;      /* the architecture's layer table: one allocation */
+    glia_sum_fn sync_sums;   /* non-NULL: training batch norm over every rank's batch */
+    void *sync_user;
 };
 
 struct glia_arch {

@@ -185,6 +185,8 @@ typedef struct glia_loader_options {
     int queue;                /* batches made ahead; 0 = 2 * threads + 1 */
     size_t cache_bytes;       /* decoded-case cache budget; 0 = 1 GiB */
     int sequential;           /* 1: each slice (2-D) or whole case (3-D, batch 1) once, in order, no drop */
+    int sample_offset;        /* random batches: sample i of batch b is sample offset + i of a larger
+                               * batch b (a data-parallel rank's share of the global batch) */
 } glia_loader_options;
 
 typedef struct glia_batch {

@@ -63,8 +63,11 @@ glia_status glia_dist_wait(glia_dist_req *r);
  * anywhere every rank returns an error, the failing ranks their own message,
  * the others "rank R failed". A collective. */
 glia_status glia_dist_agree(glia_dist *d, glia_status local);
-/* Marks that the job's failure was decided by all ranks together (so each
- * rank can end normally rather than abort, and one message is enough). */
+/* Whether the job's failure was decided by all ranks together, so each can
+ * end normally rather than abort: 0 no (a rank failed alone: abort the job),
+ * 1 yes (another rank's failure, or one every rank saw alike: rank 0 tells),
+ * 2 yes, and this rank's own failure (it tells its message). glia_dist_agree
+ * sets it on failure. */
 void glia_dist_set_failure_agreed(glia_dist *d, int agreed);
 int glia_dist_failure_agreed(const glia_dist *d);
 
@@ -103,7 +106,9 @@ typedef struct glia_reducer_stats {
 
 glia_status glia_reducer_new(glia_dist *d, glia_params *p, size_t bucket_bytes, glia_reducer **out);
 void glia_reducer_free(glia_reducer *r);
-/* Backward from loss, then the averaged gradients in place of the local ones. */
+/* Backward from loss, then the averaged gradients in place of the local ones.
+ * loss NULL: no backward, zero gradients into the sums: how a rank whose
+ * forward failed still joins the step's collectives, so no rank waits forever. */
 glia_status glia_reducer_backward(glia_reducer *r, glia_tensor *loss);
 const glia_reducer_stats *glia_reducer_get_stats(const glia_reducer *r);
 

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include "infer.h"
+#include "dist.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,16 @@ void glia_eval_table_free(glia_eval_table *t);
 /* Add one case from class-index maps of prediction and reference. */
 glia_status glia_eval_table_add(glia_eval_table *t, const char *id, const uint8_t *pred_classes,
                                 const uint8_t *ref_classes, const int64_t dim[3], const double spacing[3]);
+/* Add one case from its metrics already computed, one per region (the rows
+ * of another table: how ranks that evaluated different cases merge). */
+glia_status glia_eval_table_add_metrics(glia_eval_table *t, const char *id, const glia_seg_metrics *m);
+/* A data-parallel job's tables merged (a collective): rank r of N evaluated
+ * cases r, r + N, r + 2N, ... of n into mine, in that order, with one value
+ * each in extra (may be NULL). Every rank adds all n cases to out (empty, same
+ * regions) in case order, named ids[0..n), and their values to all_extra[n]
+ * (may be NULL). */
+glia_status glia_eval_table_gather(glia_dist *d, const glia_eval_table *mine, int n, const char *const *ids,
+                                   const double *extra, glia_eval_table *out, double *all_extra);
 int glia_eval_table_cases(const glia_eval_table *t);
 int glia_eval_table_regions(const glia_eval_table *t);
 const char *glia_eval_table_region(const glia_eval_table *t, int r);

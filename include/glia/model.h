@@ -22,6 +22,7 @@
 #define GLIA_MODEL_H
 
 #include "params.h"
+#include "ops.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -169,6 +170,10 @@ glia_status glia_model_check_input(const glia_model *m, int ndim, const int64_t 
  * num_batches_tracked (PyTorch's model.train()); 0 uses the running statistics.
  * Ops record on the tape when grad mode is on. */
 glia_status glia_model_forward(glia_model *m, glia_tensor *x, int train, glia_tensor **out);
+/* Training-mode batch norm with statistics over every rank's batch
+ * (glia_batch_norm_sync with sums, e.g. an allreduce over the job); NULL:
+ * this process's batch alone (the default). */
+void glia_model_set_sync_bn(glia_model *m, glia_sum_fn sums, void *user);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #include "io.h"
 #include "loss.h"
 #include "infer.h"
+#include "dist.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,9 @@ typedef struct glia_train_config {
     int loader_threads;            /* "loader_threads": 0 = cores - 1 */
     int val_batch;                 /* "val_batch": slices or windows per forward in validation; 0 = batch */
     int tta;                       /* "tta": flip test-time augmentation in validation */
+    /* data parallelism (glia_train_options.dist) */
+    int sync_bn;                   /* "sync_bn": batch-norm statistics over every rank's batch */
+    double bucket_mb;              /* "bucket_mb": gradient allreduce bucket (default 25 MB, DDP's) */
 } glia_train_config;
 
 /* Defaults: unet2d, regions target, 5-fold split fold 0, 10 epochs, batch 4,
@@ -137,6 +141,13 @@ typedef struct glia_train_options {
      * last.safetensors after the current step and returns OK with
      * result.interrupted = 1; may be NULL */
     const volatile sig_atomic_t *stop;
+    /* the data-parallel job (glia/dist.h); NULL: a job of one. Every rank
+     * calls glia_train_run/resume with the same configuration; config.batch
+     * is per rank, rank r trains on the r-th share of each global batch, rank
+     * 0 alone writes the run folder, and *stop on any rank stops all. */
+    glia_dist *dist;
+    /* notes for the user (e.g. a resumed run's rank count changed); may be NULL */
+    void (*on_note)(void *user, const char *text);
 } glia_train_options;
 
 typedef struct glia_train_result {
@@ -146,6 +157,7 @@ typedef struct glia_train_result {
     double best_dice;
     glia_epoch_log last;           /* the last complete epoch */
     char last_path[GLIA_PATH_MAX + 32], best_path[GLIA_PATH_MAX + 32];
+    glia_reducer_stats comm;       /* gradient averaging of this session (zero for a job of one) */
 } glia_train_result;
 
 /* Start a run in rundir (created; a folder holding a run already is refused:

@@ -9,6 +9,8 @@
 
 int glia_cli_usage_error(const char *fmt, ...)
 {
+    if (glia_dist_rank(glia_cli_dist) != 0)
+        return 2;   /* every rank has the same arguments: rank 0 tells */
     va_list ap;
     va_start(ap, fmt);
     fputs("glia: ", stderr);
@@ -21,7 +23,13 @@ int glia_cli_usage_error(const char *fmt, ...)
 int glia_cli_lib_error(const char *what, glia_status s)
 {
     const char *msg = glia_last_error();
-    fprintf(stderr, "glia: %s: %s%s%s\n", what, glia_status_str(s), *msg ? ": " : "", msg);
+    char rank[32] = "";
+    if (glia_dist_size(glia_cli_dist) > 1) {
+        if (glia_dist_failure_agreed(glia_cli_dist) == 1 && glia_dist_rank(glia_cli_dist) != 0)
+            return 1;
+        snprintf(rank, sizeof rank, "rank %d: ", glia_dist_rank(glia_cli_dist));
+    }
+    fprintf(stderr, "glia: %s%s: %s%s%s\n", rank, what, glia_status_str(s), *msg ? ": " : "", msg);
     return 1;
 }
 
@@ -33,6 +41,18 @@ int glia_cli_open_device(const char *spec, long threads, glia_device **dev)
         glia_cli_lib_error("device", s);
         return 0;
     }
+    return 1;
+}
+
+int glia_cli_rank_device(const char *cmd, const char *spec, long *threads, char *out, size_t len)
+{
+    glia_status s = glia_dist_device(glia_cli_dist, spec, out, len);
+    if (s != GLIA_STATUS_OK) {
+        glia_cli_lib_error(cmd, s);
+        return 0;
+    }
+    if (*threads == 0)
+        *threads = glia_dist_default_threads(glia_cli_dist);
     return 1;
 }
 

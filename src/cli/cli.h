@@ -14,6 +14,14 @@ typedef struct glia_cli_cmd {
     int model_options;    /* help lists the model options: 1 with the channels, 2 without */
 } glia_cli_cmd;
 
+/* The data-parallel job this process belongs to (main.c; a job of one
+ * without mpirun). Errors print on the rank that had them, prefixed with it;
+ * one every rank shares prints on rank 0 alone. */
+extern glia_dist *glia_cli_dist;
+/* This rank's device spec and CPU threads from the command's --device and
+ * --threads (glia_dist_device; threads 0: the local ranks share the cores). */
+int glia_cli_rank_device(const char *cmd, const char *spec, long *threads, char *out, size_t len);
+
 typedef enum glia_cli_kind { GLIA_CLI_STR, GLIA_CLI_INT, GLIA_CLI_FLOAT, GLIA_CLI_FLAG } glia_cli_kind;
 
 typedef struct glia_cli_opt {

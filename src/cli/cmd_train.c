@@ -13,7 +13,7 @@ static void on_sigint(int sig)
     (void)sig;
     stop_flag = 1;
     /* a second Ctrl-C ends the process at once */
-    signal(SIGINT, SIG_DFL);
+    signal(sig, SIG_DFL);
 }
 
 static void clock_text(double s, char *buf, size_t len)
@@ -127,6 +127,20 @@ static int apply_args(glia_train_config *cfg, int argc, char **argv, const char 
     return 0;
 }
 
+static void note(void *user, const char *text) { fprintf(stderr, "glia: train: warning: %s\n", text); }
+
+/* How gradient averaging went: what rank 0 saw. */
+static void comm_report(const glia_reducer_stats *c, int ranks)
+{
+    double steps = c->steps ? (double)c->steps : 1;
+    fprintf(stderr,
+            "data parallel: %d ranks over %s; gradients %.1f MB per step in %d bucket(s); per step: backward with "
+            "allreduce %.1f ms, of which waiting after backward %.1f ms (%.0f%%) and host staging %.1f ms\n",
+            ranks, glia_dist_library(glia_cli_dist), (double)c->bytes / 1e6, c->buckets,
+            1e3 * c->backward_seconds / steps, 1e3 * c->wait_seconds / steps,
+            c->backward_seconds > 0 ? 100 * c->wait_seconds / c->backward_seconds : 0, 1e3 * c->stage_seconds / steps);
+}
+
 /* With --resume only --epochs, --device and --threads may accompany it: config.json holds the rest. */
 static int resume_args_ok(int argc, char **argv)
 {
@@ -174,32 +188,48 @@ int glia_cmd_train(int argc, char **argv)
         cfg.threads = saved.threads;
     }
     glia_device *dev = NULL;
-    if (!glia_cli_open_device(device, cfg.threads, &dev))
+    char spec[sizeof cfg.device];
+    long threads = cfg.threads;
+    if (!glia_cli_rank_device("train", device, &threads, spec, sizeof spec) ||
+        !glia_cli_open_device(spec, threads, &dev))
         return 1;
     const glia_device_info *di = glia_device_get_info(dev);
+    int rank = glia_dist_rank(glia_cli_dist), ranks = glia_dist_size(glia_cli_dist);
     glia_cli_reporter rep = {.tty = isatty(2)};
-    glia_train_options o = {.device = dev, .on_progress = glia_cli_train_progress, .on_epoch = glia_cli_train_epoch,
-                            .user = &rep, .stop = &stop_flag};
-    struct sigaction sa = {.sa_handler = on_sigint}, old;
+    /* rank 0 reports for the job */
+    glia_train_options o = {.device = dev, .on_progress = rank ? NULL : glia_cli_train_progress,
+                            .on_epoch = rank ? NULL : glia_cli_train_epoch, .user = &rep, .stop = &stop_flag,
+                            .dist = glia_cli_dist, .on_note = note};
+    char who[48] = "";
+    if (ranks > 1)
+        snprintf(who, sizeof who, "rank %d of %d: ", rank, ranks);
+    /* Ctrl-C, or the SIGTERM mpirun and batch schedulers send, saves and stops (all ranks at the same step) */
+    struct sigaction sa = {.sa_handler = on_sigint}, old, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
+    sigaction(SIGTERM, &sa, &old_term);
     glia_train_result res;
     glia_status s;
     if (resume) {
-        fprintf(stderr, "resuming %s on %s:%d (%s)\n", resume, di->backend, di->index, di->name);
+        fprintf(stderr, "%sresuming %s on %s:%d (%s)\n", who, resume, di->backend, di->index, di->name);
         s = glia_train_resume(resume, epochs_given ? cfg.epochs : 0, device, &o, &res);
         out = resume;
     } else {
-        fprintf(stderr, "training %s on %s:%d (%s) into %s\n", glia_model_arch_name(cfg.model.arch), di->backend,
-                di->index, di->name, out);
+        fprintf(stderr, "%straining %s on %s:%d (%s) into %s\n", who, glia_model_arch_name(cfg.model.arch),
+                di->backend, di->index, di->name, out);
         s = glia_train_run(&cfg, out, &o, &res);
     }
     sigaction(SIGINT, &old, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (rep.bar_shown)
         fputs("\r\033[K", stderr);
     glia_device_close(dev);
     if (s != GLIA_STATUS_OK)
         return glia_cli_lib_error("train", s);
+    if (rank != 0)
+        return res.interrupted ? 130 : 0;
+    if (ranks > 1)
+        comm_report(&res.comm, ranks);
     if (res.interrupted) {
         fprintf(stderr, "interrupted: %s saved after %d complete epochs; continue with: glia train --resume %s\n",
                 res.last_path, res.epochs_done, out);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include "cli.h"
 
+glia_dist *glia_cli_dist;
+
 static const glia_cli_cmd commands[] = {
     {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices, 0},
     {"bench", "[options]", "benchmark ops and models on a device (time, GFLOP/s, GB/s, fraction of peak)",
@@ -186,5 +188,15 @@ int main(int argc, char **argv)
     const glia_cli_cmd *c = find(name);
     if (!c)
         return glia_cli_usage_error("unknown command '%s' (see 'glia help')", name);
-    return c->run(argc - 2, argv + 2);
+    /* under mpirun every rank joins the job; otherwise this is a job of one, no MPI */
+    glia_status s = glia_dist_init(&argc, &argv, &glia_cli_dist);
+    if (s != GLIA_STATUS_OK)
+        return glia_cli_lib_error("MPI", s);
+    int rc = c->run(argc - 2, argv + 2);
+    /* a rank that failed alone ends the job (the others may be waiting for it in
+     * a collective); usage errors, interruptions and failures the ranks agreed on end normally */
+    if (rc != 0 && rc != 2 && rc != 130 && glia_dist_size(glia_cli_dist) > 1 && !glia_dist_failure_agreed(glia_cli_dist))
+        glia_dist_abort(glia_cli_dist, rc);
+    glia_dist_finalize(glia_cli_dist);
+    return rc;
 }

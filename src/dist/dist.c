@@ -16,12 +16,17 @@ glia_status glia_dist_agree(glia_dist *d, glia_status local)
     /* the lowest failing rank and its status in one MIN: rank * 1024 + status */
     double v = local == GLIA_STATUS_OK ? 1e18 : (double)glia_dist_rank(d) * 1024 + (double)local;
     glia_status s = glia_dist_allreduce_f64(d, &v, 1, GLIA_DIST_MIN);
-    if (s != GLIA_STATUS_OK || local != GLIA_STATUS_OK)
-        return s != GLIA_STATUS_OK ? s : local;
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (local != GLIA_STATUS_OK) {
+        glia_dist_set_failure_agreed(d, 2);
+        return local;
+    }
     if (v >= 1e18)
         return GLIA_STATUS_OK;
     int64_t k = (int64_t)v;
-    return glia_seterr((glia_status)(k % 1024), "rank %lld failed (its message is above)", (long long)(k / 1024));
+    glia_dist_set_failure_agreed(d, 1);
+    return glia_seterr((glia_status)(k % 1024), "rank %lld failed (see its message)", (long long)(k / 1024));
 }
 
 /* Entry i (mod the count) of a comma-separated list into out. */

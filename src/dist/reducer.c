@@ -183,7 +183,7 @@ glia_status glia_reducer_backward(glia_reducer *r, glia_tensor *loss)
     r->next_start = r->next_test = 0;
     r->err = GLIA_STATUS_OK;
     glia_backward_hooks h = {.leaf_ready = on_leaf, .step = on_step, .user = r};
-    glia_status s = glia_backward_hooked(loss, &h);
+    glia_status s = loss ? glia_backward_hooked(loss, &h) : GLIA_STATUS_OK;
     /* whatever backward did not reach (or a failed backward left) starts now, in order */
     for (int k = r->next_start; k < r->nb; k++)
         r->b[k].pending = 0;

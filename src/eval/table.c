@@ -82,27 +82,35 @@ static void update_means(glia_eval_table *t)
     }
 }
 
+/* Room for one more case. */
+static glia_status grow(glia_eval_table *t)
+{
+    if (t->ncases < t->cap)
+        return GLIA_STATUS_OK;
+    int cap = t->cap ? 2 * t->cap : 16;
+    char **ids = realloc(t->ids, (size_t)cap * sizeof *ids);
+    if (ids)
+        t->ids = ids;
+    glia_seg_metrics *m = ids ? realloc(t->m, (size_t)cap * t->regions * sizeof *m) : NULL;
+    if (!m)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "evaluation table: %d cases", cap);
+    t->m = m;
+    t->cap = cap;
+    return GLIA_STATUS_OK;
+}
+
 glia_status glia_eval_table_add(glia_eval_table *t, const char *id, const uint8_t *pred_classes,
                                 const uint8_t *ref_classes, const int64_t dim[3], const double spacing[3])
 {
     if (!t || !id || !pred_classes || !ref_classes || !dim || !spacing)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_eval_table_add: NULL argument");
-    if (t->ncases == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 16;
-        char **ids = realloc(t->ids, (size_t)cap * sizeof *ids);
-        if (ids)
-            t->ids = ids;
-        glia_seg_metrics *m = ids ? realloc(t->m, (size_t)cap * t->regions * sizeof *m) : NULL;
-        if (!m)
-            return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_eval_table_add: %d cases", cap);
-        t->m = m;
-        t->cap = cap;
-    }
+    glia_status s = grow(t);
+    if (s != GLIA_STATUS_OK)
+        return s;
     size_t n = (size_t)(dim[0] * dim[1] * dim[2]);
     uint8_t *pm = malloc(n + 1), *rm = malloc(n + 1);
     char *copy = glia_strdup_(id);
-    glia_status s = pm && rm && copy ? GLIA_STATUS_OK
-                                     : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_eval_table_add: %zu voxels", n);
+    s = pm && rm && copy ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_eval_table_add: %zu voxels", n);
     glia_seg_metrics *row = &t->m[(size_t)t->ncases * t->regions];
     for (int r = 0; r < t->regions && s == GLIA_STATUS_OK; r++) {
         for (size_t v = 0; v < n; v++) {
@@ -119,6 +127,22 @@ glia_status glia_eval_table_add(glia_eval_table *t, const char *id, const uint8_
         free(copy);
         return s;
     }
+    t->ids[t->ncases++] = copy;
+    update_means(t);
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_eval_table_add_metrics(glia_eval_table *t, const char *id, const glia_seg_metrics *m)
+{
+    if (!t || !id || !m)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_eval_table_add_metrics: NULL argument");
+    glia_status s = grow(t);
+    char *copy = s == GLIA_STATUS_OK ? glia_strdup_(id) : NULL;
+    if (s == GLIA_STATUS_OK && !copy)
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_eval_table_add_metrics");
+    if (s != GLIA_STATUS_OK)
+        return s;
+    memcpy(&t->m[(size_t)t->ncases * t->regions], m, (size_t)t->regions * sizeof *m);
     t->ids[t->ncases++] = copy;
     update_means(t);
     return GLIA_STATUS_OK;

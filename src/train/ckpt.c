@@ -42,6 +42,7 @@ static char *progress_json(const glia_run_ *r)
     cJSON_AddNumberToObject(o, "lr", r->lr);
     cJSON_AddNumberToObject(o, "best_epoch", r->best_epoch);
     cJSON_AddNumberToObject(o, "best_dice", isfinite(r->best_dice) ? r->best_dice : -1.0);
+    cJSON_AddNumberToObject(o, "ranks", r->ranks);
     char *t = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return t;
@@ -101,6 +102,9 @@ static glia_status parse_progress(glia_run_ *r, const char *text, const char *pa
              get_num(o, "steps_per_epoch", &v[3]) && get_num(o, "samples", &v[4]) && get_num(o, "loss_sum", &v[5]) &&
              get_num(o, "seconds", &v[6]) && get_num(o, "lr", &v[7]) && get_num(o, "best_epoch", &v[8]) &&
              get_num(o, "best_dice", &v[9]);
+    double ranks = 1; /* checkpoints from before data parallelism: one process */
+    if (ok && get_num(o, "ranks", &ranks) && !(ranks >= 1 && ranks <= 1e6))
+        ok = 0;
     cJSON_Delete(o);
     if (!ok || v[0] < 0 || v[1] < 0 || v[3] < 1 || v[1] > v[3])
         return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: missing or malformed training progress metadata", path);
@@ -114,6 +118,7 @@ static glia_status parse_progress(glia_run_ *r, const char *text, const char *pa
     r->lr = v[7];
     r->best_epoch = (int)v[8];
     r->best_dice = v[9] < 0 ? NAN : v[9];
+    r->saved_ranks = (int)ranks;
     return GLIA_STATUS_OK;
 }
 

@@ -44,7 +44,7 @@ static const key keys[] = {
     {"init", K_STR, F(init), 0, 0, "start from this checkpoint's weights (transfer)"},
     {"epochs", K_INT, F(epochs), 1, BIG, "epochs to train"},
     {"steps_per_epoch", K_INT, F(steps_per_epoch), 0, BIG, "steps per epoch; 0 = one pass over the training data"},
-    {"batch", K_INT, F(batch), 1, 4096, "samples per step"},
+    {"batch", K_INT, F(batch), 1, 4096, "samples per step (per rank under mpirun: the global batch is ranks x batch)"},
     {"optimizer", K_SPECIAL, F(optim.kind), 0, 0, "sgd, adam, adamw"},
     {"lr", K_FLOAT, F(optim.lr), 1e-12, 1e3, "learning rate"},
     {"momentum", K_FLOAT, F(optim.momentum), 0, 1, "SGD momentum"},
@@ -69,11 +69,13 @@ static const key keys[] = {
     {"then_loss", K_SPECIAL, F(then_loss), 0, 0, "the loss from epoch switch_epoch on"},
     {"switch_epoch", K_INT, F(switch_epoch), 0, BIG, "epoch (1-based) from which then_loss is used; 0 = never"},
     {"seed", K_U64, F(seed), 0, 9007199254740991.0, "seed of the split, weights, batches and augmentation"},
-    {"device", K_STR, F(device), 0, 0, "cpu, opencl:N, vulkan:N, auto"},
+    {"device", K_STR, F(device), 0, 0, "cpu, opencl:N, vulkan:N, auto; under mpirun a list A,B,.. gives rank r entry r mod length"},
     {"threads", K_INT, F(threads), 0, 1024, "CPU backend threads; 0 = all cores"},
     {"loader_threads", K_INT, F(loader_threads), 0, 64, "data loading threads; 0 = cores - 1"},
     {"val_batch", K_INT, F(val_batch), 0, 4096, "slices or windows per forward in validation; 0 = batch"},
     {"tta", K_BOOL, F(tta), 0, 1, "flip test-time augmentation in validation"},
+    {"sync_bn", K_BOOL, F(sync_bn), 0, 1, "under mpirun: batch-norm statistics over the global batch (else per rank)"},
+    {"bucket_mb", K_DOUBLE, F(bucket_mb), 0.001, 4096, "under mpirun: gradient allreduce bucket size in MB"},
 };
 enum { NKEYS = sizeof keys / sizeof keys[0] };
 
@@ -113,6 +115,7 @@ void glia_train_config_default(glia_train_config *c)
     glia_model_config_default(GLIA_MODEL_UNET2D, &c->model);
     c->epochs = 10;
     c->batch = 4;
+    c->bucket_mb = 25;
     c->optim.kind = GLIA_OPTIM_ADAM;
     c->optim.lr = 1e-3f;
     c->optim.beta1 = 0.9f;

@@ -36,6 +36,9 @@ typedef struct glia_run_ {
     glia_optimizer *opt;
     glia_augment aug;
     int nsp, spe;                 /* spatial axes; steps per epoch */
+    int rank, ranks;              /* this process in the data-parallel job (o.dist) */
+    int saved_ranks;              /* a resumed run: the ranks that wrote last.safetensors */
+    glia_reducer *red;            /* gradient averaging; NULL for a job of one */
     /* progress: epochs complete, steps into the next one */
     int epoch;
     int64_t step, global_step, samples;

@@ -29,6 +29,7 @@ glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *lo
 static void run_free(glia_run_ *r)
 {
     glia_run_free_val_(r);
+    glia_reducer_free(r->red);
     glia_optim_free(r->opt);
     glia_model_free(r->m);
     if (r->have_split)
@@ -74,7 +75,7 @@ static glia_status make_split(glia_run_ *r, int resume)
     r->have_split = s == GLIA_STATUS_OK;
     if (s == GLIA_STATUS_OK && r->split.ntrain == 0)
         s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: no labelled case to train on", r->cfg.data);
-    if (s == GLIA_STATUS_OK && !resume)
+    if (s == GLIA_STATUS_OK && !resume && r->rank == 0)
         s = glia_split_save(r->ds, &r->split, saved);
     free(saved);
     return s;
@@ -99,7 +100,8 @@ static glia_status steps_per_epoch(glia_run_ *r)
         if (s != GLIA_STATUS_OK)
             return s;
     }
-    int64_t spe = (samples + r->cfg.batch - 1) / r->cfg.batch;
+    int64_t global = (int64_t)r->cfg.batch * r->ranks;   /* one step takes a global batch */
+    int64_t spe = (samples + global - 1) / global;
     r->spe = (int)(spe < 1 ? 1 : spe > 1000000000 ? 1000000000 : spe);
     return GLIA_STATUS_OK;
 }
@@ -109,6 +111,8 @@ static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_opti
 {
     if (opts)
         r->o = *opts;
+    r->rank = glia_dist_rank(r->o.dist);
+    r->ranks = glia_dist_size(r->o.dist);
     r->best_dice = NAN;
     if (strlen(rundir) >= sizeof r->dir)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "run folder name longer than %zu bytes", sizeof r->dir - 1);
@@ -121,8 +125,11 @@ static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_opti
     if (r->o.device) {
         r->dev = r->o.device;
     } else {
-        glia_device_options dopt = {.threads = r->cfg.threads};
-        if ((s = glia_device_open(r->cfg.device, &dopt, &r->dev)) != GLIA_STATUS_OK)
+        /* ranks on one machine share its cores unless told otherwise */
+        glia_device_options dopt = {.threads = r->cfg.threads ? r->cfg.threads : glia_dist_default_threads(r->o.dist)};
+        char spec[sizeof r->cfg.device];
+        if ((s = glia_dist_device(r->o.dist, r->cfg.device, spec, sizeof spec)) != GLIA_STATUS_OK ||
+            (s = glia_device_open(spec, &dopt, &r->dev)) != GLIA_STATUS_OK)
             return s;
         r->own_dev = 1;
     }
@@ -156,7 +163,7 @@ static glia_status start(glia_run_ *r)
     if (s == GLIA_STATUS_OK)
         s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt);
     char *json = NULL, *path = run_path(r, "config.json");
-    if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
+    if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
         s = path ? glia_write_text_(path, json) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
     free(json);
     free(path);
@@ -165,7 +172,36 @@ static glia_status start(glia_run_ *r)
     return s;
 }
 
-static glia_status train_step(glia_run_ *r, const glia_batch *b, glia_loss_kind k, float *loss)
+/* The step's backward: this rank's alone, or averaged over the job (a rank
+ * whose forward failed passes no loss and still joins the collectives). */
+static glia_status backward(glia_run_ *r, glia_tensor *l, glia_status s)
+{
+    if (r->red) {
+        glia_status b = glia_reducer_backward(r->red, s == GLIA_STATUS_OK ? l : NULL);
+        return s != GLIA_STATUS_OK ? s : b;
+    }
+    return s == GLIA_STATUS_OK ? glia_backward(l) : s;
+}
+
+/* What the ranks agree on after each step: every rank succeeded, the mean
+ * loss over ranks (the loss of the global batch) and whether any was asked to
+ * stop. A job of one keeps its own. */
+static glia_status agree_step(glia_run_ *r, glia_status s, float *loss, int *stop)
+{
+    *stop = r->o.stop && *r->o.stop;
+    if (r->ranks == 1)
+        return s;
+    if ((s = glia_dist_agree(r->o.dist, s)) != GLIA_STATUS_OK)
+        return s;
+    double v[2] = {*loss, *stop};
+    if ((s = glia_dist_allreduce_f64(r->o.dist, v, 2, GLIA_DIST_SUM)) == GLIA_STATUS_OK) {
+        *loss = (float)(v[0] / r->ranks);
+        *stop = v[1] > 0;
+    }
+    return s;
+}
+
+static glia_status train_step(glia_run_ *r, const glia_batch *b, glia_loss_kind k, float *loss, int *stop)
 {
     int64_t shape[5] = {b->n, b->channels, b->shape[0], b->shape[1], b->shape[2]};
     int64_t tshape[5] = {b->n, b->targets, b->shape[0], b->shape[1], b->shape[2]};
@@ -183,12 +219,9 @@ static glia_status train_step(glia_run_ *r, const glia_batch *b, glia_loss_kind 
         s = glia_model_forward(r->m, x, 1, &logits);
     if (s == GLIA_STATUS_OK)
         s = glia_run_loss_(r, k, logits, y, &l);
-    if (s == GLIA_STATUS_OK)
-        s = glia_backward(l);
+    s = backward(r, l, s);
     if (s == GLIA_STATUS_OK)
         s = glia_tensor_read(l, loss, 1);
-    if (s == GLIA_STATUS_OK && isfinite(*loss))
-        s = glia_optim_step(r->opt);
     if (s != GLIA_STATUS_OK) {
         glia_tape_clear(r->dev);
         s = glia_seterr(s, "training step %lld (batch %lld x %lld x %lldx%lldx%lld, %s): %s",
@@ -196,6 +229,9 @@ static glia_status train_step(glia_run_ *r, const glia_batch *b, glia_loss_kind 
                         (long long)b->shape[1], (long long)b->shape[2], glia_model_arch_name(r->cfg.model.arch),
                         glia_last_error());
     }
+    s = agree_step(r, s, loss, stop);
+    if (s == GLIA_STATUS_OK && isfinite(*loss))
+        s = glia_optim_step(r->opt);
     glia_tensor *all[] = {x, y, logits, l};
     for (int i = 0; i < 4; i++)
         glia_tensor_free(all[i]);
@@ -208,7 +244,9 @@ static glia_status epoch_loader(glia_run_ *r, glia_loader **l)
                               .fg_fraction = r->cfg.fg_fraction, .target = r->cfg.target, .pre = r->cfg.pre,
                               .aug = r->cfg.augment ? &r->aug : NULL,
                               .seed = glia_mix_seed_(r->cfg.seed, 0x6c6f61646572 /* "loader" */, (uint64_t)r->epoch),
-                              .threads = r->cfg.loader_threads};
+                              .threads = r->cfg.loader_threads, .sample_offset = r->rank * r->cfg.batch};
+    if (!lo.threads && glia_dist_local_size(r->o.dist) > 1) /* a share of the cores, as the device threads */
+        lo.threads = glia_dist_default_threads(r->o.dist) > 1 ? glia_dist_default_threads(r->o.dist) - 1 : 1;
     lo.patch[0] = r->cfg.size[0];
     lo.patch[1] = r->cfg.size[1];
     lo.patch[2] = r->nsp == 3 ? r->cfg.size[2] : 0;
@@ -243,9 +281,11 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
         r->lr = schedule_lr(r);
         glia_optim_set_lr(r->opt, (float)r->lr);
         float loss = NAN;
-        if ((s = train_step(r, &b, k, &loss)) != GLIA_STATUS_OK)
+        int stop = 0;
+        if ((s = train_step(r, &b, k, &loss, &stop)) != GLIA_STATUS_OK)
             break;
         if (!isfinite(loss)) {
+            glia_dist_set_failure_agreed(r->o.dist, 1);   /* every rank saw the same mean loss */
             char kept[64] = "stopped before the first checkpoint";
             if (r->epoch > 0)
                 snprintf(kept, sizeof kept, "last.safetensors keeps epoch %d", r->epoch);
@@ -258,8 +298,8 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
         r->step++;
         r->global_step++;
         r->loss_sum += loss;
-        r->samples += b.n;
-        session_samples += b.n;
+        r->samples += (int64_t)b.n * r->ranks;
+        session_samples += (int64_t)b.n * r->ranks;
         double el = glia_now_() - t0;
         r->seconds = base_seconds + el;
         if (r->o.on_progress) {
@@ -270,7 +310,7 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
                                      .eta = el / (double)done * (double)(r->spe - r->step)};
             r->o.on_progress(r->o.user, &p);
         }
-        if (r->o.stop && *r->o.stop && r->step < r->spe) {
+        if (stop && r->step < r->spe) {
             *stopped = 1;
             break;
         }
@@ -279,13 +319,35 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
     return s;
 }
 
+/* The ranks check that they hold the same weights, then rank 0 writes the
+ * checkpoints (and the logs); a failure there stops every rank. */
+static glia_status save_point(glia_run_ *r, int best)
+{
+    glia_status s = glia_dist_check_params(r->o.dist, glia_model_params(r->m));
+    if (s != GLIA_STATUS_OK)
+        return s;
+    if (r->rank == 0) {
+        s = glia_run_save_last_(r);
+        if (s == GLIA_STATUS_OK && best)
+            s = glia_run_save_best_(r);
+        if (s == GLIA_STATUS_OK)
+            s = glia_history_write_(&r->hist, r->dir);
+    }
+    return glia_dist_agree(r->o.dist, s);
+}
+
 static glia_status end_epoch(glia_run_ *r, glia_loss_kind k, glia_train_result *res, int *stopped)
 {
     double t0 = glia_now_();
     glia_epoch_log e = {.epoch = r->epoch + 1, .train_loss = r->loss_sum / (double)(r->spe ? r->spe : 1), .lr = r->lr};
     double train_seconds = r->seconds;
     e.images_per_s = train_seconds > 0 ? (double)r->samples / train_seconds : 0;
-    glia_status s = glia_run_validate_(r, k, &e, stopped);
+    glia_status s = GLIA_STATUS_OK;
+    /* per-rank batch-norm statistics drift apart: every rank validates and saves their mean */
+    if (r->ranks > 1 && !r->cfg.sync_bn)
+        s = glia_dist_average_buffers(r->o.dist, glia_model_params(r->m));
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_validate_(r, k, &e, stopped);
     if (s != GLIA_STATUS_OK || *stopped)
         return s;
     e.seconds = train_seconds + (glia_now_() - t0);
@@ -301,16 +363,33 @@ static glia_status end_epoch(glia_run_ *r, glia_loss_kind k, glia_train_result *
     r->samples = 0;
     r->loss_sum = 0;
     r->seconds = 0;
-    if ((s = glia_run_save_last_(r)) != GLIA_STATUS_OK)
-        return s;
-    if (improved && (s = glia_run_save_best_(r)) != GLIA_STATUS_OK)
-        return s;
-    if ((s = glia_history_write_(&r->hist, r->dir)) != GLIA_STATUS_OK)
+    if ((s = save_point(r, improved)) != GLIA_STATUS_OK)
         return s;
     res->last = e;
     if (r->o.on_epoch)
         r->o.on_epoch(r->o.user, &e);
     return GLIA_STATUS_OK;
+}
+
+static glia_status dist_sums(void *user, double *buf, size_t n)
+{
+    return glia_dist_allreduce_f64(user, buf, n, GLIA_DIST_SUM);
+}
+
+/* Every rank is ready (s: this one's setup) and holds the same starting weights; the gradient
+ * reducer and synchronised batch norm join the model to the job. */
+static glia_status join(glia_run_ *r, glia_status s)
+{
+    s = glia_dist_agree(r->o.dist, s);
+    if (s == GLIA_STATUS_OK)
+        s = glia_dist_check_params(r->o.dist, glia_model_params(r->m));
+    if (s == GLIA_STATUS_OK && r->ranks > 1) {
+        double mb = r->cfg.bucket_mb > 0 ? r->cfg.bucket_mb : 25;
+        s = glia_reducer_new(r->o.dist, glia_model_params(r->m), (size_t)(mb * 1e6), &r->red);
+        if (r->cfg.sync_bn)
+            glia_model_set_sync_bn(r->m, dist_sums, r->o.dist);
+    }
+    return s;
 }
 
 static glia_status loop(glia_run_ *r, glia_train_result *res)
@@ -326,8 +405,10 @@ static glia_status loop(glia_run_ *r, glia_train_result *res)
     }
     if (s == GLIA_STATUS_OK && stopped) {
         res->interrupted = 1;
-        s = glia_run_save_last_(r);
+        s = save_point(r, 0);
     }
+    if (r->red)
+        res->comm = *glia_reducer_get_stats(r->red);
     if (s == GLIA_STATUS_DEVICE_OOM) {
         const glia_device_info *di = glia_device_get_info(r->dev);
         s = glia_seterr(s, "%s (device %s:%d, %s, %llu MiB)", glia_last_error(), di->backend, di->index, di->name,
@@ -361,7 +442,9 @@ glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, con
         s = glia_train_config_check(cfg);
     if (s == GLIA_STATUS_OK && !glia_is_dir_(cfg->data)) /* before the run folder is made */
         s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: no such dataset folder", cfg->data);
-    if (s == GLIA_STATUS_OK)
+    /* every rank has looked before rank 0 makes the folder */
+    s = glia_dist_agree(opts ? opts->dist : NULL, s);
+    if (s == GLIA_STATUS_OK && glia_dist_rank(opts ? opts->dist : NULL) == 0)
         s = glia_mkdirs_(rundir);
     /* config.json names files absolutely, so a run resumes from any working folder */
     char *paths[] = {r->cfg.data, r->cfg.init, r->cfg.split}, abs[4096];
@@ -372,6 +455,7 @@ glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, con
         s = setup(r, rundir, opts, 0);
     if (s == GLIA_STATUS_OK)
         s = start(r);
+    s = join(r, s);
     if (s == GLIA_STATUS_OK)
         s = loop(r, result);
     run_free(r);
@@ -407,6 +491,15 @@ glia_status glia_train_resume(const char *rundir, int epochs, const char *device
         s = setup(r, rundir, opts, 1);
     if (s == GLIA_STATUS_OK)
         s = glia_run_load_last_(r);
+    if (s == GLIA_STATUS_OK && r->saved_ranks != r->ranks && r->rank == 0 && r->o.on_note) {
+        char note[256];
+        snprintf(note, sizeof note,
+                 "the run was trained on %d rank(s) and resumes on %d: the global batch changes from %d to %d "
+                 "samples (epochs keep %d steps), so it will not match an uninterrupted run",
+                 r->saved_ranks, r->ranks, r->saved_ranks * r->cfg.batch, r->ranks * r->cfg.batch, r->spe);
+        r->o.on_note(r->o.user, note);
+    }
+    s = join(r, s);
     if (s == GLIA_STATUS_OK)
         s = loop(r, result);
     run_free(r);

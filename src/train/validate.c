@@ -84,21 +84,46 @@ static glia_status case_loss(glia_run_ *r, glia_loss_kind k, const float *prob, 
     return s;
 }
 
+/* The whole validation table and mean loss from every rank's cases. */
+static glia_status merge(glia_run_ *r, const glia_eval_table *mine, const double *loss, glia_eval_table *t,
+                         double *loss_sum)
+{
+    int n = r->split.nval;
+    const char **ids = malloc((size_t)n * sizeof *ids + 1);
+    double *all = malloc((size_t)n * sizeof *all + 1);
+    glia_status s = ids && all ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "validation of %d cases", n);
+    for (int i = 0; s == GLIA_STATUS_OK && i < n; i++)
+        ids[i] = glia_dataset_case_id(r->ds, r->split.val[i]);
+    if (s == GLIA_STATUS_OK)
+        s = glia_eval_table_gather(r->o.dist, mine, n, ids, loss, t, all);
+    *loss_sum = 0;
+    for (int i = 0; s == GLIA_STATUS_OK && i < n; i++)
+        *loss_sum += all[i];
+    free(ids);
+    free(all);
+    return s;
+}
+
 glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e, int *stopped)
 {
     *stopped = 0;
     e->val_loss = NAN;
     e->mean_dice = NAN;
-    glia_eval_table *t = NULL;
+    glia_eval_table *t = NULL, *mine = NULL;
     glia_status s = glia_eval_table_create(&r->li, 0, &t);
+    if (s == GLIA_STATUS_OK)
+        s = glia_eval_table_create(&r->li, 0, &mine);
     e->regions = glia_eval_table_regions(t);
     for (int i = 0; i < e->regions; i++) {
         snprintf(e->region[i], sizeof e->region[i], "%s", glia_eval_table_region(t, i));
         e->dice[i] = NAN;
     }
-    if (s != GLIA_STATUS_OK || r->split.nval == 0) {
+    double *losses = s == GLIA_STATUS_OK ? malloc((size_t)r->split.nval * sizeof *losses + 1) : NULL;
+    if (s != GLIA_STATUS_OK || r->split.nval == 0 || !losses) {
         glia_eval_table_free(t);
-        return s;
+        glia_eval_table_free(mine);
+        free(losses);
+        return s != GLIA_STATUS_OK || r->split.nval == 0 ? s : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "validation");
     }
     glia_predict_options po = {.activation = r->li.target == GLIA_TARGET_LABELS ? GLIA_DICE_SOFTMAX : GLIA_DICE_SIGMOID,
                                .batch = r->cfg.val_batch ? r->cfg.val_batch : r->cfg.batch, .tta = r->cfg.tta};
@@ -107,8 +132,10 @@ glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e
     size_t cached = 0;
     for (int i = 0; i < r->split.nval; i++)
         cached += r->val && r->val[i] ? case_bytes(r->val[i]) : 0;
+    /* rank q of N validates cases q, q + N, ...; a job of one all of them */
+    int N = glia_dist_size(r->o.dist), mine_n = 0;
     double loss_sum = 0, t0 = glia_now_();
-    for (int i = 0; i < r->split.nval && s == GLIA_STATUS_OK; i++) {
+    for (int i = glia_dist_rank(r->o.dist); i < r->split.nval && s == GLIA_STATUS_OK; i += N) {
         glia_case *c = NULL;
         int own = 0;
         if ((s = val_case(r, i, &cached, &c, &own)) != GLIA_STATUS_OK)
@@ -126,27 +153,38 @@ glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e
             s = glia_predict(&r->m, 1, c->image, c->channels, c->dim, &po, prob);
         if (s == GLIA_STATUS_OK) {
             glia_label_info_classes(&r->li, prob, n, 0.5f, pred);
-            s = glia_eval_table_add(t, glia_dataset_case_id(r->ds, r->split.val[i]), pred, c->label, c->dim,
+            s = glia_eval_table_add(mine, glia_dataset_case_id(r->ds, r->split.val[i]), pred, c->label, c->dim,
                                     c->spacing);
         }
-        if (s == GLIA_STATUS_OK && (s = case_loss(r, k, prob, c, &l)) == GLIA_STATUS_OK)
+        if (s == GLIA_STATUS_OK && (s = case_loss(r, k, prob, c, &l)) == GLIA_STATUS_OK) {
+            losses[mine_n++] = l;
             loss_sum += l;
+        }
         free(prob);
         free(pred);
         if (own)
             glia_case_free(c);
         if (s == GLIA_STATUS_OK && r->o.on_progress) {
             double el = glia_now_() - t0;
-            glia_train_progress p = {.epoch = r->epoch + 1, .epochs = r->cfg.epochs, .step = i + 1,
-                                     .steps = r->split.nval, .loss = l, .mean_loss = loss_sum / (i + 1), .lr = r->lr,
-                                     .elapsed = el, .eta = el / (i + 1) * (r->split.nval - i - 1), .validating = 1};
+            int done = i + 1, left = r->split.nval - done;
+            glia_train_progress p = {.epoch = r->epoch + 1, .epochs = r->cfg.epochs, .step = done,
+                                     .steps = r->split.nval, .loss = l, .mean_loss = loss_sum / mine_n, .lr = r->lr,
+                                     .elapsed = el, .eta = el / mine_n * left / N, .validating = 1};
             r->o.on_progress(r->o.user, &p);
         }
-        if (r->o.stop && *r->o.stop) {
+        /* a job of several ranks stops after validation, together */
+        if (N == 1 && r->o.stop && *r->o.stop) {
             *stopped = 1;
             break;
         }
     }
+    if (N > 1 && (s = glia_dist_agree(r->o.dist, s)) == GLIA_STATUS_OK) {
+        double stop = r->o.stop && *r->o.stop;
+        s = glia_dist_allreduce_f64(r->o.dist, &stop, 1, GLIA_DIST_MAX);
+        *stopped = stop > 0;
+    }
+    if (s == GLIA_STATUS_OK && !*stopped)
+        s = merge(r, mine, losses, t, &loss_sum);
     if (s == GLIA_STATUS_OK && !*stopped) {
         e->val_loss = loss_sum / r->split.nval;
         for (int i = 0; i < e->regions; i++)
@@ -154,5 +192,7 @@ glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e
         e->mean_dice = glia_eval_table_mean_dice(t, -1);
     }
     glia_eval_table_free(t);
+    glia_eval_table_free(mine);
+    free(losses);
     return s;
 }
