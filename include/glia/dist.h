@@ -79,10 +79,14 @@ glia_status glia_dist_device(const glia_dist *d, const char *spec, char *out, si
  * among the local ranks (at least 1); 0 (all cores) for a job of one. */
 int glia_dist_default_threads(const glia_dist *d);
 
-/* Whether every rank holds the same parameters (values of every tensor,
- * trainable and buffers): a checksum of the bytes, compared across ranks.
- * SHAPE_MISMATCH names the disagreeing ranks. A collective. */
-glia_status glia_dist_check_params(glia_dist *d, glia_params *p);
+/* Make every rank hold rank 0's parameters (every tensor of p, trainable
+ * and buffers), checking how far they were apart: a 64-bit checksum of each
+ * rank's bytes is compared first (equal: nothing moves, *rel = 0). Otherwise
+ * rank 0's values are broadcast and *rel is the largest rank's distance
+ * ||w_r - w_0|| / ||w_0||. Ranks on different vendors' devices round
+ * differently and drift apart by rounding; beyond tol they did not train the
+ * same model: SHAPE_MISMATCH (on every rank). A collective. */
+glia_status glia_dist_sync_params(glia_dist *d, glia_params *p, double tol, double *rel);
 /* Overwrite every rank's buffers (batch-norm running statistics) with their
  * mean over ranks: the ranks' per-rank statistics drift apart otherwise. */
 glia_status glia_dist_average_buffers(glia_dist *d, glia_params *p);

@@ -1,6 +1,7 @@
 /* What the job does with its collectives, whatever carries them: agreeing on
  * failure, each rank's device, the parameter checksum and the averaged
  * buffers. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,29 +136,80 @@ static glia_status params_hash(glia_params *p, uint64_t *out)
     return s;
 }
 
-glia_status glia_dist_check_params(glia_dist *d, glia_params *p)
+/* Rank 0's values of one tensor into every rank's; *diff, *norm gain the
+ * squared distance of this rank's values from them and their squared norm
+ * (other element types: bytes that differ count as infinitely far). */
+static glia_status adopt(glia_dist *d, glia_tensor *t, void **buf, size_t *cap, double *diff, double *norm)
+{
+    size_t n = (size_t)glia_tensor_numel(t), bytes = n * glia_etype_size(glia_tensor_etype(t));
+    if (2 * bytes > *cap) {
+        void *nb = realloc(*buf, 2 * bytes);
+        if (!nb)
+            return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "weight agreement: %zu bytes", bytes);
+        *buf = nb;
+        *cap = 2 * bytes;
+    }
+    unsigned char *mine = *buf, *root = mine + bytes;
+    glia_status s = glia_tensor_read_raw(t, mine, bytes);
+    if (s == GLIA_STATUS_OK) {
+        memcpy(root, mine, bytes);
+        s = glia_dist_bcast(d, root, bytes, 0);
+    }
+    if (s != GLIA_STATUS_OK || memcmp(mine, root, bytes) == 0)
+        return s;
+    if (glia_tensor_etype(t) != GLIA_ETYPE_F32) {
+        *diff = INFINITY;
+        return glia_tensor_write_raw(t, root, bytes);
+    }
+    const float *a = (const float *)mine, *r = (const float *)root;
+    for (size_t i = 0; i < n; i++) {
+        *diff += ((double)a[i] - r[i]) * ((double)a[i] - r[i]);
+        *norm += (double)r[i] * r[i];
+    }
+    return glia_tensor_write_raw(t, root, bytes);
+}
+
+glia_status glia_dist_sync_params(glia_dist *d, glia_params *p, double tol, double *rel)
 {
     int n = glia_dist_size(d);
+    *rel = 0;
     if (n <= 1)
         return GLIA_STATUS_OK;
     uint64_t mine = 0, *all = calloc((size_t)n, sizeof *all);
     if (!all)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "parameter checksum");
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "weight agreement");
     glia_status s = glia_dist_agree(d, params_hash(p, &mine));
     if (s == GLIA_STATUS_OK)
         s = glia_dist_allgather(d, &mine, sizeof mine, all);
-    char ranks[256] = "";
-    size_t used = 0;
+    int same = 1;
     for (int r = 1; s == GLIA_STATUS_OK && r < n; r++)
-        if (all[r] != all[0] && used + 16 < sizeof ranks)
-            used += (size_t)snprintf(ranks + used, sizeof ranks - used, "%s%d", used ? ", " : "", r);
-    if (s == GLIA_STATUS_OK && used)
-        s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
-                        "the ranks' weights disagree: rank(s) %s differ from rank 0 (checksum %016llx); the ranks "
-                        "did not train the same model (a rank's device or driver computed differently, or the job "
-                        "lost a step)",
-                        ranks, (unsigned long long)all[0]);
+        same &= all[r] == all[0];
     free(all);
+    if (s != GLIA_STATUS_OK || same)
+        return s;
+    /* every rank takes rank 0's values, measuring how far its own were */
+    double sums[2] = {0, 0}, worst = 0;
+    void *buf = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < glia_params_count(p) && s == GLIA_STATUS_OK; i++) {
+        const char *name;
+        glia_param_kind kind;
+        glia_tensor *t;
+        if ((s = glia_params_get(p, i, &name, &kind, &t)) == GLIA_STATUS_OK && t)
+            s = glia_dist_agree(d, adopt(d, t, &buf, &cap, &sums[0], &sums[1]));
+    }
+    free(buf);
+    worst = sums[1] > 0 ? sqrt(sums[0] / sums[1]) : sums[0] > 0 ? INFINITY : 0;
+    if (s == GLIA_STATUS_OK)
+        s = glia_dist_allreduce_f64(d, &worst, 1, GLIA_DIST_MAX);
+    *rel = worst;
+    if (s == GLIA_STATUS_OK && !(worst <= tol)) {
+        glia_dist_set_failure_agreed(d, 1);
+        s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                        "the ranks' weights disagree: %.3g of their norm apart (more than rounding, %.3g): the ranks "
+                        "did not train the same model (different data or a lost step)",
+                        worst, tol);
+    }
     return s;
 }
 

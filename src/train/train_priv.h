@@ -39,6 +39,7 @@ typedef struct glia_run_ {
     int rank, ranks;              /* this process in the data-parallel job (o.dist) */
     int saved_ranks;              /* a resumed run: the ranks that wrote last.safetensors */
     glia_reducer *red;            /* gradient averaging; NULL for a job of one */
+    int drift_noted;              /* told the user once that mixed devices drift apart */
     /* progress: epochs complete, steps into the next one */
     int epoch;
     int64_t step, global_step, samples;
