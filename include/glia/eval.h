@@ -84,6 +84,8 @@ typedef struct glia_eval_options {
     float threshold;                 /* probabilities above it are inside; 0 = 0.5 */
     void (*on_case)(void *user, int i, int n, const char *id); /* after each case; may be NULL */
     void *user;
+    glia_dist *dist;                 /* a data-parallel job: rank q evaluates cases q, q + N, ...;
+                                      * every rank gets the whole table (NULL: a job of one) */
 } glia_eval_options;
 
 /* Evaluate cases[0..n-1] of ds (labelled ones; unlabelled cases are an error)

@@ -126,8 +126,10 @@ int glia_cmd_eval(int argc, char **argv)
     if (!rc && ncases == 0)
         rc = glia_cli_usage_error("eval: no labelled case to evaluate in %s", a.data);
     glia_label_info li;
+    char spec[64];
     if (!rc && nweights) {
-        if (!glia_cli_open_device(a.device, a.threads, &dev))
+        if (!glia_cli_rank_device("eval", a.device, &a.threads, spec, sizeof spec) ||
+            !glia_cli_open_device(spec, a.threads, &dev))
             rc = 1;
         else if ((s = glia_predictor_open(dev, weights, nweights, &p)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval: --weights", s);
@@ -151,11 +153,11 @@ int glia_cmd_eval(int argc, char **argv)
         rc = glia_cli_window("eval", a.window, po.window);
     if (!rc) {
         glia_eval_options eo = {.pred_dir = a.pred, .predictor = p, .predict = &po, .with_hd95 = !a.no_hd95,
-                                .on_case = on_case, .user = &tty};
+                                .on_case = on_case, .user = &tty, .dist = glia_cli_dist};
         if ((s = glia_eval_dataset(ds, cases, ncases, &li, &eo, &t)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval", s);
     }
-    if (!rc) {
+    if (!rc && glia_dist_rank(glia_cli_dist) == 0) { /* rank 0 reports for the job */
         glia_eval_table_print(t, stdout);
         const char *out = a.out ? a.out : "glia-eval";
         rc = glia_cli_mkdir("eval", out) ? 1 : write_outputs(t, out);

@@ -13,7 +13,14 @@ typedef struct infer_ctx {
     glia_infer_outputs outs;
     const char *out;
     int done;
+    int seq;                  /* cases met so far, in the order every rank meets them */
 } infer_ctx;
+
+/* Whether the next case is this rank's: under mpirun rank q of N segments cases q, q + N, ... */
+static int mine(infer_ctx *x)
+{
+    return x->seq++ % glia_dist_size(glia_cli_dist) == glia_dist_rank(glia_cli_dist);
+}
 
 static int is_dir(const char *p)
 {
@@ -83,6 +90,10 @@ static int run_folder(infer_ctx *x, const char *dir)
     glia_case *c = NULL;
     char id[512];
     glia_status s = glia_case_from_folder(dir, &glia_predictor_get_info(x->p)->labels, &c);
+    if (s == GLIA_STATUS_OK && !mine(x)) {
+        glia_case_free(c);
+        return 0;
+    }
     if (s == GLIA_STATUS_OK) {
         case_id(dir, id, sizeof id);
         return run_case(x, c, id);
@@ -96,6 +107,8 @@ static int run_folder(infer_ctx *x, const char *dir)
     }
     int rc = 0;
     for (int i = 0; i < glia_dataset_count(ds) && !rc; i++) {
+        if (!mine(x))
+            continue;
         if ((s = glia_dataset_load(ds, i, &c)) != GLIA_STATUS_OK ||
             (s = glia_case_order_modalities(c, ds, &glia_predictor_get_info(x->p)->labels)) != GLIA_STATUS_OK) {
             glia_case_free(c);
@@ -110,6 +123,8 @@ static int run_folder(infer_ctx *x, const char *dir)
 
 static int run_files(infer_ctx *x, const char *const *files, int n)
 {
+    if (!mine(x))
+        return 0;
     glia_case *c = NULL;
     glia_status s = glia_case_from_files(files, n, &c);
     if (s != GLIA_STATUS_OK)
@@ -184,7 +199,9 @@ int glia_cmd_infer(int argc, char **argv)
                    .outs = {.probabilities = prob, .overlays = no_overlays ? 0 : (int)overlays,
                             .threshold = (float)threshold, .compare = compare}};
     glia_status s;
-    if (!rc && !glia_cli_open_device(device, threads, &dev))
+    char spec[64];
+    if (!rc && (!glia_cli_rank_device("infer", device, &threads, spec, sizeof spec) ||
+                !glia_cli_open_device(spec, threads, &dev)))
         rc = 1;
     if (!rc && (s = glia_predictor_open(dev, weights, nweights, &x.p)) != GLIA_STATUS_OK)
         rc = glia_cli_lib_error("infer: --weights", s);
@@ -209,9 +226,18 @@ int glia_cmd_infer(int argc, char **argv)
         rc = run_files(&x, nifti, nnifti);
     if (!rc && have_mod)
         rc = run_modalities(&x, mod);
+    if (glia_dist_size(glia_cli_dist) > 1 && rc != 2) { /* the job's cases, once every rank is done */
+        double done = x.done;
+        if ((s = glia_dist_agree(glia_cli_dist, rc ? GLIA_STATUS_INVALID_ARGUMENT : GLIA_STATUS_OK)) != GLIA_STATUS_OK ||
+            (s = glia_dist_allreduce_f64(glia_cli_dist, &done, 1, GLIA_DIST_SUM)) != GLIA_STATUS_OK)
+            rc = rc ? rc : glia_cli_lib_error("infer", s);
+        x.done = (int)done;
+        if (glia_dist_rank(glia_cli_dist) != 0)
+            out = NULL;
+    }
     if (!rc && compare && x.done != 1)
         rc = glia_cli_usage_error("infer: --compare needs exactly one case, got %d", x.done);
-    if (!rc)
+    if (!rc && out)
         printf("wrote %d case%s to %s (<case>_seg, _report.json/.txt%s%s)\n", x.done, x.done == 1 ? "" : "s", out,
                x.outs.overlays ? ", _overlay_<slice>.png" : "", prob ? ", _prob.nii.gz" : "");
     glia_predictor_free(x.p);

@@ -51,6 +51,28 @@ static glia_status predicted_classes(const glia_dataset *ds, int ci, glia_case *
     return s;
 }
 
+/* The ranks' tables as one, in case order: *t is replaced. */
+static glia_status merge(glia_dist *d, glia_eval_table *mine, const glia_dataset *ds, const int *cases, int n,
+                         const glia_label_info *li, int with_hd95, glia_eval_table **t)
+{
+    const char **ids = malloc((size_t)n * sizeof *ids + 1);
+    glia_eval_table *all = NULL;
+    glia_status s = ids ? glia_eval_table_create(li, with_hd95, &all)
+                        : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "merging %d cases", n);
+    for (int i = 0; s == GLIA_STATUS_OK && i < n; i++)
+        ids[i] = glia_dataset_case_id(ds, cases[i]);
+    if (s == GLIA_STATUS_OK)
+        s = glia_eval_table_gather(d, mine, n, ids, NULL, all, NULL);
+    free(ids);
+    if (s != GLIA_STATUS_OK) {
+        glia_eval_table_free(all);
+        return s;
+    }
+    glia_eval_table_free(mine);
+    *t = all;
+    return GLIA_STATUS_OK;
+}
+
 glia_status glia_eval_dataset(const glia_dataset *ds, const int *cases, int n, const glia_label_info *li,
                               const glia_eval_options *o, glia_eval_table **out)
 {
@@ -60,7 +82,9 @@ glia_status glia_eval_dataset(const glia_dataset *ds, const int *cases, int n, c
     *out = NULL;
     glia_eval_table *t = NULL;
     glia_status s = glia_eval_table_create(li, o->with_hd95, &t);
-    for (int i = 0; i < n && s == GLIA_STATUS_OK; i++) {
+    /* rank q of N evaluates cases q, q + N, ... */
+    int N = glia_dist_size(o->dist);
+    for (int i = glia_dist_rank(o->dist); i < n && s == GLIA_STATUS_OK; i += N) {
         const char *id = glia_dataset_case_id(ds, cases[i]);
         glia_case *c = NULL;
         uint8_t *pred = NULL;
@@ -75,6 +99,8 @@ glia_status glia_eval_dataset(const glia_dataset *ds, const int *cases, int n, c
         if (s == GLIA_STATUS_OK && o->on_case)
             o->on_case(o->user, i, n, id);
     }
+    if (N > 1 && (s = glia_dist_agree(o->dist, s)) == GLIA_STATUS_OK)
+        s = merge(o->dist, t, ds, cases, n, li, o->with_hd95, &t);
     if (s != GLIA_STATUS_OK) {
         glia_eval_table_free(t);
         return s;
