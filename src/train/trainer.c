@@ -324,6 +324,15 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
  * weights per step. Past this much something else differs (data, a step). */
 #define DRIFT_TOL 1e-3
 
+/* Per-rank batch-norm statistics (without --sync-bn) differ between ranks by
+ * design: their mean over ranks is what every rank validates and saves. */
+static glia_status average_buffers(glia_run_ *r)
+{
+    if (r->ranks == 1 || r->cfg.sync_bn)
+        return GLIA_STATUS_OK;
+    return glia_dist_average_buffers(r->o.dist, glia_model_params(r->m));
+}
+
 /* Every rank takes rank 0's weights and optimizer state where they differ
  * (glia_dist_sync_params): then they train the same model again. */
 static glia_status agree_weights(glia_run_ *r)
@@ -352,7 +361,9 @@ static glia_status agree_weights(glia_run_ *r)
  * checkpoints (and the logs); a failure there stops every rank. */
 static glia_status save_point(glia_run_ *r, int best)
 {
-    glia_status s = agree_weights(r);
+    glia_status s = average_buffers(r);
+    if (s == GLIA_STATUS_OK)
+        s = agree_weights(r);
     if (s != GLIA_STATUS_OK)
         return s;
     if (r->rank == 0) {
@@ -371,10 +382,8 @@ static glia_status end_epoch(glia_run_ *r, glia_loss_kind k, glia_train_result *
     glia_epoch_log e = {.epoch = r->epoch + 1, .train_loss = r->loss_sum / (double)(r->spe ? r->spe : 1), .lr = r->lr};
     double train_seconds = r->seconds;
     e.images_per_s = train_seconds > 0 ? (double)r->samples / train_seconds : 0;
-    glia_status s = GLIA_STATUS_OK;
-    /* per-rank batch-norm statistics drift apart: every rank validates and saves their mean */
-    if (r->ranks > 1 && !r->cfg.sync_bn)
-        s = glia_dist_average_buffers(r->o.dist, glia_model_params(r->m));
+    /* every rank validates the same model */
+    glia_status s = average_buffers(r);
     if (s == GLIA_STATUS_OK)
         s = glia_run_validate_(r, k, &e, stopped);
     if (s != GLIA_STATUS_OK || *stopped)
