@@ -91,6 +91,13 @@ glia_status glia_dist_sync_params(glia_dist *d, glia_params *p, double tol, doub
  * mean over ranks: the ranks' per-rank statistics drift apart otherwise. */
 glia_status glia_dist_average_buffers(glia_dist *d, glia_params *p);
 
+/* The median over repeat runs of: a blocking float allreduce of `bytes` over
+ * the job (*seconds; a job of one: 0), and on dev (may be NULL: 0) the
+ * staging it costs, a device -> host read and host -> device write of as many
+ * bytes (*stage_seconds). A collective (glia bench --suite allreduce). */
+glia_status glia_dist_bench_allreduce(glia_dist *d, glia_device *dev, size_t bytes, int repeat, double *seconds,
+                                      double *stage_seconds);
+
 /* ---- gradient averaging ------------------------------------------------- */
 /* The reducer averages the gradients of p's trainable tensors over ranks in
  * buckets of about bucket_bytes (in reverse registration order, the order

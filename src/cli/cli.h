@@ -79,6 +79,9 @@ typedef struct glia_cli_reporter {
 void glia_cli_train_progress(void *user, const glia_train_progress *p);
 void glia_cli_train_epoch(void *user, const glia_epoch_log *e);
 
+/* glia bench --suite allreduce: the job's allreduce and this rank's device staging by size (bench_allreduce.c). */
+int glia_cli_bench_allreduce(const char *device, long threads, int repeat);
+
 int glia_cmd_devices(int argc, char **argv);
 int glia_cmd_bench(int argc, char **argv);
 int glia_cmd_toy(int argc, char **argv);

@@ -149,6 +149,8 @@ int glia_cmd_bench(int argc, char **argv)
         return compare(files, npos, md, png);
     if (npos)
         return glia_cli_usage_error("bench: unexpected argument '%s' (reports to merge need --compare)", files[0]);
+    if (strcmp(suite, "allreduce") == 0)
+        return glia_cli_bench_allreduce(spec, threads, (int)repeat);
     glia_bench_options o = {.filter = filter, .repeat = (int)repeat, .warmup = warmup ? (int)warmup : -1,
                             .batch = (int)batch, .size = (int)size, .no_peak = no_peak};
     if (strcmp(suite, "ops") == 0)
@@ -158,7 +160,7 @@ int glia_cmd_bench(int argc, char **argv)
     else if (strcmp(suite, "all") == 0)
         o.suites = GLIA_BENCH_SUITE_ALL;
     else
-        return glia_cli_usage_error("bench: --suite is ops, models or all, not '%s'", suite);
+        return glia_cli_usage_error("bench: --suite is ops, models, all or allreduce, not '%s'", suite);
     int matched = 0;
     if (glia_bench_list(&o, NULL, 0, &matched) != GLIA_STATUS_OK)
         return glia_cli_lib_error("bench", GLIA_STATUS_OUT_OF_MEMORY);

@@ -11,7 +11,8 @@ static const glia_cli_cmd commands[] = {
     {"devices", "", "list every device of every backend; '*' marks what 'auto' picks", NULL, glia_cmd_devices, 0},
     {"bench", "[options]", "benchmark ops and models on a device (time, GFLOP/s, GB/s, fraction of peak)",
      "  --device SPEC         cpu, opencl:N, vulkan:N, auto (default) or all (every device in turn)\n"
-     "  --suite S             ops, models or all (default all)\n"
+     "  --suite S             ops, models or all (default all); allreduce: under mpirun, the gradient\n"
+     "                        allreduce's time and bandwidth by size, and the device's host staging\n"
      "  --filter P,...        only benchmarks whose name contains P (or matches P, a glob with * ?)\n"
      "  --repeat N            timed runs per benchmark (default 5); median and minimum are shown\n"
      "  --warmup N            untimed runs first (default 1)\n"

@@ -12,6 +12,7 @@ endif()
 target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/dist.c
   ${CMAKE_CURRENT_LIST_DIR}/reducer.c
+  ${CMAKE_CURRENT_LIST_DIR}/bench_comm.c
 )
 if(GLIA_HAVE_MPI)
   target_sources(glia PRIVATE ${CMAKE_CURRENT_LIST_DIR}/comm_mpi.c)
