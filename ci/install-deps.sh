@@ -6,7 +6,8 @@ pkgs="build-essential cmake pkg-config gcc clang
   libopenblas-dev zlib1g-dev libcmocka-dev
   ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
   libvulkan-dev mesa-vulkan-drivers glslc glslang-tools vulkan-validationlayers vulkan-tools
-  libpng-dev libtiff-dev libcjson-dev python3 python3-numpy"
+  libpng-dev libtiff-dev libcjson-dev python3 python3-numpy
+  libopenmpi-dev openmpi-bin"
 if [ "${GLIA_DEPS_NO_INTEROP:-0}" != 1 ]; then
   pkgs="$pkgs python3-torch python3-nibabel mricron-data"
 fi
