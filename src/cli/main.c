@@ -91,7 +91,11 @@ static const glia_cli_cmd commands[] = {
      "  --folds K --fold F    validation fold of a patient split (--folds 0: no validation); --split FILE\n"
      "  --drop-empty P --fg-fraction F --augment --tta --seed S\n"
      "  --device SPEC --threads N --loader-threads N --val-batch N\n"
-     "  Ctrl-C saves last.safetensors and exits (status 130); a NaN loss stops the run, keeping the last checkpoint\n",
+     "  under mpirun (mpirun -np N glia train ...): one device per rank; --device A,B,... gives rank r entry\n"
+     "                        r mod count, auto the local rank's GPU; --batch is per rank (global N x batch);\n"
+     "                        --sync-bn: batch norm over the global batch; --bucket-mb M: allreduce buckets (25)\n"
+     "  Ctrl-C or SIGTERM saves last.safetensors and exits (status 130); a NaN loss stops the run, keeping the\n"
+     "  last checkpoint\n",
      glia_cmd_train, 2},
     {"eval", "--data D ...", "evaluate predictions: Dice, IoU, sensitivity, specificity, HD95 (mm), volumes per region",
      "  --data DIR            the dataset with reference labels\n"
@@ -104,7 +108,8 @@ static const glia_cli_cmd commands[] = {
      "  --out DIR             where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
      "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n"
-     "  --window I,J,K --channels LIST --modalities LIST       weights without glia metadata (see glia help infer)\n",
+     "  --window I,J,K --channels LIST --modalities LIST       weights without glia metadata (see glia help infer)\n"
+     "  under mpirun: rank r of N scores cases r, r+N, ... (--device A,B,... per rank); rank 0 writes the table\n",
      glia_cmd_eval, 0},
     {"infer", "--weights W... IN...", "segment cases: mask (NIfTI, input geometry), overlays, volume report",
      "  --weights A [B ...]   checkpoints; several are an ensemble (probabilities averaged)\n"
@@ -121,7 +126,8 @@ static const glia_cli_cmd commands[] = {
      "  --channels LIST       weights without glia metadata: the output regions in order (MONAI's BraTS\n"
      "                        models: TC,WT,ET; written with BraTS 2021's labels 1, 2, 4)\n"
      "  --modalities LIST     ... and their input order (MONAI's BraTS 2021 models: flair,t1ce,t1,t2)\n"
-     "  --device SPEC --threads N\n",
+     "  --device SPEC --threads N\n"
+     "  under mpirun: rank r of N segments cases r, r+N, ... (--device A,B,... per rank), the files one process writes\n",
      glia_cmd_infer, 0},
     {"demo", "[-o DIR]", "synthesise data, train a small 2-D U-Net, evaluate and segment: the whole pipeline",
      "  -o, --output DIR      where everything goes (default ./glia-demo): data/, run/, eval/, infer/\n"
