@@ -5,16 +5,7 @@ endforeach()
 
 # Interop with nibabel (label interop): Debian's python3-nibabel belongs to
 # /usr/bin/python3, which may not be the first python3 on PATH.
-set(GLIA_NIBABEL_PYTHON "")
-find_program(GLIA_PATH_PYTHON3 python3)
-foreach(py /usr/bin/python3 ${GLIA_PATH_PYTHON3})
-  if(NOT GLIA_NIBABEL_PYTHON AND EXISTS ${py})
-    execute_process(COMMAND ${py} -c "import nibabel, numpy" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
-    if(rc EQUAL 0)
-      set(GLIA_NIBABEL_PYTHON ${py})
-    endif()
-  endif()
-endforeach()
+glia_python_with(GLIA_NIBABEL_PYTHON "import nibabel, numpy")
 if(GLIA_NIBABEL_PYTHON)
   add_test(NAME interop_nibabel
            COMMAND ${GLIA_NIBABEL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/nibabel_check.py

@@ -2,15 +2,7 @@
 # process (tests/mpi/mpi_test.sh). Registered when the build has MPI and a
 # python3 with numpy reads the checkpoints.
 if(GLIA_HAVE_MPI AND MPIEXEC_EXECUTABLE)
-  set(GLIA_NUMPY_PYTHON "")
-  foreach(py /usr/bin/python3 ${GLIA_PATH_PYTHON3})
-    if(NOT GLIA_NUMPY_PYTHON AND EXISTS ${py})
-      execute_process(COMMAND ${py} -c "import numpy" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
-      if(rc EQUAL 0)
-        set(GLIA_NUMPY_PYTHON ${py})
-      endif()
-    endif()
-  endforeach()
+  glia_python_with(GLIA_NUMPY_PYTHON "import numpy")
   if(GLIA_NUMPY_PYTHON)
     foreach(c nobn syncbn mixed kill infer)
       add_test(NAME mpi_${c}

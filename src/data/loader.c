@@ -409,10 +409,10 @@ static glia_status check_options(const glia_dataset *ds, const glia_loader_optio
 {
     if (o->dims != 2 && o->dims != 3)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_loader_new: dims must be 2 or 3, not %d", o->dims);
-    if (o->batch < 0 || o->batch > 4096 || o->sample_offset < 0 || o->threads < 0 || o->queue < 0 || !(o->drop_empty >= 0 && o->drop_empty <= 1) ||
-        !(o->fg_fraction >= 0 && o->fg_fraction <= 1))
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                           "glia_loader_new: batch 0..4096, sample_offset, threads and queue >= 0, probabilities in [0, 1]");
+    if (o->batch < 0 || o->batch > 4096 || o->sample_offset < 0 || o->threads < 0 || o->queue < 0 ||
+        !(o->drop_empty >= 0 && o->drop_empty <= 1) || !(o->fg_fraction >= 0 && o->fg_fraction <= 1))
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_loader_new: batch 0..4096, sample_offset, threads and "
+                                                         "queue >= 0, probabilities in [0, 1]");
     for (int a = 0; a < 3; a++)
         if (o->patch[a] < 0 || o->patch[a] > 4096)
             return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_loader_new: patch sizes 0..4096");
