@@ -16,14 +16,18 @@ add_test(NAME cli_bench_compare
                  $<TARGET_FILE:glia_cli> bench --compare ${GLIA_BENCH_DIR}/cli.json ${GLIA_BENCH_DIR}/cli.json
                  --png ${GLIA_BENCH_DIR}/cli.png)
 add_test(NAME cli_bench_bad_suite
-         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 2 "--suite is ops, models or all"
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 2 "--suite is ops, models, all or allreduce"
                  $<TARGET_FILE:glia_cli> bench --suite fast)
 add_test(NAME cli_bench_list
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "op\\.conv3d\\.bwd_weight\\.n1c8k16\\.128x128x128\\.k2s2"
                  $<TARGET_FILE:glia_cli> bench --list --suite ops --filter conv3d)
 set_tests_properties(cli_bench_json PROPERTIES FIXTURES_SETUP bench_json LABELS cpu)
 set_tests_properties(cli_bench_compare PROPERTIES FIXTURES_REQUIRED bench_json LABELS cpu)
-set_tests_properties(cli_bench_bad_suite cli_bench_list PROPERTIES LABELS cpu)
+# a job of one: the table with zero allreduce times and the cpu device's staging
+add_test(NAME cli_bench_allreduce
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0 "^ +67108864 +0\\.000 "
+                 $<TARGET_FILE:glia_cli> bench --suite allreduce --device cpu --repeat 1)
+set_tests_properties(cli_bench_bad_suite cli_bench_list cli_bench_allreduce PROPERTIES LABELS cpu)
 
 # tools/bench_torch.py writes a report glia --compare reads (label interop: needs torch).
 if(GLIA_TORCH_PYTHON)

@@ -59,9 +59,10 @@ glia_status glia_dist_init(int *argc, char ***argv, glia_dist **out)
     snprintf(d->library, sizeof d->library, "none");
     if (!glia_dist_launched())
         return GLIA_STATUS_OK;
-    int inited = 0, len = 0;
+    int inited = 0, len = 0, provided = 0;
     MPI_Initialized(&inited);
-    if (!inited && MPI_Init(argc, argv) != MPI_SUCCESS) {
+    /* funneled: the loader's and the CPU backend's threads exist, only this one calls MPI */
+    if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         free(d);
         *out = NULL;
         return glia_seterr(GLIA_STATUS_COMM_ERROR, "MPI_Init failed");
