@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "device.h"
+#include "dist.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +85,9 @@ typedef struct glia_bench_options {
     int size;                  /* models: spatial side; 0 = the default (256; unet3d, swinunetr 128;
                                   swinunetr needs a multiple of 32, or its rows fail) */
     int no_peak;               /* 1: skip measuring the device's peak */
+    glia_dist *dist;           /* under mpirun: each rank times model training steps whose gradients are
+                                  averaged over the job (glia_reducer), for data-parallel scaling;
+                                  every rank runs the same options. NULL: this process alone */
     glia_bench_start_callback on_start;
     glia_bench_callback on_result;
     void *user;                /* passed to both callbacks */

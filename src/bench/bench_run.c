@@ -138,6 +138,8 @@ typedef struct model_state {
     glia_model *m;
     glia_tensor *x, *target;
     glia_optimizer *opt;
+    glia_reducer *red;            /* under mpirun: gradients averaged over the job */
+    glia_dist *dist;
     int train;
 } model_state;
 
@@ -145,6 +147,7 @@ static void model_free(model_state *st)
 {
     if (!st)
         return;
+    glia_reducer_free(st->red);
     glia_optim_free(st->opt);
     glia_tensor_free(st->x);
     glia_tensor_free(st->target);
@@ -152,12 +155,14 @@ static void model_free(model_state *st)
     free(st);
 }
 
-static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_rng *rng, model_state **out)
+static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_rng *rng, glia_dist *dist,
+                               model_state **out)
 {
     model_state *st = calloc(1, sizeof *st);
     if (!st)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory");
     st->train = c->kind == GLIA_BENCH_KIND_TRAIN;
+    st->dist = dist;
     glia_model_config cfg;
     glia_model_config_default(c->arch, &cfg);
     int nd = 2 + glia_model_config_spatial_dims(&cfg);
@@ -175,6 +180,9 @@ static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_
     glia_tensor_free(u);
     if (s == GLIA_STATUS_OK && st->train)
         s = glia_optim_create(glia_model_params(st->m), &oo, &st->opt);
+    /* DDP's 25 MB buckets, as glia train's default */
+    if (s == GLIA_STATUS_OK && st->train && glia_dist_size(dist) > 1)
+        s = glia_reducer_new(dist, glia_model_params(st->m), 25000000, &st->red);
     if (s != GLIA_STATUS_OK) {
         model_free(st);
         return s;
@@ -183,16 +191,24 @@ static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_
     return GLIA_STATUS_OK;
 }
 
-/* Training: forward in training mode, BCE-with-logits, backward, Adam, clear
- * the gradients (what tools/bench_torch.py times too). Inference: no tape. */
+/* Training: forward in training mode, BCE-with-logits, backward (under
+ * mpirun with the gradients averaged over the job), Adam, clear the gradients
+ * (what tools/bench_torch.py times too). Inference: no tape. */
 static glia_status model_run(glia_device *dev, model_state *st)
 {
     glia_tensor *y = NULL, *loss = NULL;
     int was = glia_grad_mode(dev, st->train);
     glia_status s = glia_model_forward(st->m, st->x, st->train, &y);
     if (st->train) {
-        if (s == GLIA_STATUS_OK && (s = glia_loss_bce_logits(y, st->target, &loss)) == GLIA_STATUS_OK &&
-            (s = glia_backward(loss)) == GLIA_STATUS_OK)
+        if (s == GLIA_STATUS_OK)
+            s = glia_loss_bce_logits(y, st->target, &loss);
+        if (st->red) { /* every rank joins the step's collectives, whatever failed before them */
+            glia_status b = glia_reducer_backward(st->red, s == GLIA_STATUS_OK ? loss : NULL);
+            s = glia_dist_agree(st->dist, s != GLIA_STATUS_OK ? s : b);
+        } else if (s == GLIA_STATUS_OK) {
+            s = glia_backward(loss);
+        }
+        if (s == GLIA_STATUS_OK)
             s = glia_optim_step(st->opt);
         glia_params_zero_grad(glia_model_params(st->m));
         if (s != GLIA_STATUS_OK)
@@ -237,8 +253,10 @@ static glia_status run_case(runner *rn, const glia_bench_case *c, glia_bench_res
     glia_memory_stats m0, m1;
     if (s == GLIA_STATUS_OK) {
         glia_device_memory_stats(dev, &m0);
-        s = own ? model_setup(dev, c, &rn->rng, &mst) : op_setup(dev, c, &rn->rng, &ost);
+        s = own ? model_setup(dev, c, &rn->rng, o->dist, &mst) : op_setup(dev, c, &rn->rng, &ost);
     }
+    if (own && c->kind == GLIA_BENCH_KIND_TRAIN) /* the ranks start the case's collectives together */
+        s = glia_dist_agree(o->dist, s);
     double *t = calloc((size_t)repeat, sizeof *t);
     if (!t && s == GLIA_STATUS_OK)
         s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory");

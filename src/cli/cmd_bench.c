@@ -170,14 +170,24 @@ int glia_cmd_bench(int argc, char **argv)
         return list(&o);
 
     char devs[MAX_DEVICES][32];
-    int ndev = 0, rc = specs(spec, devs, &ndev);
-    if (rc)
+    int ndev = 0, rc = 0, ranks = glia_dist_size(glia_cli_dist), lead = glia_dist_rank(glia_cli_dist) == 0;
+    if (ranks > 1) { /* one device per rank, from the list as glia train takes it */
+        ndev = 1;
+        if (!glia_cli_rank_device("bench", spec, &threads, devs[0], sizeof devs[0]))
+            return 1;
+    } else if ((rc = specs(spec, devs, &ndev)) != 0) {
         return rc;
+    }
     glia_bench_report *reps[MAX_DEVICES] = {0};
     glia_device_options dopts = {.threads = (int)threads};
     glia_bench_peak peak;
-    o.on_start = on_start;
-    o.on_result = on_result;
+    o.on_start = lead ? on_start : NULL;   /* rank 0 reports for the job */
+    o.on_result = lead ? on_result : NULL;
+    o.dist = glia_cli_dist;
+    if (lead && ranks > 1)
+        printf("data parallel over %d ranks (%s): each model train_step's gradients are averaged over the job "
+               "(25 MB buckets); the global batch is %d x the batch below, so samples/s = %d x batch / time\n",
+               ranks, glia_dist_library(glia_cli_dist), ranks, ranks);
     o.user = &peak;
     int nrep = 0;
     for (int i = 0; i < ndev; i++) {
@@ -190,7 +200,7 @@ int glia_cmd_bench(int argc, char **argv)
         if (r)
             reps[nrep++] = r;
     }
-    if (json && nrep) {
+    if (json && nrep && lead) {
         char *cmd = command_line(argc, argv);
         glia_bench_meta meta = {.command = cmd};
         glia_status s = glia_bench_write_json((const glia_bench_report *const *)reps, nrep, &meta, json);
