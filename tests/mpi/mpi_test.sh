@@ -8,6 +8,7 @@
 #   mixed   --sync-bn with rank 0 on opencl:0 (PoCL) and rank 1 on vulkan:0 (lavapipe)
 #   kill    rank 1 killed mid-run: the job ends non-zero, last.safetensors resumes
 #   infer   distributed glia infer writes the masks one process writes; glia eval the same table
+#   bench   glia bench: the allreduce table, and a model training step with gradients averaged
 # Weights agree when ||A - B|| <= 1e-3 ||A - W0|| (tests/mpi/weights.py): the
 # difference is rounding, float32 sums taken in another order (the two
 # ranks' halves, then their sum), ~1e-7 of a value per step, which the 6 SGD
@@ -131,6 +132,16 @@ infer)
         >"$work/eval2.txt" 2>&1 || { cat "$work/eval2.txt"; fail "glia eval, 2 ranks"; }
     cmp "$work/eval1/eval.csv" "$work/eval2/eval.csv" || fail "eval.csv differs between 1 process and 2 ranks"
     echo "6 masks and the evaluation table identical" ;;
+bench)
+    $launch "$glia" bench --suite allreduce --device cpu --threads 1 --repeat 2 >"$work/ar.txt" 2>&1 ||
+        { cat "$work/ar.txt"; fail "glia bench --suite allreduce"; }
+    grep -q "allreduce over 2 rank" "$work/ar.txt" || fail "the allreduce table is not over 2 ranks"
+    [ "$(grep -Ec '^ +[0-9]+ +[0-9.]+ +[0-9.]+' "$work/ar.txt")" -eq 8 ] || { cat "$work/ar.txt"; fail "not 8 sizes"; }
+    $launch "$glia" bench --suite models --filter unet2d.train --batch 1 --size 64 --device cpu --threads 1 \
+        --no-peak --repeat 1 >"$work/models.txt" 2>&1 || { cat "$work/models.txt"; fail "glia bench --suite models"; }
+    grep -q "data parallel over 2 ranks" "$work/models.txt" || fail "no data-parallel note"
+    [ "$(grep -c '^model.unet2d.train_step' "$work/models.txt")" -eq 1 ] || fail "not one train_step row (rank 0's)"
+    echo "allreduce table and a data-parallel training step" ;;
 *)
     fail "unknown case $case_" ;;
 esac
