@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./ci/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# every option the suite needs, whatever an earlier configure of build/ (ci/demo.sh, a user) left in its cache
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGLIA_TESTS=ON -DGLIA_OPENCL=ON -DGLIA_VULKAN=ON -DGLIA_MPI=ON >/dev/null
 cmake --build build -j"$jobs"
 export GLIA_REQUIRE_BACKENDS="${GLIA_REQUIRE_BACKENDS-cpu,opencl,vulkan}"
 # PoCL and lavapipe are CPU drivers: let them use the cores, one test at a time.

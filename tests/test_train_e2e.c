@@ -91,6 +91,11 @@ static void learns(const char *model, double min_dice)
     assert_non_null(strstr(pre, "\"zscore\":true"));
     if (strcmp(model, "unet3d") == 0)
         assert_non_null(strstr(pre, "\"size\":[16,16,16]"));
+    /* a shared checkpoint names the data by its folder name, not the author's whole path */
+    const char *how = glia_meta_get(glia_safetensors_meta(st), "glia_train");
+    assert_non_null(how);
+    assert_null(strstr(how, c.data));
+    assert_non_null(strstr(how, strrchr(c.data, '/') + 1));
     glia_safetensors_close(st);
     FILE *f = fopen(pu_path(pu_path(root, model), "log.csv"), "r");
     assert_non_null(f);

@@ -13,11 +13,25 @@
 /* Metadata every checkpoint of a run carries: how it was trained (the whole
  * configuration, for resume and the record), and what inference needs: what
  * the outputs mean and how inputs are prepared. */
+/* path's last component in place: a checkpoint is shared beyond its author's
+ * machine, so it names its data, --init and split files by name only (the
+ * run folder's config.json keeps the whole paths that resuming needs). */
+static void base_name(char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash && slash[1])
+        memmove(path, slash + 1, strlen(slash + 1) + 1);
+}
+
 static glia_status common_meta(const glia_run_ *r, glia_meta **out)
 {
     char *cfg = NULL, *labels = NULL, *pre = NULL;
+    glia_train_config shared = r->cfg;
+    base_name(shared.data);
+    base_name(shared.init);
+    base_name(shared.split);
     glia_status s = glia_meta_create(out);
-    if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&r->cfg, &cfg)) == GLIA_STATUS_OK &&
+    if (s == GLIA_STATUS_OK && (s = glia_train_config_to_json(&shared, &cfg)) == GLIA_STATUS_OK &&
         (s = glia_label_info_to_json(&r->li, &labels)) == GLIA_STATUS_OK &&
         (s = glia_preprocess_record_to_json_(&r->cfg.pre, r->cfg.size, &pre)) == GLIA_STATUS_OK &&
         (s = glia_meta_set(*out, "glia_train", cfg)) == GLIA_STATUS_OK &&
