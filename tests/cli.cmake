@@ -13,6 +13,17 @@ glia_cli_test(unknown_command 2 "unknown command 'frobnicate'" frobnicate)
 glia_cli_test(unknown_flag 2 "unknown option '--bogus'" toy --bogus)
 glia_cli_test(bad_value 2 "--steps needs a whole number" toy --steps x)
 glia_cli_test(missing_value 2 "needs a value" toy --steps)
+# every command answers -h/--help with its usage; --option=value is every option's other spelling;
+# -o and --output are --out everywhere
+foreach(c devices bench toy init info forward convert dataset synth train eval infer demo)
+  glia_cli_test(help_flag_${c} 0 "^usage: glia ${c} " ${c} --help)
+endforeach()
+glia_cli_test(help_short 0 "^usage: glia train " train --data x -h)
+glia_cli_test(equals_value 2 "--steps needs a whole number from 1 to .*, got 'x'" toy --steps=x)
+glia_cli_test(equals_run 0 "held-out Dice" toy --steps=5 --device=cpu --threads=1)
+glia_cli_test(init_out 0 "wrote unet2d .* to .*init-out.safetensors" init unet2d --features=4,8
+              -o ${CMAKE_CURRENT_BINARY_DIR}/init-out.safetensors)
+glia_cli_test(help_train_defaults 0 "--fg-fraction +0\\.33 " help train)
 glia_cli_test(bad_device 1 "device spec 'gpu:3' is not known" toy --device gpu:3)
 glia_cli_test(toy 0 "held-out Dice 0\\.9" toy --device cpu --steps 60)
 glia_cli_test(bench 0 "op.gemm.1024x1024x1024 +[0-9.]+ +[0-9.]+" bench --device cpu --filter gemm.1024 --repeat 1)

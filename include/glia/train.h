@@ -99,6 +99,9 @@ glia_status glia_train_config_set(glia_train_config *c, const char *key, const c
  * keys take no value on a command line ("--nesterov", "--no-augment"). */
 const char *glia_train_config_key(int i, int *is_bool, const char **help);
 
+/* The value of one key as glia_train_config_set takes it ("0.001", "true",
+ * "8,16,32", "adam") into buf; INVALID_ARGUMENT for an unknown key. */
+glia_status glia_train_config_get(const glia_train_config *c, const char *key, char *buf, size_t len);
 /* The configuration as a JSON object (malloc'd text; free() it). */
 glia_status glia_train_config_to_json(const glia_train_config *c, char **json);
 /* Apply a JSON object's keys on top of c ("model" first, so "features" and

@@ -56,6 +56,40 @@ int glia_cli_rank_device(const char *cmd, const char *spec, long *threads, char 
     return 1;
 }
 
+char **glia_cli_normalize(int *argc, char **argv)
+{
+    /* each "--opt=value" can become two: at most twice as many */
+    char **out = malloc(((size_t)*argc * 2 + 1) * sizeof *out);
+    int n = 0, rest = 0;
+    if (!out)
+        return NULL;
+    for (int i = 0; i < *argc; i++) {
+        char *a = argv[i];
+        if (rest || strcmp(a, "--") == 0) { /* after "--" every argument is taken as it is */
+            rest = 1;
+            out[n++] = a;
+            continue;
+        }
+        char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        if (eq)
+            *eq = '\0';   /* argv's strings are the program's to change (C11 5.1.2.2.1) */
+        out[n++] = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ? (char *)"--out" : a;
+        if (eq)
+            out[n++] = eq + 1;
+    }
+    out[n] = NULL;
+    *argc = n;
+    return out;
+}
+
+int glia_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    return 0;
+}
+
 static int set_value(const char *cmd, const glia_cli_opt *o, const char *v)
 {
     char *end = NULL;

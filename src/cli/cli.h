@@ -31,6 +31,19 @@ typedef struct glia_cli_opt {
     double min, max;      /* INT and FLOAT bounds */
 } glia_cli_opt;
 
+/* The options several commands share: one name and one range everywhere. */
+#define GLIA_CLI_THREADS(dst) {"--threads", GLIA_CLI_INT, (dst), 0, 1024}
+#define GLIA_CLI_DEVICE(dst) {"--device", GLIA_CLI_STR, (dst), 0, 0}
+#define GLIA_CLI_BATCH(dst) {"--batch", GLIA_CLI_INT, (dst), 0, 4096}
+#define GLIA_CLI_OUT(dst) {"--out", GLIA_CLI_STR, (dst), 0, 0}
+
+/* The spellings every command takes, made one before it parses (main.c):
+ * "--opt=value" becomes "--opt" "value"; "-o" and "--output" become "--out".
+ * Returns a new argument vector (*argc updated), or NULL when out of memory. */
+char **glia_cli_normalize(int *argc, char **argv);
+/* 1 when argv asks for help: "-h" or "--help" before any "--". */
+int glia_cli_wants_help(int argc, char **argv);
+
 /* Parse argv against opts; positional arguments go to pos[0..maxpos-1].
  * Prints one line and returns 2 on an unknown flag, a missing or bad value, or
  * too many positionals; returns 0 otherwise. */

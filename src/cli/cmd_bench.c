@@ -128,13 +128,13 @@ int glia_cmd_bench(int argc, char **argv)
     int do_compare = 0, do_list = 0, no_peak = 0, npos = 0;
     const char *files[MAX_FILES];
     const glia_cli_opt opts[] = {
-        {"--device", GLIA_CLI_STR, &spec, 0, 0},
+        GLIA_CLI_DEVICE(&spec),
         {"--filter", GLIA_CLI_STR, &filter, 0, 0},
         {"--suite", GLIA_CLI_STR, &suite, 0, 0},
         {"--repeat", GLIA_CLI_INT, &repeat, 1, 1000},
         {"--warmup", GLIA_CLI_INT, &warmup, 0, 1000},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 4096},
-        {"--batch", GLIA_CLI_INT, &batch, 0, 4096},
+        GLIA_CLI_THREADS(&threads),
+        GLIA_CLI_BATCH(&batch),
         {"--size", GLIA_CLI_INT, &size, 0, 65536},
         {"--json", GLIA_CLI_STR, &json, 0, 0},
         {"--list", GLIA_CLI_FLAG, &do_list, 0, 0},

@@ -62,7 +62,7 @@ int glia_cmd_dataset(int argc, char **argv)
         {"--seed", GLIA_CLI_INT, &seed, 0, 9007199254740991.0},
         {"--split", GLIA_CLI_STR, &load, 0, 0},
         {"--save-split", GLIA_CLI_STR, &save, 0, 0},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 64},
+        GLIA_CLI_THREADS(&threads),
     };
     if (glia_cli_parse("dataset", opts, sizeof opts / sizeof *opts, argc, argv, pos, 1, &npos))
         return 2;

@@ -149,18 +149,12 @@ int glia_cmd_demo(int argc, char **argv)
     const char *out = "glia-demo", *device = "auto";
     long threads = 0, cases = 16;
     const glia_cli_opt opts[] = {
-        {"--output", GLIA_CLI_STR, &out, 0, 0},
-        {"--device", GLIA_CLI_STR, &device, 0, 0},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 1024},
+        GLIA_CLI_OUT(&out),
+        GLIA_CLI_DEVICE(&device),
+        GLIA_CLI_THREADS(&threads),
         {"--cases", GLIA_CLI_INT, &cases, 8, 1000},
     };
-    char **args = malloc(((size_t)argc + 1) * sizeof *args);
-    if (!args)
-        return glia_cli_usage_error("demo: out of memory");
-    for (int i = 0; i < argc; i++)
-        args[i] = strcmp(argv[i], "-o") == 0 ? "--output" : argv[i];
-    int rc = glia_cli_parse("demo", opts, sizeof opts / sizeof *opts, argc, args, NULL, 0, NULL);
-    free(args);
+    int rc = glia_cli_parse("demo", opts, sizeof opts / sizeof *opts, argc, argv, NULL, 0, NULL);
     if (rc)
         return rc;
     if (strlen(out) > 900)

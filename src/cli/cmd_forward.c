@@ -44,9 +44,9 @@ int glia_cmd_forward(int argc, char **argv)
     int train = 0, npos = 0;
     const glia_cli_opt opts[] = {
         {"--weights", GLIA_CLI_STR, &weights, 0, 0},
-        {"--device", GLIA_CLI_STR, &spec, 0, 0},
+        GLIA_CLI_DEVICE(&spec),
         {"--train-mode", GLIA_CLI_FLAG, &train, 0, 0},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 4096},
+        GLIA_CLI_THREADS(&threads),
     };
     if (glia_cli_parse("forward", opts, sizeof opts / sizeof *opts, argc, argv, pos, 2, &npos))
         return 2;

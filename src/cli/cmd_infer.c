@@ -164,18 +164,16 @@ int glia_cmd_infer(int argc, char **argv)
     char **rest = malloc(((size_t)argc + 1) * sizeof *rest);
     if (!rest)
         return glia_cli_usage_error("infer: out of memory");
-    for (int i = 0; i < argc; i++)
-        argv[i] = strcmp(argv[i], "-o") == 0 ? "--out" : argv[i];
     int rc = glia_cli_take_list("infer", "--weights", ".safetensors", argc, argv, &weights, &nweights, rest, &nrest);
     const glia_cli_opt opts[] = {
-        {"--out", GLIA_CLI_STR, &out, 0, 0},          {"--t1", GLIA_CLI_STR, &mod[0], 0, 0},
+        GLIA_CLI_OUT(&out),                           {"--t1", GLIA_CLI_STR, &mod[0], 0, 0},
         {"--t1ce", GLIA_CLI_STR, &mod[1], 0, 0},      {"--t2", GLIA_CLI_STR, &mod[2], 0, 0},
         {"--flair", GLIA_CLI_STR, &mod[3], 0, 0},     {"--prob", GLIA_CLI_FLAG, &prob, 0, 0},
         {"--overlays", GLIA_CLI_INT, &overlays, 0, 64}, {"--no-overlays", GLIA_CLI_FLAG, &no_overlays, 0, 0},
         {"--tta", GLIA_CLI_FLAG, &tta, 0, 0},         {"--overlap", GLIA_CLI_FLOAT, &overlap, 0, 0.95},
-        {"--blend", GLIA_CLI_STR, &blend, 0, 0},      {"--batch", GLIA_CLI_INT, &batch, 0, 4096},
+        {"--blend", GLIA_CLI_STR, &blend, 0, 0},      GLIA_CLI_BATCH(&batch),
         {"--compare", GLIA_CLI_STR, &compare, 0, 0},  {"--threshold", GLIA_CLI_FLOAT, &threshold, 0.001, 0.999},
-        {"--device", GLIA_CLI_STR, &device, 0, 0},    {"--threads", GLIA_CLI_INT, &threads, 0, 1024},
+        GLIA_CLI_DEVICE(&device),                     GLIA_CLI_THREADS(&threads),
         {"--channels", GLIA_CLI_STR, &channels, 0, 0}, {"--modalities", GLIA_CLI_STR, &modalities, 0, 0},
         {"--window", GLIA_CLI_STR, &window, 0, 0},
     };

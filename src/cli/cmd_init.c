@@ -51,7 +51,7 @@ int glia_cmd_init(int argc, char **argv)
     int npos = 0;
     const glia_cli_opt opts[] = {
         {"--seed", GLIA_CLI_INT, &seed, 0, 9007199254740991.0},
-        {"--output", GLIA_CLI_STR, &out, 0, 0},
+        GLIA_CLI_OUT(&out),
     };
     const char *name = model_name(argc, argv);
     glia_model_config cfg;
@@ -62,12 +62,9 @@ int glia_cmd_init(int argc, char **argv)
     if (s != GLIA_STATUS_OK)
         return glia_cli_usage_error("init: %s", glia_last_error());
     glia_model_config_default(arch, &cfg);
-    /* -o is the conventional short form of --output */
     char **args = malloc(((size_t)argc + 1) * sizeof *args);
     if (!args)
         return glia_cli_usage_error("init: out of memory");
-    for (int i = 0; i < argc; i++)
-        argv[i] = strcmp(argv[i], "-o") == 0 ? "--output" : argv[i];
     int nargs = 0, rc = apply_model_flags(arch, &cfg, argc, argv, args, &nargs);
     if (!rc)
         rc = glia_cli_parse("init", opts, sizeof opts / sizeof *opts, nargs, args, pos, 1, &npos);

@@ -33,16 +33,10 @@ int glia_cmd_synth(int argc, char **argv)
         {"--no-tumour", GLIA_CLI_FLOAT, &no_tumour, 0, 1},
         {"--skull-strip", GLIA_CLI_FLAG, &strip, 0, 0},
         {"--template", GLIA_CLI_STR, &templ, 0, 0},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 64},
-        {"--output", GLIA_CLI_STR, &out, 0, 0},
+        GLIA_CLI_THREADS(&threads),
+        GLIA_CLI_OUT(&out),
     };
-    char **args = malloc(((size_t)argc + 1) * sizeof *args);
-    if (!args)
-        return glia_cli_usage_error("synth: out of memory");
-    for (int i = 0; i < argc; i++)
-        args[i] = strcmp(argv[i], "-o") == 0 ? "--output" : argv[i];
-    int rc = glia_cli_parse("synth", opts, sizeof opts / sizeof *opts, argc, args, NULL, 0, NULL);
-    free(args);
+    int rc = glia_cli_parse("synth", opts, sizeof opts / sizeof *opts, argc, argv, NULL, 0, NULL);
     if (rc)
         return rc;
     if (!out)

@@ -7,11 +7,11 @@ int glia_cmd_toy(int argc, char **argv)
     const char *spec = "auto";
     long steps = 80, batch = 8, seed = 0, threads = 0;
     const glia_cli_opt opts[] = {
-        {"--device", GLIA_CLI_STR, &spec, 0, 0},
+        GLIA_CLI_DEVICE(&spec),
         {"--steps", GLIA_CLI_INT, &steps, 1, 1000000},
         {"--batch", GLIA_CLI_INT, &batch, 1, 1024},
         {"--seed", GLIA_CLI_INT, &seed, 0, 2147483647.0},
-        {"--threads", GLIA_CLI_INT, &threads, 0, 4096},
+        GLIA_CLI_THREADS(&threads),
     };
     if (glia_cli_parse("toy", opts, sizeof opts / sizeof *opts, argc, argv, NULL, 0, NULL))
         return 2;

@@ -33,7 +33,7 @@ static const glia_cli_cmd commands[] = {
      "  --threads N     CPU backend threads (default: all cores)\n",
      glia_cmd_toy, 0},
     {"init", "MODEL -o F", "write a freshly initialised model (any listed below) to a safetensors file",
-     "  -o, --output FILE     the checkpoint to write (.safetensors)\n"
+     "  -o, --out FILE        the checkpoint to write (.safetensors)\n"
      "  --seed S              initialisation seed (default 0; the same weights on every backend)\n",
      glia_cmd_init, 1},
     {"info", "FILE", "print a checkpoint's model, configuration, parameter count and tensor shapes", NULL,
@@ -61,7 +61,7 @@ static const glia_cli_cmd commands[] = {
      "  exits 1 if any case is unusable\n",
      glia_cmd_dataset, 0},
     {"synth", "-o DIR", "write synthetic brain-MRI phantoms in BraTS (or LGG kaggle_3m) format",
-     "  -o, --output DIR      the dataset folder to write\n"
+     "  -o, --out DIR         the dataset folder to write\n"
      "  --layout L            brats2021 (default), brats2020, brats2023, lgg\n"
      "  --cases N             cases to write (default 10)\n"
      "  --seed S              phantom seed (default 0); the same seed writes the same files\n"
@@ -74,7 +74,7 @@ static const glia_cli_cmd commands[] = {
      glia_cmd_synth, 0},
     {"train", "--data D --out R", "train a model; logs, curves, best/last checkpoints in the run folder R",
      "  --data DIR            dataset folder (BraTS 2020/2021/2023, Decathlon, LGG kaggle_3m, image/mask pairs)\n"
-     "  --out RUNDIR          the run folder (config.json, split.json, last/best.safetensors, log.csv/json, curves.png)\n"
+     "  -o, --out RUNDIR      the run folder (config.json, split.json, last/best.safetensors, log.csv/json, curves.png)\n"
      "  --resume RUNDIR       continue a run exactly where it stopped (with --epochs N to extend it)\n"
      "  --preset NAME         brats-unet2d, brats-unet3d, brats-swinunetr, lgg-unet, lgg-r2unet (the recipes)\n"
      "  --config FILE.json    options as JSON (keys as below, '_' for '-'); flags given too win\n"
@@ -105,7 +105,7 @@ static const glia_cli_cmd commands[] = {
      "  --cases all|val|train which cases (default: val with --run or --split, else all labelled)\n"
      "  --split FILE          a saved split (JSON)\n"
      "  --target T            regions (default for BraTS), wt or labels: what --pred masks are scored on\n"
-     "  --out DIR             where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
+     "  -o, --out DIR         where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
      "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n"
      "  --window I,J,K --channels LIST --modalities LIST       weights without glia metadata (see glia help infer)\n"
@@ -130,7 +130,7 @@ static const glia_cli_cmd commands[] = {
      "  under mpirun: rank r of N segments cases r, r+N, ... (--device A,B,... per rank), the files one process writes\n",
      glia_cmd_infer, 0},
     {"demo", "[-o DIR]", "synthesise data, train a small 2-D U-Net, evaluate and segment: the whole pipeline",
-     "  -o, --output DIR      where everything goes (default ./glia-demo): data/, run/, eval/, infer/\n"
+     "  -o, --out DIR         where everything goes (default ./glia-demo): data/, run/, eval/, infer/\n"
      "  --device SPEC         cpu, opencl:N, vulkan:N or auto (default auto)\n"
      "  --cases N             synthetic cases (default 16; a quarter are held out)\n"
      "  --threads N           CPU backend threads (default: all cores)\n",
@@ -145,6 +145,38 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %-10s %s\n", commands[i].name, commands[i].args, commands[i].summary);
     fputs("  help     [COMMAND]  this text, or a command's options\n"
           "  --version           print the version\n", f);
+}
+
+/* Every training option with its default, from the configuration's key table. */
+static void train_defaults(void)
+{
+    glia_train_config cfg;
+    glia_train_config_default(&cfg);
+    printf("every option, with its default (%s's model options follow below):\n",
+           glia_model_arch_name(cfg.model.arch));
+    const char *name, *help;
+    int is_bool = 0;
+    for (int i = 0; (name = glia_train_config_key(i, &is_bool, &help)) != NULL; i++) {
+        char flag[64], value[160];
+        if (glia_model_field_find(cfg.model.arch, name) || glia_train_config_get(&cfg, name, value, sizeof value))
+            continue; /* model options are listed with the models */
+        snprintf(flag, sizeof flag, "--%s", name);
+        for (char *p = flag; *p; p++)
+            *p = *p == '_' ? '-' : *p;
+        printf("  %-22s %-14s %s\n", flag, is_bool ? (strcmp(value, "true") ? "[off]" : "[on]") : value,
+               help ? help : "");
+    }
+}
+
+static int command_help(const glia_cli_cmd *c)
+{
+    printf("usage: glia %s %s\n%s\n%s", c->name, c->args, c->summary, c->help ? c->help : "");
+    if (c->run == glia_cmd_train)
+        train_defaults();
+    if (c->model_options)
+        glia_cli_print_model_options(stdout, c->model_options == 1);
+    printf("  -h, --help            this text; every option also takes the form --option=value\n");
+    return 0;
 }
 
 static const glia_cli_cmd *find(const char *name)
@@ -184,10 +216,7 @@ int main(int argc, char **argv)
             const glia_cli_cmd *c = find(argv[2]);
             if (!c)
                 return glia_cli_usage_error("help: unknown command '%s'", argv[2]);
-            printf("usage: glia %s %s\n%s\n%s", c->name, c->args, c->summary, c->help ? c->help : "");
-            if (c->model_options)
-                glia_cli_print_model_options(stdout, c->model_options == 1);
-            return 0;
+            return command_help(c);
         }
         usage(stdout);
         return 0;
@@ -195,6 +224,11 @@ int main(int argc, char **argv)
     const glia_cli_cmd *c = find(name);
     if (!c)
         return glia_cli_usage_error("unknown command '%s' (see 'glia help')", name);
+    if (glia_cli_wants_help(argc - 2, argv + 2))
+        return command_help(c);
+    argv = glia_cli_normalize(&argc, argv);
+    if (!argv)
+        return glia_cli_usage_error("out of memory");
     /* under mpirun every rank joins the job; otherwise this is a job of one, no MPI */
     glia_status s = glia_dist_init(&argc, &argv, &glia_cli_dist);
     if (s != GLIA_STATUS_OK)

@@ -412,6 +412,19 @@ glia_status glia_train_config_to_json(const glia_train_config *c, char **json)
     return *json ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_config_to_json");
 }
 
+/* x as the shortest %g text that reads back as x: 0.33, not 0.33000000000000002. */
+static int number_text(double x, char *buf, size_t len)
+{
+    static const int digits[] = {6, 9, 17};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        n = snprintf(buf, len, "%.*g", digits[i], x);
+        if (n >= 0 && (size_t)n < len && strtod(buf, NULL) == x)
+            break;
+    }
+    return n;
+}
+
 /* A JSON value as the text glia_train_config_set takes. 0 if it has no such form. */
 static int value_text(const cJSON *v, char *buf, size_t len)
 {
@@ -420,14 +433,16 @@ static int value_text(const cJSON *v, char *buf, size_t len)
     if (cJSON_IsBool(v))
         return snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false") < (int)len;
     if (cJSON_IsNumber(v))
-        return snprintf(buf, len, "%.17g", v->valuedouble) < (int)len;
+        return number_text(v->valuedouble, buf, len) < (int)len;
     if (!cJSON_IsArray(v) || !v->child)
         return 0;
     size_t n = 0;
     for (const cJSON *e = v->child; e; e = e->next) {
         if (!cJSON_IsNumber(e) || n >= len)
             return 0;
-        n += (size_t)snprintf(buf + n, len - n, "%s%.17g", n ? "," : "", e->valuedouble);
+        if (n)
+            buf[n++] = ',';
+        n += n < len ? (size_t)number_text(e->valuedouble, buf + n, len - n) : 0;
     }
     return n < len;
 }
@@ -528,4 +543,26 @@ glia_status glia_train_config_check(const glia_train_config *c)
     if (c->switch_epoch > 0 && (s = check_loss(c, c->then_loss, "then_loss")) != GLIA_STATUS_OK)
         return s;
     return GLIA_STATUS_OK;
+}
+
+glia_status glia_train_config_get(const glia_train_config *c, const char *key, char *buf, size_t len)
+{
+    if (!c || !key || !buf || len == 0)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_config_get: NULL argument");
+    char name[64], *json = NULL;
+    snprintf(name, sizeof name, "%s", key);
+    for (char *p = name; *p; p++)
+        *p = *p == '-' ? '_' : *p;
+    /* through the JSON form, so every key reads as config.json writes it */
+    glia_status s = glia_train_config_to_json(c, &json);
+    cJSON *o = s == GLIA_STATUS_OK ? cJSON_Parse(json) : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (s == GLIA_STATUS_OK && !v)
+        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "no configuration key '%s' for model %s", key,
+                        glia_model_arch_name(c->model.arch));
+    if (s == GLIA_STATUS_OK && !value_text(v, buf, len))
+        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "key '%s': its value does not fit %zu bytes", key, len);
+    cJSON_Delete(o);
+    free(json);
+    return s;
 }
