@@ -34,6 +34,9 @@ typedef struct glia_predict_options {
     float sigma_scale;               /* GAUSSIAN: exp(-d^2 / 2 sigma^2) from the window's centre (side / 2),
                                         sigma = side * this (0 = 1/8, nnU-Net's), floored at 1e-8 */
     int tta;                         /* 1: average over the flips of every spatial axis */
+    /* after each batch: done of total slices (2-D) or windows (3-D) of the case; may be NULL */
+    void (*on_progress)(void *user, int64_t done, int64_t total);
+    void *user;
 } glia_predict_options;
 
 /* Probabilities (out_channels x k x j x i) of models[0..n-1] (an ensemble:

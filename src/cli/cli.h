@@ -83,6 +83,22 @@ int glia_cli_window(const char *cmd, const char *text, int64_t window[3]);
 /* mkdir -p; prints one line and returns 1 on failure, 0 on success. */
 int glia_cli_mkdir(const char *cmd, const char *path);
 
+/* Progress of a long command on a terminal (progress.c): "what [====>   ] done/total  ETA"
+ * on stderr, redrawn at most ten times a second; silent when stderr is not a terminal. */
+typedef struct glia_cli_progress {
+    int tty, shown;
+    double t0, last;
+    char what[96];
+} glia_cli_progress;
+void glia_cli_progress_start(glia_cli_progress *p, const char *what);
+/* A callback: user is the glia_cli_progress. */
+void glia_cli_progress_step(void *user, int64_t done, int64_t total);
+/* Clears the line. */
+void glia_cli_progress_end(glia_cli_progress *p);
+/* "mm:ss" or "h:mm:ss"; a bar of width characters ('=' done, '>' the front) and a NUL. */
+void glia_cli_clock_text(double s, char *buf, size_t len);
+void glia_cli_bar(char *bar, int width, int64_t done, int64_t total);
+
 /* Training progress on a terminal (a bar with ETA and throughput on stderr
  * when it is one) and one line per epoch on stdout (cmd_train.c). */
 typedef struct glia_cli_reporter {

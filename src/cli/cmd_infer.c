@@ -62,7 +62,16 @@ static int run_case(infer_ctx *x, glia_case *c, const char *id)
 {
     float *prob = NULL;
     glia_volume_report r;
-    glia_status s = glia_predictor_run(x->p, c, &x->po, &prob);
+    /* within a case: slices or sliding windows (a 3-D case takes minutes on a CPU) */
+    glia_cli_progress bar;
+    char what[600];
+    snprintf(what, sizeof what, "%s", id);
+    glia_cli_progress_start(&bar, what);
+    glia_predict_options po = x->po;
+    po.on_progress = glia_cli_progress_step;
+    po.user = &bar;
+    glia_status s = glia_predictor_run(x->p, c, &po, &prob);
+    glia_cli_progress_end(&bar);
     if (s == GLIA_STATUS_OK)
         s = glia_infer_write(x->p, c, prob, x->out, id, &x->outs, &r);
     free(prob);

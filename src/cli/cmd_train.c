@@ -16,29 +16,17 @@ static void on_sigint(int sig)
     signal(sig, SIG_DFL);
 }
 
-static void clock_text(double s, char *buf, size_t len)
-{
-    int t = s > 0 && s < 3.6e7 ? (int)(s + 0.5) : 0;
-    if (t >= 3600)
-        snprintf(buf, len, "%d:%02d:%02d", t / 3600 % 10000, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%02d:%02d", t / 60 % 60, t % 60);
-}
 
 void glia_cli_train_progress(void *user, const glia_train_progress *p)
 {
     glia_cli_reporter *r = user;
     if (!r->tty)
         return;
-    enum { WIDTH = 24 };
-    int fill = p->steps > 0 ? (int)(WIDTH * p->step / p->steps) : 0;
-    char bar[WIDTH + 1], eta[32], run_eta[32];
-    for (int i = 0; i < WIDTH; i++)
-        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[WIDTH] = '\0';
-    clock_text(p->eta, eta, sizeof eta);
+    char bar[25], eta[32], run_eta[32];
+    glia_cli_bar(bar, 24, p->step, p->steps);
+    glia_cli_clock_text(p->eta, eta, sizeof eta);
     /* the run's rest: this epoch's, then the epochs to come at this epoch's pace */
-    clock_text(p->eta + (p->epochs - p->epoch) * (p->elapsed + p->eta), run_eta, sizeof run_eta);
+    glia_cli_clock_text(p->eta + (p->epochs - p->epoch) * (p->elapsed + p->eta), run_eta, sizeof run_eta);
     if (p->validating)
         fprintf(stderr, "\r\033[Kepoch %d/%d validating [%s] %lld/%lld cases  loss %.4f  ETA %s", p->epoch, p->epochs,
                 bar, (long long)p->step, (long long)p->steps, p->mean_loss, eta);

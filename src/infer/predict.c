@@ -13,7 +13,15 @@ typedef struct runner {
     int n, tta, nsp, C, OC;
     glia_dice_activation act;
     float *in_flip, *logits;   /* scratch: one batch of input, one of output */
+    void (*on_progress)(void *user, int64_t done, int64_t total);
+    void *user;
 } runner;
+
+static void progress(const runner *r, int64_t done, int64_t total)
+{
+    if (r->on_progress)
+        r->on_progress(r->user, done, total);
+}
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -145,6 +153,7 @@ static glia_status slicewise(runner *r, const float *image, const int64_t *dim, 
                 for (int64_t j = 0; j < dim[1]; j++)
                     memcpy(prob + (size_t)c * n + ((k0 + s_) * dim[1] + j) * dim[0], out + ((s_ * r->OC + c) * H + j) * W,
                            (size_t)dim[0] * sizeof *out);
+        progress(r, k0 + b, dim[2]);
     }
     free(in);
     free(out);
@@ -246,6 +255,7 @@ static glia_status sliding(runner *r, const float *image, const int64_t *dim, co
                     acc[(size_t)c * pvox + pv] += (double)out[(q * r->OC + c) * wvox + v] * g[v];
             }
         }
+        progress(r, w0 + b, total);
     }
     for (int c = 0; s == GLIA_STATUS_OK && c < r->OC; c++)
         for (int64_t k = 0; k < dim[2]; k++)
@@ -293,7 +303,7 @@ glia_status glia_predict(glia_model *const *models, int n, const float *image, i
         mult *= 2;
     int64_t B = o.batch ? o.batch : 4;
     runner r = {.models = models, .n = n, .tta = o.tta, .nsp = glia_model_config_spatial_dims(c0), .C = channels,
-                .OC = c0->out_channels, .act = o.activation};
+                .OC = c0->out_channels, .act = o.activation, .on_progress = o.on_progress, .user = o.user};
     /* scratch big enough for a batch of slices or windows, input or output channels */
     int64_t vox = 1;
     for (int a = 0; a < r.nsp; a++)
