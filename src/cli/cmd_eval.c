@@ -7,11 +7,7 @@
 
 static void on_case(void *user, int i, int n, const char *id)
 {
-    if (!*(const int *)user) /* progress only on a terminal */
-        return;
-    fprintf(stderr, "\r\033[Kevaluated %d/%d (%s)", i + 1, n, id);
-    if (i + 1 == n)
-        fputs("\r\033[K", stderr);
+    glia_cli_progress_step(user, i + 1, n);   /* only on a terminal */
 }
 
 typedef struct eval_args {
@@ -147,14 +143,17 @@ int glia_cmd_eval(int argc, char **argv)
         if (!rc && (s = glia_label_info_from_dataset(ds, target, &li)) != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval: --target", s);
     }
-    int tty = isatty(2);
+    glia_cli_progress bar;
+    glia_cli_progress_start(&bar, "evaluating");
     glia_predict_options po = {.batch = (int)a.batch, .overlap = (float)a.overlap, .tta = a.tta};
     if (!rc)
         rc = glia_cli_window("eval", a.window, po.window);
     if (!rc) {
         glia_eval_options eo = {.pred_dir = a.pred, .predictor = p, .predict = &po, .with_hd95 = !a.no_hd95,
-                                .on_case = on_case, .user = &tty, .dist = glia_cli_dist};
-        if ((s = glia_eval_dataset(ds, cases, ncases, &li, &eo, &t)) != GLIA_STATUS_OK)
+                                .on_case = on_case, .user = &bar, .dist = glia_cli_dist};
+        s = glia_eval_dataset(ds, cases, ncases, &li, &eo, &t);
+        glia_cli_progress_end(&bar);
+        if (s != GLIA_STATUS_OK)
             rc = glia_cli_lib_error("eval", s);
     }
     if (!rc && glia_dist_rank(glia_cli_dist) == 0) { /* rank 0 reports for the job */
