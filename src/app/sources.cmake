@@ -9,5 +9,7 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/labels.c
   ${CMAKE_CURRENT_LIST_DIR}/preprocess_record.c
   ${CMAKE_CURRENT_LIST_DIR}/../plot/canvas.c
+  ${CMAKE_CURRENT_LIST_DIR}/../plot/font.c
+  ${CMAKE_CURRENT_LIST_DIR}/../plot/ticks.c
 )
 target_link_libraries(glia PRIVATE PkgConfig::CJSON)

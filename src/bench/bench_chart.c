@@ -1,149 +1,167 @@
-/* A grouped horizontal bar chart rendered into an RGB image and written as a
- * PNG through glia's image writer: one group of bars per benchmark, one bar per
- * report, a legend on top, each bar labelled with its value. Text uses a 5x7
- * bitmap font (ASCII 32..126, one byte per column, bit 0 at the top,
- * bit 7 for descenders). */
+/* A grouped horizontal bar chart written as a PNG: a title and a legend on
+ * top, then per benchmark its name on a line of its own and one bar per
+ * report, each labelled with its value. Names get their own lines (wrapped
+ * at dots, spaces and commas when too long) rather than a column beside the
+ * bars, because benchmark names are long and of very different lengths:
+ * beside the bars they either overlapped or had to be cut. Layout and
+ * drawing are separate so tests can check the layout. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "bench_priv.h"
-
-static const unsigned char font[95][5] = {
-    {0x00, 0x00, 0x00, 0x00, 0x00}, {0x00, 0x00, 0x5F, 0x00, 0x00}, {0x00, 0x07, 0x00, 0x07, 0x00},
-    {0x14, 0x7F, 0x14, 0x7F, 0x14}, {0x24, 0x2A, 0x7F, 0x2A, 0x12}, {0x23, 0x13, 0x08, 0x64, 0x62},
-    {0x36, 0x49, 0x55, 0x22, 0x50}, {0x00, 0x05, 0x03, 0x00, 0x00}, {0x00, 0x1C, 0x22, 0x41, 0x00},
-    {0x00, 0x41, 0x22, 0x1C, 0x00}, {0x14, 0x08, 0x3E, 0x08, 0x14}, {0x08, 0x08, 0x3E, 0x08, 0x08},
-    {0x00, 0x50, 0x30, 0x00, 0x00}, {0x08, 0x08, 0x08, 0x08, 0x08}, {0x00, 0x60, 0x60, 0x00, 0x00},
-    {0x20, 0x10, 0x08, 0x04, 0x02}, {0x3E, 0x51, 0x49, 0x45, 0x3E}, {0x00, 0x42, 0x7F, 0x40, 0x00},
-    {0x42, 0x61, 0x51, 0x49, 0x46}, {0x21, 0x41, 0x45, 0x4B, 0x31}, {0x18, 0x14, 0x12, 0x7F, 0x10},
-    {0x27, 0x45, 0x45, 0x45, 0x39}, {0x3C, 0x4A, 0x49, 0x49, 0x30}, {0x01, 0x71, 0x09, 0x05, 0x03},
-    {0x36, 0x49, 0x49, 0x49, 0x36}, {0x06, 0x49, 0x49, 0x29, 0x1E}, {0x00, 0x36, 0x36, 0x00, 0x00},
-    {0x00, 0x56, 0x36, 0x00, 0x00}, {0x08, 0x14, 0x22, 0x41, 0x00}, {0x14, 0x14, 0x14, 0x14, 0x14},
-    {0x00, 0x41, 0x22, 0x14, 0x08}, {0x02, 0x01, 0x51, 0x09, 0x06}, {0x32, 0x49, 0x79, 0x41, 0x3E},
-    {0x7E, 0x11, 0x11, 0x11, 0x7E}, {0x7F, 0x49, 0x49, 0x49, 0x36}, {0x3E, 0x41, 0x41, 0x41, 0x22},
-    {0x7F, 0x41, 0x41, 0x22, 0x1C}, {0x7F, 0x49, 0x49, 0x49, 0x41}, {0x7F, 0x09, 0x09, 0x01, 0x01},
-    {0x3E, 0x41, 0x41, 0x51, 0x32}, {0x7F, 0x08, 0x08, 0x08, 0x7F}, {0x00, 0x41, 0x7F, 0x41, 0x00},
-    {0x20, 0x40, 0x41, 0x3F, 0x01}, {0x7F, 0x08, 0x14, 0x22, 0x41}, {0x7F, 0x40, 0x40, 0x40, 0x40},
-    {0x7F, 0x02, 0x04, 0x02, 0x7F}, {0x7F, 0x04, 0x08, 0x10, 0x7F}, {0x3E, 0x41, 0x41, 0x41, 0x3E},
-    {0x7F, 0x09, 0x09, 0x09, 0x06}, {0x3E, 0x41, 0x51, 0x21, 0x5E}, {0x7F, 0x09, 0x19, 0x29, 0x46},
-    {0x46, 0x49, 0x49, 0x49, 0x31}, {0x01, 0x01, 0x7F, 0x01, 0x01}, {0x3F, 0x40, 0x40, 0x40, 0x3F},
-    {0x1F, 0x20, 0x40, 0x20, 0x1F}, {0x7F, 0x20, 0x18, 0x20, 0x7F}, {0x63, 0x14, 0x08, 0x14, 0x63},
-    {0x03, 0x04, 0x78, 0x04, 0x03}, {0x61, 0x51, 0x49, 0x45, 0x43}, {0x00, 0x7F, 0x41, 0x41, 0x00},
-    {0x02, 0x04, 0x08, 0x10, 0x20}, {0x00, 0x41, 0x41, 0x7F, 0x00}, {0x04, 0x02, 0x01, 0x02, 0x04},
-    {0x40, 0x40, 0x40, 0x40, 0x40}, {0x00, 0x01, 0x02, 0x04, 0x00}, {0x20, 0x54, 0x54, 0x54, 0x78},
-    {0x7F, 0x48, 0x44, 0x44, 0x38}, {0x38, 0x44, 0x44, 0x44, 0x20}, {0x38, 0x44, 0x44, 0x48, 0x7F},
-    {0x38, 0x54, 0x54, 0x54, 0x18}, {0x08, 0x7E, 0x09, 0x01, 0x02}, {0x18, 0xA4, 0xA4, 0xA4, 0x7C},
-    {0x7F, 0x08, 0x04, 0x04, 0x78}, {0x00, 0x44, 0x7D, 0x40, 0x00}, {0x40, 0x80, 0x84, 0x7D, 0x00},
-    {0x7F, 0x10, 0x28, 0x44, 0x00}, {0x00, 0x41, 0x7F, 0x40, 0x00}, {0x7C, 0x04, 0x18, 0x04, 0x78},
-    {0x7C, 0x08, 0x04, 0x04, 0x78}, {0x38, 0x44, 0x44, 0x44, 0x38}, {0xFC, 0x24, 0x24, 0x24, 0x18},
-    {0x18, 0x24, 0x24, 0x24, 0xFC}, {0x7C, 0x08, 0x04, 0x04, 0x08}, {0x48, 0x54, 0x54, 0x54, 0x20},
-    {0x04, 0x3F, 0x44, 0x40, 0x20}, {0x3C, 0x40, 0x40, 0x20, 0x7C}, {0x1C, 0x20, 0x40, 0x20, 0x1C},
-    {0x3C, 0x40, 0x30, 0x40, 0x3C}, {0x44, 0x28, 0x10, 0x28, 0x44}, {0x1C, 0xA0, 0xA0, 0xA0, 0x7C},
-    {0x44, 0x64, 0x54, 0x4C, 0x44}, {0x00, 0x08, 0x36, 0x41, 0x00}, {0x00, 0x00, 0x7F, 0x00, 0x00},
-    {0x00, 0x41, 0x36, 0x08, 0x00}, {0x02, 0x01, 0x02, 0x04, 0x02},
-};
+#include "plot/plot_priv.h"
 
 enum {
-    SCALE = 2,                   /* font pixels are SCALE x SCALE */
-    CW = 6 * SCALE,              /* character cell */
-    CH = 9 * SCALE,
-    BAR = 16, GAP = 10, PAD = 16,
-    BAR_W = 640,                 /* width of the value axis */
-    MAX_LABEL = 56               /* characters of a row label */
+    SCALE = 2,                              /* font pixels are SCALE x SCALE */
+    CW = GLIA_GLYPH_ADVANCE * SCALE,        /* character cell */
+    CH = GLIA_GLYPH_HEIGHT * SCALE + 2,     /* a line of text */
+    BAR = CH + 2,                           /* a bar's row: its value label fits beside it */
+    GAP = 10, PAD = 16,
+    BAR_W = 640,                            /* width of the value axis */
+    VALUE_W = 9 * CW,                       /* room right of the longest bar for "12345.67x" */
+    WIDTH = PAD + BAR_W + VALUE_W + PAD,
 };
 
 static const unsigned char palette[8][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},
                                             {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127}};
 
-typedef struct canvas {
-    unsigned char *rgb;          /* planar: R plane, G plane, B plane */
-    int w, h;
-} canvas;
-
-static void put(canvas *c, int x, int y, const unsigned char *col)
+static glia_chart_item *add(glia_chart_layout *l, int is_text, int x, int y, int w, int h, int colour)
 {
-    if (x < 0 || y < 0 || x >= c->w || y >= c->h)
-        return;
-    size_t plane = (size_t)c->w * (size_t)c->h, at = (size_t)y * (size_t)c->w + (size_t)x;
-    for (int k = 0; k < 3; k++)
-        c->rgb[k * plane + at] = col[k];
-}
-
-static void rect(canvas *c, int x, int y, int w, int h, const unsigned char *col)
-{
-    for (int j = y; j < y + h; j++)
-        for (int i = x; i < x + w; i++)
-            put(c, i, j, col);
-}
-
-/* Text with its top-left corner at x, y; at most max characters. */
-static void text(canvas *c, int x, int y, const char *s, int max, const unsigned char *col)
-{
-    for (int n = 0; *s && n < max; s++, n++, x += CW) {
-        unsigned ch = (unsigned char)*s;
-        const unsigned char *g = font[ch >= 32 && ch < 127 ? ch - 32 : '?' - 32];
-        for (int cx = 0; cx < 5; cx++)
-            for (int cy = 0; cy < 8; cy++)
-                if (g[cx] >> cy & 1)
-                    rect(c, x + cx * SCALE, y + cy * SCALE, SCALE, SCALE, col);
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        glia_chart_item *it = realloc(l->item, (size_t)cap * sizeof *it);
+        if (!it)
+            return NULL;
+        l->item = it;
+        l->cap = cap;
     }
+    glia_chart_item *it = &l->item[l->n++];
+    *it = (glia_chart_item){is_text, x, y, w, h, colour, ""};
+    return it;
 }
 
-glia_status glia_bench_chart_png(const char *path, const char *title, const char *const *rows, int nrows,
-                                 const char *const *series, int nseries, const double *v)
+/* s as lines of at most width pixels from (x, y), broken after a space, else a '.',
+ * ',' or '/', in the line's second half, else mid-word; returns the height used, -1 without memory. */
+static int wrapped(glia_chart_layout *l, int x, int y, int width, const char *s, int colour)
 {
-    static const unsigned char black[3] = {0, 0, 0}, grey[3] = {150, 150, 150};
-    if (!path || nrows < 1 || nseries < 1 || nseries > 64)
+    int per_line = width / CW, lines = 0;
+    if (per_line > (int)sizeof l->item->text - 1)
+        per_line = (int)sizeof l->item->text - 1;
+    do {
+        int len = (int)strlen(s);
+        if (len > per_line) {
+            len = per_line;
+            /* a space first (keeps "0.9" whole), then the dots and commas of benchmark names */
+            for (int pass = 0; pass < 2 && len == per_line; pass++)
+                for (int k = per_line - 1; k >= per_line / 2; k--)
+                    if (strchr(pass ? ".,/" : " ", s[k])) {
+                        len = k + 1;
+                        break;
+                    }
+        }
+        glia_chart_item *it = add(l, 1, x, y + lines * CH, len * CW, CH, colour);
+        if (!it)
+            return -1;
+        memcpy(it->text, s, (size_t)len);
+        it->text[len] = '\0';
+        s += len;
+        while (*s == ' ')
+            s++;
+        lines++;
+    } while (*s);
+    return lines * CH;
+}
+
+glia_status glia_bench_chart_layout(const char *title, const char *const *rows, int nrows, const char *const *series,
+                                    int nseries, const double *v, glia_chart_layout *l)
+{
+    memset(l, 0, sizeof *l);
+    if (nrows < 1 || nseries < 1 || nseries > 64)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench chart: nothing to draw (%d rows, %d series)", nrows,
                            nseries);
     double vmax = 1.0;
     for (int i = 0; i < nrows * nseries; i++)
         if (isfinite(v[i]) && v[i] > vmax)
             vmax = v[i];
-    int longest = 1;
-    for (int i = 0; i < nrows; i++)
-        if ((int)strlen(rows[i]) > longest)
-            longest = (int)strlen(rows[i]);
-    int label_w = (longest < MAX_LABEL ? longest : MAX_LABEL) * CW, legend_h = nseries * (CH + 4);
-    int x0 = PAD + label_w + PAD, y0 = PAD + CH + 8 + legend_h + 8;
-    int group = nseries * BAR + GAP;
-    canvas c = {NULL, x0 + BAR_W + 10 * CW + PAD, y0 + nrows * group + PAD};
-    int64_t dim[3] = {c.w, c.h, 3};
-    glia_volume *img = NULL;
-    glia_status s = glia_volume_new(3, dim, GLIA_DTYPE_UINT8, &img);
-    if (s != GLIA_STATUS_OK)
-        return s;
-    c.rgb = img->data;
-    memset(c.rgb, 255, (size_t)c.w * (size_t)c.h * 3);
-    text(&c, PAD, PAD, title, 200, black);
-    for (int j = 0; j < nseries; j++) {
-        int y = PAD + CH + 8 + j * (CH + 4);
-        rect(&c, PAD, y, CH - 4, CH - 4, palette[j % 8]);
-        text(&c, PAD + CH + 4, y, series[j], 150, black);
+    l->w = WIDTH;
+    int y = PAD, h = wrapped(l, PAD, y, WIDTH - 2 * PAD, title, -1), ok = h >= 0;
+    y += h + 8;
+    for (int j = 0; j < nseries && ok; j++) {
+        ok = add(l, 0, PAD, y + 2, CH - 6, CH - 6, j % 8) != NULL;
+        h = ok ? wrapped(l, PAD + CH + 4, y, WIDTH - PAD - (PAD + CH + 4), series[j], -1) : -1;
+        ok = h >= 0;
+        y += h + 4;
     }
-    char num[32];
-    for (int i = 0; i < nrows; i++) {
-        int y = y0 + i * group;
-        text(&c, PAD, y + (nseries * BAR - CH) / 2 + 2, rows[i], MAX_LABEL, black);
-        for (int j = 0; j < nseries; j++) {
+    y += 8;
+    l->axis_x = PAD;
+    l->axis_y0 = y;
+    l->one_x = PAD + (int)lround(1.0 / vmax * BAR_W);
+    for (int i = 0; i < nrows && ok; i++) {
+        h = wrapped(l, PAD + 4, y, WIDTH - 2 * PAD - 4, rows[i], -1);
+        ok = h >= 0;
+        y += h + 2;
+        for (int j = 0; j < nseries && ok; j++, y += BAR) {
             double x = v[i * nseries + j];
-            int by = y + j * BAR;
+            glia_chart_item *t;
             if (!isfinite(x)) {
-                text(&c, x0 + 4, by + 1, "-", 1, grey);
+                ok = (t = add(l, 1, PAD + 4, y + 1, CW, CH, -2)) != NULL;
+                if (ok)
+                    strcpy(t->text, "-");
                 continue;
             }
             int len = (int)lround(x / vmax * BAR_W);
-            rect(&c, x0, by + 1, len, BAR - 2, palette[j % 8]);
-            snprintf(num, sizeof num, "%.2fx", x);
-            text(&c, x0 + len + 6, by, num, 10, black);
+            ok = add(l, 0, PAD, y + 2, len, BAR - 4, j % 8) != NULL && (t = add(l, 1, PAD + len + 6, y + 1, 0, CH, -1));
+            if (ok) {
+                snprintf(t->text, sizeof t->text, "%.2fx", x);
+                t->w = glia_canvas_text_width_(t->text, SCALE);
+            }
         }
+        y += GAP;
     }
-    /* the axis and the 1.0 line (the first report) */
-    rect(&c, x0 - 1, y0 - 4, 1, nrows * group + 4, black);
-    int one = x0 + (int)lround(1.0 / vmax * BAR_W);
-    for (int y = y0 - 4; y < y0 + nrows * group; y += 4)
-        rect(&c, one, y, 1, 2, grey);
-    s = glia_volume_write(img, path, NULL);
-    glia_volume_free(img);
+    l->axis_y1 = y - GAP;
+    l->h = y + PAD;
+    if (!ok) {
+        glia_bench_chart_layout_free(l);
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench chart: no host memory for the layout");
+    }
+    return GLIA_STATUS_OK;
+}
+
+void glia_bench_chart_layout_free(glia_chart_layout *l)
+{
+    free(l->item);
+    l->item = NULL;
+    l->n = l->cap = 0;
+}
+
+glia_status glia_bench_chart_png(const char *path, const char *title, const char *const *rows, int nrows,
+                                 const char *const *series, int nseries, const double *v)
+{
+    static const unsigned char white[3] = {255, 255, 255}, black[3] = {0, 0, 0}, grey[3] = {150, 150, 150};
+    if (!path)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench chart: no file name");
+    glia_chart_layout l;
+    glia_status s = glia_bench_chart_layout(title, rows, nrows, series, nseries, v, &l);
+    glia_canvas c = {0};
+    if (s == GLIA_STATUS_OK)
+        s = glia_canvas_init_(&c, l.w, l.h, white);
+    if (s == GLIA_STATUS_OK) {
+        /* the axis and the 1.0 line (the first report) under the bars */
+        glia_canvas_fill_(&c, l.axis_x - 1, l.axis_y0 - 4, l.axis_x - 1, l.axis_y1, black);
+        for (int y = l.axis_y0 - 4; y < l.axis_y1; y += 4)
+            glia_canvas_fill_(&c, l.one_x, y, l.one_x, y + 1, grey);
+        for (int i = 0; i < l.n; i++) {
+            const glia_chart_item *it = &l.item[i];
+            const unsigned char *rgb = it->colour >= 0 ? palette[it->colour] : it->colour == -1 ? black : grey;
+            if (it->is_text)
+                glia_canvas_text_(&c, it->x, it->y, it->text, rgb, SCALE);
+            else
+                glia_canvas_fill_(&c, it->x, it->y, it->x + it->w - 1, it->y + it->h - 1, rgb);
+        }
+        s = glia_canvas_save_(&c, path);
+    }
+    glia_canvas_free_(&c);
+    glia_bench_chart_layout_free(&l);
     return s;
 }

@@ -128,4 +128,22 @@ const char *glia_json_str(const glia_jval *v, const char *key, const char *def);
 glia_status glia_bench_chart_png(const char *path, const char *title, const char *const *rows, int nrows,
                                  const char *const *series, int nseries, const double *v);
 
+/* The chart's layout before drawing: every text line and box with its place,
+ * so that nothing overlaps can be checked without reading pixels. */
+typedef struct glia_chart_item {
+    int is_text;
+    int x, y, w, h;              /* the box it covers, in pixels */
+    int colour;                  /* palette index; -1 black, -2 grey */
+    char text[96];               /* one line */
+} glia_chart_item;
+typedef struct glia_chart_layout {
+    int w, h;                    /* the picture */
+    int axis_x, axis_y0, axis_y1, one_x;   /* the value axis and the 1.0 line */
+    int n, cap;
+    glia_chart_item *item;
+} glia_chart_layout;
+glia_status glia_bench_chart_layout(const char *title, const char *const *rows, int nrows, const char *const *series,
+                                    int nseries, const double *v, glia_chart_layout *out);
+void glia_bench_chart_layout_free(glia_chart_layout *l);
+
 #endif

@@ -8,5 +8,6 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/input.c
   ${CMAKE_CURRENT_LIST_DIR}/output.c
   ${CMAKE_CURRENT_LIST_DIR}/overlay.c
+  ${CMAKE_CURRENT_LIST_DIR}/overlay_view.c
 )
 target_link_libraries(glia PRIVATE PkgConfig::CJSON)
