@@ -36,3 +36,9 @@ foreach(dev cpu opencl:0 vulkan:0)
                    ${CMAKE_CURRENT_BINARY_DIR}/swin-train-${backend})
   set_tests_properties(swin_train_${backend} PROPERTIES LABELS ${backend} SKIP_RETURN_CODE 77 TIMEOUT 900)
 endforeach()
+
+# The README's walk-through, every command as written, on tiny synthetic data.
+add_test(NAME readme_walkthrough
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_walkthrough.sh ${CMAKE_SOURCE_DIR}/README.md
+                 $<TARGET_FILE:glia_cli> ${CMAKE_CURRENT_BINARY_DIR}/readme-walkthrough)
+set_tests_properties(readme_walkthrough PROPERTIES LABELS cpu TIMEOUT 600)
