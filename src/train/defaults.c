@@ -24,13 +24,17 @@ static glia_loss_kind softmax_counterpart(glia_loss_kind k)
 static void resolve_target(glia_run_ *r)
 {
     glia_train_config *c = &r->cfg;
-    c->target = glia_dataset_default_target(r->ds);
+    /* a softmax loss asked for says labels; else what the dataset holds */
+    int softmax = c->loss == GLIA_LOSS_CE || c->loss == GLIA_LOSS_DICE_CE;
+    c->target = softmax ? GLIA_TARGET_LABELS : glia_dataset_default_target(r->ds);
     char text[320];
-    int n = snprintf(text, sizeof text, "target auto: %s (the %s dataset has %s; choose with --target)",
-                     glia_target_name_(c->target), glia_layout_name(glia_dataset_layout(r->ds)),
-                     c->target == GLIA_TARGET_REGIONS ? "tumour regions"
-                     : c->target == GLIA_TARGET_WT    ? "one tumour class"
-                                                      : "several classes and no regions");
+    int n = softmax ? snprintf(text, sizeof text, "target auto: labels (loss %s is for softmax classes; choose "
+                               "with --target)", glia_loss_kind_name(c->loss))
+                    : snprintf(text, sizeof text, "target auto: %s (the %s dataset has %s; choose with --target)",
+                               glia_target_name_(c->target), glia_layout_name(glia_dataset_layout(r->ds)),
+                               c->target == GLIA_TARGET_REGIONS ? "tumour regions"
+                               : c->target == GLIA_TARGET_WT    ? "one tumour class"
+                                                                : "several classes and no regions");
     if (c->target == GLIA_TARGET_LABELS) {
         glia_loss_kind loss = softmax_counterpart(c->loss), then = softmax_counterpart(c->then_loss);
         if ((loss != c->loss || then != c->then_loss) && n > 0 && (size_t)n < sizeof text)
