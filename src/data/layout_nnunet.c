@@ -45,18 +45,20 @@ static int has_channel_files(const char *dir, const char *ending)
 int glia_is_nnunet_dir_(const char *dir)
 {
     char *json = glia_path_join_(dir, "dataset.json");
-    int v2 = 0;
+    int v2 = 0, v1 = 0;
     if (json && glia_is_file_(json)) {
         cJSON *root = NULL;
         char *path = NULL;
-        if (glia_read_dataset_json_(dir, &root, &path) == GLIA_STATUS_OK)
+        if (glia_read_dataset_json_(dir, &root, &path) == GLIA_STATUS_OK) {
             v2 = cJSON_HasObjectItem(root, "channel_names") || cJSON_HasObjectItem(root, "file_ending");
+            v1 = cJSON_HasObjectItem(root, "training"); /* a Decathlon (v1) list of 4-D images */
+        }
         cJSON_Delete(root);
         free(path);
     }
     free(json);
-    if (v2)
-        return 1;
+    if (v2 || v1)
+        return v2;
     char *tr = glia_path_join_(dir, "imagesTr"), *lb = glia_path_join_(dir, "labelsTr");
     int yes = tr && lb && glia_is_dir_(tr) && glia_is_dir_(lb) &&
               (has_channel_files(tr, ".nii.gz") || has_channel_files(tr, ".nii"));
