@@ -1,5 +1,5 @@
 # Image I/O and the data pipeline (included by tests/CMakeLists.txt).
-foreach(t nifti data fuzz)
+foreach(t nifti data fuzz nnunet)
   glia_add_test(test_${t} SOURCES test_${t}.c LABELS cpu TEST_NAME ${t})
 endforeach()
 

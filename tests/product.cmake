@@ -5,6 +5,12 @@ foreach(t train_e2e eval infer)
                 ARGS $<TARGET_FILE:glia_cli>)
 endforeach()
 
+# nnU-Net v2 and LGG folders through dataset, train (no --target, no --folds), infer and eval.
+add_test(NAME nnunet_e2e
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/nnunet_e2e.sh $<TARGET_FILE:glia_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/nnunet-e2e)
+set_tests_properties(nnunet_e2e PROPERTIES LABELS cpu TIMEOUT 120)
+
 # Every bad flag or file: one clear line and a non-zero exit.
 set(P ${CMAKE_CURRENT_BINARY_DIR}/product-cli)
 glia_cli_test(train_no_out 2 "--out RUNDIR" train --data ${P})
@@ -12,7 +18,7 @@ glia_cli_test(train_unknown 2 "unknown option '--bogus'" train --bogus 1 --out $
 glia_cli_test(train_bad_value 2 "lr: 'fast' is not a number" train --lr fast --data ${P} --out ${P}/r)
 glia_cli_test(train_bad_loss 2 "unknown loss 'l2'" train --loss l2 --data ${P} --out ${P}/r)
 glia_cli_test(train_bad_preset 2 "unknown preset 'nope'" train --preset nope --data ${P} --out ${P}/r)
-glia_cli_test(train_bad_combo 2 "ce needs the labels target" train --loss ce --data ${P} --out ${P}/r)
+glia_cli_test(train_bad_combo 2 "ce needs the labels target" train --loss ce --target regions --data ${P} --out ${P}/r)
 glia_cli_test(train_no_data 1 "no such dataset folder" train --data ${P}/missing --out ${P}/r)
 glia_cli_test(train_bad_config 2 "--config .*cannot open" train --config ${P}/missing.json --data ${P} --out ${P}/r)
 glia_cli_test(train_resume_none 1 "holds no run" train --resume ${P}/missing)

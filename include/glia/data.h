@@ -26,10 +26,11 @@ typedef enum glia_layout {
     GLIA_LAYOUT_DECATHLON,   /* Task01_BrainTumour: dataset.json, 4-D imagesTr/, labelsTr/ */
     GLIA_LAYOUT_LGG,         /* kaggle_3m: TCGA_* folders of <case>_<n>.tif and <case>_<n>_mask.tif */
     GLIA_LAYOUT_GENERIC,     /* image/mask pairs (PNG, TIFF, NIfTI) named by a pattern */
+    GLIA_LAYOUT_NNUNET,      /* nnU-Net v2 raw: dataset.json, imagesTr/CASE_0000.nii.gz, labelsTr/CASE.nii.gz */
     GLIA_LAYOUT_COUNT_
 } glia_layout;
 
-/* "auto", "brats2020", "brats2021", "brats2023", "msd", "lgg", "generic". */
+/* "auto", "brats2020", "brats2021", "brats2023", "msd", "lgg", "generic", "nnunet". */
 const char *glia_layout_name(glia_layout l);
 /* The layout of that name (also accepts "decathlon"); INVALID_ARGUMENT if none. */
 glia_status glia_layout_parse(const char *name, glia_layout *out);
@@ -55,7 +56,8 @@ int glia_dataset_count(const glia_dataset *ds);
  * every BraTS edition and the Decathlon, in that order). */
 int glia_dataset_channels(const glia_dataset *ds);
 const char *glia_dataset_modality(const glia_dataset *ds, int c);
-/* Number of label classes including background (BraTS: 4, LGG/generic: 2). */
+/* Number of label classes including background (BraTS: 4, LGG/generic: 2;
+ * nnU-Net: its dataset.json's label values, at most 8). */
 int glia_dataset_classes(const glia_dataset *ds);
 /* The raw label value of class c as stored in files (BraTS 2020: 0, 1, 2, 4). */
 int glia_dataset_label_value(const glia_dataset *ds, int c);
@@ -67,17 +69,28 @@ int glia_dataset_case_labelled(const glia_dataset *ds, int i);
 const char *glia_dataset_case_ref_path(const glia_dataset *ds, int i);
 /* Why case i cannot be used (a missing modality or mask file), or NULL. */
 const char *glia_dataset_case_problem(const glia_dataset *ds, int i);
+/* Patients with at least one labelled, usable case: what a k-fold split divides. */
+int glia_dataset_patients(const glia_dataset *ds);
 
 /* What a model is trained to predict. */
 typedef enum glia_target {
     GLIA_TARGET_REGIONS = 0,  /* BraTS regions as 3 channels: whole tumour, tumour core, enhancing tumour */
     GLIA_TARGET_WT,           /* whole tumour only, 1 channel (binary; the BraTS study's setting) */
-    GLIA_TARGET_LABELS        /* one-hot classes, glia_dataset_classes channels (for softmax) */
+    GLIA_TARGET_LABELS,       /* one-hot classes, glia_dataset_classes channels (for softmax) */
+    GLIA_TARGET_AUTO          /* a training configuration's "auto": glia_dataset_default_target */
 } glia_target;
-/* Channels of a target for this dataset; 0 (and a message) if the layout has no such target. */
+/* Channels of a target for this dataset; 0 (and a message) if the layout has no such target.
+ * The regions target has 3 channels for BraTS layouts, an nnU-Net dataset's region count for it. */
 int glia_dataset_target_channels(const glia_dataset *ds, glia_target t);
 /* Bitmask over class indices making target channel ch (bit c = class c counts). */
 unsigned glia_dataset_region_classes(const glia_dataset *ds, glia_target t, int ch);
+/* The dataset's own name of target channel ch (an nnU-Net dataset.json's
+ * region or label name), or NULL when the layout names none. */
+const char *glia_dataset_target_name(const glia_dataset *ds, glia_target t, int ch);
+/* What to train when not told: regions where the dataset has them (BraTS,
+ * Decathlon, nnU-Net region datasets), else wt for a single foreground class
+ * (LGG, generic masks), else labels. */
+glia_target glia_dataset_default_target(const glia_dataset *ds);
 
 /* One decoded case. image: channels x dim[2] x dim[1] x dim[0] floats (i
  * fastest); label: dim product class indices or NULL when unlabelled. */
@@ -218,7 +231,7 @@ void glia_loader_get_stats(const glia_loader *l, glia_loader_stats *s);
 
 /* ---- synthetic phantoms ---------------------------------------------------- */
 typedef struct glia_synth_options {
-    glia_layout layout;       /* BRATS2020, BRATS2021, BRATS2023 or LGG */
+    glia_layout layout;       /* BRATS2020, BRATS2021, BRATS2023, LGG or NNUNET */
     int cases;
     uint64_t seed;
     int64_t size[3];          /* i, j, k; 0 = 240 x 240 x 155 (LGG: 256 x 256 x 24) */
@@ -227,9 +240,12 @@ typedef struct glia_synth_options {
     const char *template_t1;  /* optional real T1 volume used as the anatomy */
     int skull_strip;          /* 1: zero scalp and skull, as BraTS images are */
     int threads;              /* writer threads; 0 = all cores */
+    int plain_labels;         /* NNUNET: dataset.json names the classes, not BraTS regions */
 } glia_synth_options;
 
-/* Write cases into dir (created if missing) in the layout's naming. */
+/* Write cases into dir (created if missing) in the layout's naming. NNUNET:
+ * a v2 raw dataset (channels T1, T1ce, T2, FLAIR; labels 0..3; unlabelled
+ * cases in imagesTs/) with its dataset.json. */
 glia_status glia_synth_write(const char *dir, const glia_synth_options *o);
 
 /* One phantom in memory: 4 modalities (t1, t1ce, t2, flair) and BraTS 2021

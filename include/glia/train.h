@@ -47,8 +47,9 @@ typedef struct glia_train_config {
     /* data */
     char data[GLIA_PATH_MAX];      /* "data": dataset folder (any layout glia_dataset_open reads) */
     glia_layout layout;            /* "layout" */
-    glia_target target;            /* "target": regions, wt, labels */
-    int folds, fold;               /* "folds", "fold": validation = fold `fold` of a k-fold patient split */
+    glia_target target;            /* "target": auto (GLIA_TARGET_AUTO), regions, wt, labels */
+    int folds, fold;               /* "folds", "fold": validation = fold `fold` of a k-fold patient split;
+                                    * folds GLIA_FOLDS_AUTO ("auto"): min(5, patients), 0 for one patient */
     char split[GLIA_PATH_MAX];     /* "split": a saved split (JSON) instead; "" = make one */
     glia_preprocess pre;           /* "zscore", "clip", "crop_nonzero", "spacing", "resize", "crop" */
     int64_t size[3];               /* "size": 2-D crop (i, j) or 3-D patch (i, j, k); 0 = whole axis */
@@ -81,8 +82,16 @@ typedef struct glia_train_config {
     double bucket_mb;              /* "bucket_mb": gradient allreduce bucket (default 25 MB, DDP's) */
 } glia_train_config;
 
-/* Defaults: unet2d, regions target, 5-fold split fold 0, 10 epochs, batch 4,
- * Adam lr 1e-3, constant schedule, dice+bce, z-score, seed 0, device auto. */
+/* "folds": auto. */
+#define GLIA_FOLDS_AUTO (-1)
+
+/* Defaults: unet2d, target and folds auto, fold 0, 10 epochs, batch 4, Adam
+ * lr 1e-3, constant schedule, dice+bce, z-score, seed 0, device auto. A run
+ * resolves auto from its dataset (target: glia_dataset_default_target, with
+ * dice+ce for a labels target left on a sigmoid loss; folds: 5, or the
+ * patient count when fewer, or no validation for one patient), tells
+ * glia_train_options.on_note, and records the resolved values in
+ * config.json. */
 void glia_train_config_default(glia_train_config *c);
 
 /* A study's recipe: "brats-unet2d", "brats-unet3d", "lgg-unet", "lgg-r2unet".

@@ -49,12 +49,12 @@ glia_status glia_label_info_from_dataset(const glia_dataset *ds, glia_target t, 
     static const char *const brats_classes[4] = {"BG", "NCR", "ED", "ET"}, *const msd_classes[4] = {"BG", "ED", "NET", "ET"};
     for (int c = 0; c < ch; c++) {
         out->region_classes[c] = glia_dataset_region_classes(ds, t, c);
-        const char *name = NULL;
+        const char *name = glia_dataset_target_name(ds, t, c); /* the dataset's own (nnU-Net), else the usual */
         char buf[16];
-        if (t == GLIA_TARGET_LABELS)
+        if (!name && t == GLIA_TARGET_LABELS)
             name = brats ? (msd ? msd_classes[c] : brats_classes[c]) : c == 0 ? "BG" : out->classes == 2 ? "tumour" : NULL;
-        else
-            name = brats ? regions[c] : "tumour";
+        else if (!name)
+            name = brats && c < 3 ? regions[c] : "tumour";
         if (!name) {
             snprintf(buf, sizeof buf, "class%d", c % 100);
             name = buf;

@@ -75,11 +75,11 @@ static glia_status alloc_image(glia_case *out, const ds_case *c, int channels, c
     return GLIA_STATUS_OK;
 }
 
-/* BraTS: four 3-D volumes on one grid. Decathlon: one 4-D volume of 4 channels. */
+/* BraTS, nnU-Net: a 3-D volume per channel, all on one grid. Decathlon: one 4-D volume of 4 channels. */
 static glia_status load_nifti_case(const glia_dataset *ds, const ds_case *c, glia_case *out)
 {
-    int msd = ds->layout == GLIA_LAYOUT_DECATHLON;
-    int nfiles = msd ? 1 : 4;
+    int msd = ds->layout == GLIA_LAYOUT_DECATHLON, nch = ds->channels;
+    int nfiles = msd ? 1 : nch;
     glia_status s = GLIA_STATUS_OK;
     for (int m = 0; m < nfiles && s == GLIA_STATUS_OK; m++) {
         glia_volume *v = NULL;
@@ -91,7 +91,7 @@ static glia_status load_nifti_case(const glia_dataset *ds, const ds_case *c, gli
                             c->id, base_name(c->files[m]), v->ndim, (long long)(v->ndim > 3 ? v->dim[3] : 1),
                             msd ? "a 4-D image of 4 modalities" : "a 3-D volume");
         } else if (m == 0) {
-            s = alloc_image(out, c, 4, g);
+            s = alloc_image(out, c, nch, g);
         } else if (memcmp(g, out->dim, sizeof g) != 0) {
             s = grid_mismatch(c, base_name(c->files[m]), g, out->dim);
         }
@@ -100,7 +100,7 @@ static glia_status load_nifti_case(const glia_dataset *ds, const ds_case *c, gli
             s = glia_seterr(s, "case %s: %s: %s", c->id, base_name(c->files[m]), glia_last_error());
         if (s == GLIA_STATUS_OK) {
             size_t n = (size_t)(g[0] * g[1] * g[2]);
-            for (int ch = 0; ch < 4; ch++)
+            for (int ch = 0; ch < nch; ch++)
                 if (msd || ch == m)
                     memcpy(out->image + (size_t)ch * n, f + (size_t)(msd ? ds->channel_map[ch] : 0) * n,
                            n * sizeof(float));

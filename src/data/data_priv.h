@@ -6,6 +6,9 @@
 
 #include "core/error.h"
 
+/* Label classes (and regions) a dataset may have: label_values and bitmasks are sized by it. */
+#define GLIA_DS_MAX_CLASSES 8
+
 typedef struct ds_case {
     char *id, *patient;
     char *files[4];        /* modality files (Decathlon: files[0] is the 4-D image) */
@@ -24,9 +27,14 @@ struct glia_dataset {
     int channel_map[4];    /* Decathlon: file channel of each canonical modality */
     char modality[4][16];
     int nclasses;
-    int label_values[8];   /* raw value of each class */
+    int label_values[GLIA_DS_MAX_CLASSES]; /* raw value of each class */
     int accept_255;        /* masks stored as 0/255 (LGG, some generic sets) */
-    unsigned regions[3];   /* class bitmasks of WT, TC, ET; 0 = no such region */
+    unsigned foreground;   /* class bitmask of the wt target: every tumour class */
+    int nregions;          /* channels of the regions target; 0 = none */
+    unsigned regions[GLIA_DS_MAX_CLASSES]; /* class bitmask of each region (BraTS: WT, TC, ET) */
+    /* names from the dataset itself (nnU-Net's dataset.json); "" = the layout's usual names */
+    char region_name[GLIA_DS_MAX_CLASSES][16];
+    char class_name[GLIA_DS_MAX_CLASSES][16];
     char *mask_pattern;
 };
 
@@ -38,6 +46,9 @@ char *glia_strfmt_(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+struct cJSON;
+/* dir/dataset.json parsed (at most 16 MiB); *path gets its malloc'd path for messages. */
+glia_status glia_read_dataset_json_(const char *dir, struct cJSON **root, char **path);
 /* Sorted names in dir (no "." entries); *n gets the count. dirs_only: 1 dirs, 0 files, -1 both. */
 char **glia_list_dir_(const char *dir, int dirs_only, int *n);
 void glia_free_list_(char **names, int n);
@@ -51,6 +62,9 @@ glia_status glia_scan_brats_(glia_dataset *ds);
 glia_status glia_scan_decathlon_(glia_dataset *ds);
 glia_status glia_scan_lgg_(glia_dataset *ds);
 glia_status glia_scan_generic_(glia_dataset *ds);
+glia_status glia_scan_nnunet_(glia_dataset *ds);
+/* An nnU-Net v2 raw folder: dataset.json with v2 keys, or imagesTr/ with _0000 files beside labelsTr/. */
+int glia_is_nnunet_dir_(const char *dir);
 /* Label conventions of a layout: classes, raw values, regions, modality names. */
 void glia_layout_conventions_(glia_dataset *ds);
 /* Trilinear resize (pixel centres aligned) of `channels` volumes from sd to dd. */

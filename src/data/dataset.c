@@ -6,13 +6,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cJSON.h>
 #include "data/data_priv.h"
 
 static const char *const layout_names[] = {
     [GLIA_LAYOUT_AUTO] = "auto",           [GLIA_LAYOUT_BRATS2020] = "brats2020",
     [GLIA_LAYOUT_BRATS2021] = "brats2021", [GLIA_LAYOUT_BRATS2023] = "brats2023",
     [GLIA_LAYOUT_DECATHLON] = "msd",       [GLIA_LAYOUT_LGG] = "lgg",
-    [GLIA_LAYOUT_GENERIC] = "generic",
+    [GLIA_LAYOUT_GENERIC] = "generic",     [GLIA_LAYOUT_NNUNET] = "nnunet",
 };
 _Static_assert(sizeof layout_names / sizeof layout_names[0] == GLIA_LAYOUT_COUNT_, "every layout needs a name");
 
@@ -36,7 +37,7 @@ glia_status glia_layout_parse(const char *name, glia_layout *out)
         return GLIA_STATUS_OK;
     }
     return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                       "unknown layout '%s' (auto, brats2020, brats2021, brats2023, msd, lgg, generic)", name);
+                       "unknown layout '%s' (auto, brats2020, brats2021, brats2023, msd, lgg, generic, nnunet)", name);
 }
 
 char *glia_strdup_(const char *s)
@@ -121,6 +122,35 @@ void glia_free_list_(char **names, int n)
     free(names);
 }
 
+glia_status glia_read_dataset_json_(const char *dir, cJSON **root, char **path)
+{
+    enum { LIMIT = 16 << 20 }; /* a dataset.json listing 100k cases is a few MiB */
+    *root = NULL;
+    if (!(*path = glia_path_join_(dir, "dataset.json")))
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s/dataset.json", dir);
+    FILE *f = fopen(*path, "rb");
+    if (!f)
+        return glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot read", *path);
+    char *text = malloc((size_t)LIMIT + 1);
+    size_t n = text ? fread(text, 1, (size_t)LIMIT + 1, f) : 0;
+    fclose(f);
+    glia_status s = GLIA_STATUS_OK;
+    if (!text)
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s", *path);
+    else if (n > (size_t)LIMIT)
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: larger than %d MiB; not a dataset description", *path,
+                        LIMIT >> 20);
+    else if (text[n] = '\0', !(*root = cJSON_Parse(text)) || !cJSON_IsObject(*root))
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not a JSON object%s%.40s", *path,
+                        *root ? "" : " (syntax error near: ", *root ? "" : cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
+    free(text);
+    if (s != GLIA_STATUS_OK) {
+        cJSON_Delete(*root);
+        *root = NULL;
+    }
+    return s;
+}
+
 int glia_default_threads_(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -158,18 +188,20 @@ void glia_layout_conventions_(glia_dataset *ds)
             ds->label_values[c] = c;
         if (ds->layout == GLIA_LAYOUT_BRATS2020 || ds->layout == GLIA_LAYOUT_BRATS2021)
             ds->label_values[3] = 4; /* 1 necrosis, 2 oedema, 4 enhancing */
-        ds->regions[0] = 0xe;        /* whole tumour: every tumour class */
+        ds->foreground = ds->regions[0] = 0xe; /* whole tumour: every tumour class */
         /* tumour core: necrosis + enhancing (BraTS); non-enhancing + enhancing (Decathlon: 1 is oedema) */
         ds->regions[1] = ds->layout == GLIA_LAYOUT_DECATHLON ? 0xc : 0xa;
         ds->regions[2] = 0x8;
+        ds->nregions = 3;
         break;
+    case GLIA_LAYOUT_NNUNET: break; /* dataset.json says (layout_nnunet.c) */
     default: /* binary masks */
         ds->nclasses = 2;
         ds->label_values[0] = 0;
         ds->label_values[1] = 1;
         ds->accept_255 = 1;
-        ds->regions[0] = 0x2;
-        ds->regions[1] = ds->regions[2] = 0;
+        ds->foreground = 0x2;
+        ds->nregions = 0;
         break;
     }
 }
@@ -206,6 +238,8 @@ static glia_layout guess_case_dir(const char *dir, const char *name)
 
 static glia_layout detect(const char *dir)
 {
+    if (glia_is_nnunet_dir_(dir))
+        return GLIA_LAYOUT_NNUNET;
     char *p = glia_path_join_(dir, "dataset.json");
     int msd = p && glia_is_file_(p);
     free(p);
@@ -301,8 +335,8 @@ glia_status glia_dataset_open(const char *dir, const glia_dataset_options *opts,
             glia_dataset_free(ds);
             return glia_seterr(GLIA_STATUS_FORMAT_ERROR,
                                "%s: no dataset found: expected BraTS case folders (e.g. BraTS2021_00000/ with "
-                               "BraTS2021_00000_flair.nii.gz), a Decathlon dataset.json, kaggle_3m TCGA_* folders "
-                               "with *_mask.tif, or image/mask files",
+                               "BraTS2021_00000_flair.nii.gz), a Decathlon or nnU-Net v2 dataset.json, kaggle_3m "
+                               "TCGA_* folders with *_mask.tif, or image/mask files",
                                dir);
         }
     }
@@ -313,6 +347,7 @@ glia_status glia_dataset_open(const char *dir, const glia_dataset_options *opts,
     case GLIA_LAYOUT_DECATHLON: s = glia_scan_decathlon_(ds); break;
     case GLIA_LAYOUT_LGG: s = glia_scan_lgg_(ds); break;
     case GLIA_LAYOUT_GENERIC: s = glia_scan_generic_(ds); break;
+    case GLIA_LAYOUT_NNUNET: s = glia_scan_nnunet_(ds); break;
     default: s = glia_scan_brats_(ds); break;
     }
     if (s == GLIA_STATUS_OK && ds->ncases == 0)
@@ -384,12 +419,14 @@ int glia_dataset_target_channels(const glia_dataset *ds, glia_target t)
     case GLIA_TARGET_WT: return 1;
     case GLIA_TARGET_LABELS: return ds->nclasses;
     case GLIA_TARGET_REGIONS:
-        if (ds->regions[1])
-            return 3;
+        if (ds->nregions > 0)
+            return ds->nregions;
         glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s layout has only the whole-tumour target (use wt or labels)",
                     glia_layout_name(ds->layout));
         return 0;
+    case GLIA_TARGET_AUTO: break;
     }
+    glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "target %d: resolve auto with glia_dataset_default_target", (int)t);
     return 0;
 }
 
@@ -400,6 +437,23 @@ unsigned glia_dataset_region_classes(const glia_dataset *ds, glia_target t, int 
     if (t == GLIA_TARGET_LABELS)
         return ch < ds->nclasses ? 1u << ch : 0;
     if (t == GLIA_TARGET_WT)
-        return ch == 0 ? ds->regions[0] : 0;
-    return ch < 3 ? ds->regions[ch] : 0;
+        return ch == 0 ? ds->foreground : 0;
+    return t == GLIA_TARGET_REGIONS && ch < ds->nregions ? ds->regions[ch] : 0;
+}
+
+const char *glia_dataset_target_name(const glia_dataset *ds, glia_target t, int ch)
+{
+    if (!ds || ch < 0 || ch >= GLIA_DS_MAX_CLASSES)
+        return NULL;
+    const char *n = t == GLIA_TARGET_REGIONS && ch < ds->nregions ? ds->region_name[ch]
+                    : t == GLIA_TARGET_LABELS && ch < ds->nclasses ? ds->class_name[ch]
+                                                                  : "";
+    return n[0] ? n : NULL;
+}
+
+glia_target glia_dataset_default_target(const glia_dataset *ds)
+{
+    if (ds && ds->nregions > 0)
+        return GLIA_TARGET_REGIONS;
+    return !ds || ds->nclasses <= 2 ? GLIA_TARGET_WT : GLIA_TARGET_LABELS;
 }

@@ -78,19 +78,6 @@ glia_status glia_scan_brats_(glia_dataset *ds)
     return s;
 }
 
-static char *read_text(const char *path, size_t limit)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(limit + 1);
-    size_t n = buf ? fread(buf, 1, limit, f) : 0;
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
 /* "./imagesTr/BRATS_001.nii.gz" -> dir/imagesTr/BRATS_001.nii.gz; the stem becomes the id. */
 static glia_status add_msd_case(glia_dataset *ds, const char *image, const char *label)
 {
@@ -144,20 +131,17 @@ static glia_status map_modalities(glia_dataset *ds, const cJSON *mod, const char
 
 glia_status glia_scan_decathlon_(glia_dataset *ds)
 {
-    char *path = glia_path_join_(ds->dir, "dataset.json");
-    char *text = path ? read_text(path, 16u << 20) : NULL;
-    if (!text) {
-        glia_status s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s/dataset.json: cannot read", ds->dir);
+    cJSON *root = NULL;
+    char *path = NULL;
+    glia_status s = glia_read_dataset_json_(ds->dir, &root, &path);
+    if (s != GLIA_STATUS_OK) {
         free(path);
         return s;
     }
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    glia_status s = GLIA_STATUS_OK;
     const cJSON *train = root ? cJSON_GetObjectItemCaseSensitive(root, "training") : NULL;
     const cJSON *test = root ? cJSON_GetObjectItemCaseSensitive(root, "test") : NULL;
     const cJSON *mod = root ? cJSON_GetObjectItemCaseSensitive(root, "modality") : NULL;
-    if (!root || !cJSON_IsArray(train))
+    if (!cJSON_IsArray(train))
         s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not JSON with a \"training\" list", path);
     else if (mod)
         s = map_modalities(ds, mod, path);

@@ -6,6 +6,7 @@ target_sources(glia PRIVATE
   src/data/dataset.c
   src/data/layout_brats.c
   src/data/layout_files.c
+  src/data/layout_nnunet.c
   src/data/case.c
   src/data/split.c
   src/data/preprocess.c
@@ -13,5 +14,6 @@ target_sources(glia PRIVATE
   src/data/loader.c
   src/data/synth.c
   src/data/synth_write.c
+  src/data/synth_nnunet.c
 )
 target_link_libraries(glia PRIVATE PkgConfig::CJSON)

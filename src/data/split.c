@@ -20,6 +20,32 @@ static int usable(const glia_dataset *ds, int i)
     return glia_dataset_case_labelled(ds, i) && !glia_dataset_case_problem(ds, i);
 }
 
+/* Number the patients of usable cases in case order (a patient's cases share
+ * its number; -1 for the rest) into patient_of[ncases]; the count. */
+static int number_patients(const glia_dataset *ds, int *patient_of)
+{
+    int np = 0;
+    for (int i = 0; i < ds->ncases; i++) {
+        patient_of[i] = -1;
+        if (!usable(ds, i))
+            continue;
+        for (int j = 0; j < i && patient_of[i] < 0; j++)
+            if (patient_of[j] >= 0 && strcmp(ds->cases[j].patient, ds->cases[i].patient) == 0)
+                patient_of[i] = patient_of[j];
+        if (patient_of[i] < 0)
+            patient_of[i] = np++;
+    }
+    return np;
+}
+
+int glia_dataset_patients(const glia_dataset *ds)
+{
+    int *patient_of = ds ? malloc((size_t)ds->ncases * sizeof(int) + 1) : NULL;
+    int np = patient_of ? number_patients(ds, patient_of) : 0;
+    free(patient_of);
+    return np;
+}
+
 glia_status glia_split_make(const glia_dataset *ds, int folds, int fold, uint64_t seed, glia_split *out)
 {
     if (!ds || !out || folds < 2 || fold < 0 || fold >= folds)
@@ -36,18 +62,7 @@ glia_status glia_split_make(const glia_dataset *ds, int folds, int fold, uint64_
         glia_split_free(out);
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_split_make: %d cases", n);
     }
-    /* number the patients in case order; a patient's cases share its number */
-    int np = 0;
-    for (int i = 0; i < n; i++) {
-        patient_of[i] = -1;
-        if (!usable(ds, i))
-            continue;
-        for (int j = 0; j < i && patient_of[i] < 0; j++)
-            if (patient_of[j] >= 0 && strcmp(ds->cases[j].patient, ds->cases[i].patient) == 0)
-                patient_of[i] = patient_of[j];
-        if (patient_of[i] < 0)
-            patient_of[i] = np++;
-    }
+    int np = number_patients(ds, patient_of);
     if (np < folds) {
         free(patient_of);
         free(order);

@@ -31,9 +31,9 @@ static glia_status check_options(const glia_synth_options *in, glia_synth_option
     *o = *in;
     int lgg = o->layout == GLIA_LAYOUT_LGG;
     if (o->layout != GLIA_LAYOUT_BRATS2020 && o->layout != GLIA_LAYOUT_BRATS2021 &&
-        o->layout != GLIA_LAYOUT_BRATS2023 && !lgg)
+        o->layout != GLIA_LAYOUT_BRATS2023 && o->layout != GLIA_LAYOUT_NNUNET && !lgg)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_synth: layout %s cannot be synthesised (brats2020, "
-                           "brats2021, brats2023, lgg)", glia_layout_name(o->layout));
+                           "brats2021, brats2023, lgg, nnunet)", glia_layout_name(o->layout));
     static const int64_t def[2][3] = {{240, 240, 155}, {256, 256, 24}};
     for (int a = 0; a < 3; a++) {
         if (o->size[a] == 0)
@@ -101,16 +101,15 @@ static char *case_name(const glia_synth_options *o, int i)
     }
 }
 
-static glia_status make_dir(const char *p)
+glia_status glia_synth_make_dir_(const char *p)
 {
     if (mkdir(p, 0777) != 0 && errno != EEXIST)
         return glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot create folder: %s", p, strerror(errno));
     return GLIA_STATUS_OK;
 }
 
-/* One NIfTI volume in BraTS's grid: 1 mm, LPS-flipped i and j like the challenge's files. */
-static glia_status write_nifti(const char *path, const int64_t *size, glia_dtype t, const float *f,
-                               const uint8_t *lab)
+glia_status glia_synth_write_nifti_(const char *path, const int64_t *size, glia_dtype t, const float *f,
+                                    const uint8_t *lab)
 {
     glia_volume *v = NULL;
     glia_status s = glia_volume_new(3, size, t, &v);
@@ -138,7 +137,7 @@ static glia_status write_brats(const char *dir, const glia_synth_options *o, int
     static const char *const suf23[5] = {"t1n", "t1c", "t2w", "t2f", "seg"};
     int v23 = o->layout == GLIA_LAYOUT_BRATS2023;
     char *name = case_name(o, i), *sub = name ? glia_path_join_(dir, name) : NULL;
-    glia_status s = sub ? make_dir(sub) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: names");
+    glia_status s = sub ? glia_synth_make_dir_(sub) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: names");
     size_t n = (size_t)(o->size[0] * o->size[1] * o->size[2]);
     int files = i >= o->cases - o->unlabelled ? 4 : 5;
     for (int m = 0; m < files && s == GLIA_STATUS_OK; m++) {
@@ -146,9 +145,9 @@ static glia_status write_brats(const char *dir, const glia_synth_options *o, int
         if (!p)
             s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: names");
         else if (m < 4)
-            s = write_nifti(p, o->size, GLIA_DTYPE_INT16, img + (size_t)m * n, NULL);
+            s = glia_synth_write_nifti_(p, o->size, GLIA_DTYPE_INT16, img + (size_t)m * n, NULL);
         else
-            s = write_nifti(p, o->size, GLIA_DTYPE_UINT8, NULL, lab);
+            s = glia_synth_write_nifti_(p, o->size, GLIA_DTYPE_UINT8, NULL, lab);
         free(p);
         if (m == 3 && v23) /* BraTS 2023 numbers enhancing tumour 3, not 4 */
             for (size_t v = 0; v < n; v++)
@@ -165,7 +164,7 @@ static glia_status write_lgg(const char *dir, const glia_synth_options *o, int i
                              const uint8_t *lab)
 {
     char *name = case_name(o, i), *sub = name ? glia_path_join_(dir, name) : NULL;
-    glia_status s = sub ? make_dir(sub) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: names");
+    glia_status s = sub ? glia_synth_make_dir_(sub) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: names");
     const int64_t *d = o->size;
     size_t plane = (size_t)(d[0] * d[1]), n = plane * (size_t)d[2];
     static const int src[3] = {0, 3, 1};
@@ -228,7 +227,9 @@ static void *synth_worker(void *arg)
         glia_status s = img && lab ? glia_synth_phantom_(o, i, j->templ, img, lab)
                                    : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: %zu voxels", n);
         if (s == GLIA_STATUS_OK)
-            s = o->layout == GLIA_LAYOUT_LGG ? write_lgg(j->dir, o, i, img, lab) : write_brats(j->dir, o, i, img, lab);
+            s = o->layout == GLIA_LAYOUT_LGG      ? write_lgg(j->dir, o, i, img, lab)
+                : o->layout == GLIA_LAYOUT_NNUNET ? glia_synth_nnunet_case_(j->dir, o, i, img, lab)
+                                                  : write_brats(j->dir, o, i, img, lab);
         if (s != GLIA_STATUS_OK && !atomic_exchange(&j->failed, 1)) {
             /* the message lives in this thread's error slot: hand it over */
             pthread_mutex_lock(&j->lock);
@@ -247,7 +248,9 @@ glia_status glia_synth_write(const char *dir, const glia_synth_options *opts)
     glia_synth_options o;
     glia_status s = dir ? check_options(opts, &o) : glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_synth: NULL dir");
     if (s == GLIA_STATUS_OK)
-        s = make_dir(dir);
+        s = glia_synth_make_dir_(dir);
+    if (s == GLIA_STATUS_OK && o.layout == GLIA_LAYOUT_NNUNET)
+        s = glia_synth_nnunet_prepare_(dir, &o);
     float *templ = NULL;
     if (s == GLIA_STATUS_OK && o.template_t1)
         s = load_template(o.template_t1, o.size, &templ);

@@ -25,9 +25,12 @@ typedef struct key {
 #define BIG 1e9
 static const key keys[] = {
     {"data", K_STR, F(data), 0, 0, "dataset folder"},
-    {"layout", K_SPECIAL, F(layout), 0, 0, "auto, brats2020, brats2021, brats2023, msd, lgg, generic"},
-    {"target", K_SPECIAL, F(target), 0, 0, "regions (WT, TC, ET), wt (whole tumour), labels (softmax classes)"},
-    {"folds", K_INT, F(folds), 0, 100, "k of the k-fold patient split; 0 = no validation"},
+    {"layout", K_SPECIAL, F(layout), 0, 0, "auto, brats2020, brats2021, brats2023, msd, lgg, generic, nnunet"},
+    {"target", K_SPECIAL, F(target), 0, 0,
+     "auto (the dataset's regions, else wt for one tumour class, else labels), regions (WT, TC, ET), wt (whole "
+     "tumour), labels (softmax classes)"},
+    {"folds", K_SPECIAL, F(folds), 0, 100,
+     "k of the k-fold patient split; auto = 5, fewer for fewer patients, none for one; 0 = no validation"},
     {"fold", K_INT, F(fold), 0, 99, "the validation fold"},
     {"split", K_STR, F(split), 0, 0, "a saved split (JSON, as glia dataset --save-split writes) instead of folds"},
     {"zscore", K_BOOL, F(pre.zscore), 0, 1, "z-score each channel over brain voxels"},
@@ -108,8 +111,8 @@ void glia_train_config_default(glia_train_config *c)
 {
     memset(c, 0, sizeof *c);
     c->layout = GLIA_LAYOUT_AUTO;
-    c->target = GLIA_TARGET_REGIONS;
-    c->folds = 5;
+    c->target = GLIA_TARGET_AUTO; /* resolved from the dataset when a run starts (src/train/defaults.c) */
+    c->folds = GLIA_FOLDS_AUTO;
     c->pre.zscore = 1;
     c->fg_fraction = 0.33f;
     glia_model_config_default(GLIA_MODEL_UNET2D, &c->model);
@@ -224,8 +227,24 @@ static glia_status set_special(glia_train_config *c, const key *k, const char *v
     int i;
     if (strcmp(n, "layout") == 0)
         return glia_layout_parse(v, &c->layout) == GLIA_STATUS_OK ? GLIA_STATUS_OK : bad(k, v, "a layout name");
-    if (strcmp(n, "target") == 0)
-        return glia_target_parse_(v, &c->target);
+    if (strcmp(n, "target") == 0) {
+        if (strcmp(v, "auto") == 0) {
+            c->target = GLIA_TARGET_AUTO;
+            return GLIA_STATUS_OK;
+        }
+        return glia_target_parse_(v, &c->target) == GLIA_STATUS_OK ? GLIA_STATUS_OK
+                                                                    : bad(k, v, "auto, regions, wt or labels");
+    }
+    if (strcmp(n, "folds") == 0) {
+        double x;
+        if (strcmp(v, "auto") == 0)
+            c->folds = GLIA_FOLDS_AUTO;
+        else if (parse_num(v, k->lo, k->hi, 1, &x))
+            c->folds = (int)x;
+        else
+            return bad(k, v, "auto or a whole number from 0 to 100");
+        return GLIA_STATUS_OK;
+    }
     if (strcmp(n, "model") == 0) {
         glia_model_arch a;
         glia_status s = glia_model_arch_from_name(v, &a);
@@ -343,7 +362,9 @@ static cJSON *special_json(const glia_train_config *c, const key *k)
     if (strcmp(n, "layout") == 0)
         return cJSON_CreateString(glia_layout_name(c->layout));
     if (strcmp(n, "target") == 0)
-        return cJSON_CreateString(glia_target_name_(c->target));
+        return cJSON_CreateString(c->target == GLIA_TARGET_AUTO ? "auto" : glia_target_name_(c->target));
+    if (strcmp(n, "folds") == 0)
+        return c->folds == GLIA_FOLDS_AUTO ? cJSON_CreateString("auto") : cJSON_CreateNumber(c->folds);
     if (strcmp(n, "model") == 0)
         return cJSON_CreateString(glia_model_arch_name(c->model.arch));
     if (strcmp(n, "optimizer") == 0)
@@ -493,6 +514,8 @@ static int sigmoid_only_loss(glia_loss_kind k) { return k == GLIA_LOSS_BCE || k 
 static glia_status check_loss(const glia_train_config *c, glia_loss_kind k, const char *key)
 {
     int labels = c->target == GLIA_TARGET_LABELS;
+    if (c->target == GLIA_TARGET_AUTO)
+        return GLIA_STATUS_OK; /* checked again once the dataset has chosen (src/train/defaults.c) */
     if (softmax_loss(k) && !labels)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s %s needs the labels target (softmax over classes)", key,
                            glia_loss_kind_name(k));
@@ -509,7 +532,7 @@ glia_status glia_train_config_check(const glia_train_config *c)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_config_check: NULL configuration");
     if (!c->data[0])
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "no dataset: set data (--data DIR)");
-    if (c->folds == 1 || (c->folds && c->fold >= c->folds))
+    if (c->folds == 1 || (c->folds > 0 && c->fold >= c->folds) || c->folds < GLIA_FOLDS_AUTO)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "folds %d, fold %d: need folds >= 2 (or 0) and fold < folds",
                            c->folds, c->fold);
     glia_model_config m = c->model;

@@ -4,6 +4,7 @@ if(NOT TARGET PkgConfig::CJSON)
 endif()
 target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/config.c
+  ${CMAKE_CURRENT_LIST_DIR}/defaults.c
   ${CMAKE_CURRENT_LIST_DIR}/presets.c
   ${CMAKE_CURRENT_LIST_DIR}/trainer.c
   ${CMAKE_CURRENT_LIST_DIR}/validate.c

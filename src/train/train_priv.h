@@ -51,6 +51,8 @@ typedef struct glia_run_ {
     glia_case **val;
 } glia_run_;
 
+/* Target and folds "auto" resolved from r->ds, told through on_note (src/train/defaults.c). */
+glia_status glia_run_resolve_defaults_(glia_run_ *r);
 /* The loss of a configuration's kind on logits against targets. */
 glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *logits, glia_tensor *target,
                            glia_tensor **out);

@@ -135,6 +135,7 @@ static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_opti
     }
     glia_dataset_options dso = {.layout = r->cfg.layout};
     if ((s = glia_dataset_open(r->cfg.data, &dso, &r->ds)) != GLIA_STATUS_OK ||
+        (s = glia_run_resolve_defaults_(r)) != GLIA_STATUS_OK ||
         (s = glia_label_info_from_dataset(r->ds, r->cfg.target, &r->li)) != GLIA_STATUS_OK)
         return s;
     /* the channels come from the data (a resumed run's checkpoint is checked against them) */
