@@ -52,7 +52,7 @@ static void print_split(const glia_dataset *ds, const char *load, const char *sa
 int glia_cmd_dataset(int argc, char **argv)
 {
     const char *layout = "auto", *pattern = NULL, *load = NULL, *save = NULL, *pos[1];
-    long folds = 5, fold = 0, seed = 0, threads = 0;
+    long folds = 0, fold = 0, seed = 0, threads = 0;   /* folds 0: 5, fewer for fewer patients */
     int npos = 0;
     const glia_cli_opt opts[] = {
         {"--layout", GLIA_CLI_STR, &layout, 0, 0},
@@ -68,7 +68,7 @@ int glia_cmd_dataset(int argc, char **argv)
         return 2;
     if (npos != 1)
         return glia_cli_usage_error("dataset: name the dataset folder (see 'glia help dataset')");
-    if (fold >= folds)
+    if (folds && fold >= folds)
         return glia_cli_usage_error("dataset: --fold must be below --folds (%ld)", folds);
     glia_dataset_options o = {.mask_pattern = pattern};
     if (glia_layout_parse(layout, &o.layout) != GLIA_STATUS_OK)
@@ -129,7 +129,15 @@ int glia_cmd_dataset(int argc, char **argv)
     } else {
         printf("problems: none\n");
     }
-    print_split(ds, load, save, folds, fold, seed);
+    if (!folds) { /* as training's auto: 5, or one per patient when fewer */
+        int patients = glia_dataset_patients(ds);
+        folds = patients < 5 ? patients : 5;
+    }
+    if (folds >= 2 || load)
+        print_split(ds, load, save, folds, fold, seed);
+    else
+        printf("split: none (%d labelled patient%s: no validation fold)\n", glia_dataset_patients(ds),
+               glia_dataset_patients(ds) == 1 ? "" : "s");
     free(r);
     glia_dataset_free(ds);
     return bad ? 1 : 0;

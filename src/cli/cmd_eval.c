@@ -132,8 +132,7 @@ int glia_cmd_eval(int argc, char **argv)
         else if (!(rc = glia_cli_weights_meaning("eval", p, a.channels, a.modalities)))
             li = glia_predictor_get_info(p)->labels;
     } else if (!rc) {
-        glia_target target = glia_dataset_target_channels(ds, GLIA_TARGET_REGIONS) ? GLIA_TARGET_REGIONS
-                                                                                    : GLIA_TARGET_WT;
+        glia_target target = glia_dataset_default_target(ds);
         if (a.target && !strcmp(a.target, "wt"))
             target = GLIA_TARGET_WT;
         else if (a.target && !strcmp(a.target, "labels"))

@@ -115,7 +115,7 @@ static int apply_args(glia_train_config *cfg, int argc, char **argv, const char 
     return 0;
 }
 
-static void note(void *user, const char *text) { fprintf(stderr, "glia: train: warning: %s\n", text); }
+static void note(void *user, const char *text) { fprintf(stderr, "glia: train: note: %s\n", text); }
 
 /* How gradient averaging went: what rank 0 saw. */
 static void comm_report(const glia_reducer_stats *c, int ranks)

@@ -52,17 +52,17 @@ static const glia_cli_cmd commands[] = {
      "  NIfTI -> .npy writes the scaled values as float32, shape (i, j, k[, t]) as nibabel's get_fdata()\n",
      glia_cmd_convert, 0},
     {"dataset", "DIR", "check a dataset: layout, cases, modalities, shapes, spacing, labels, problems, split",
-     "  --layout L            auto (default), brats2020, brats2021, brats2023, msd, lgg, generic\n"
+     "  --layout L            auto (default), brats2020, brats2021, brats2023, msd, lgg, generic, nnunet\n"
      "  --mask-pattern P      generic: mask name of image stem S with * for S (default *_mask)\n"
-     "  --folds K, --fold F   the k-fold split to show (default 5, 0), by patient\n"
+     "  --folds K, --fold F   the k-fold split to show (default 5, fewer for fewer patients; 0), by patient\n"
      "  --seed S              split seed (default 0)\n"
      "  --split FILE          show a saved split instead; --save-split FILE writes the split as JSON\n"
      "  --threads N           decoding threads (default: all cores)\n"
      "  exits 1 if any case is unusable\n",
      glia_cmd_dataset, 0},
-    {"synth", "-o DIR", "write synthetic brain-MRI phantoms in BraTS (or LGG kaggle_3m) format",
+    {"synth", "-o DIR", "write synthetic brain-MRI phantoms in BraTS, LGG kaggle_3m or nnU-Net v2 format",
      "  -o, --out DIR         the dataset folder to write\n"
-     "  --layout L            brats2021 (default), brats2020, brats2023, lgg\n"
+     "  --layout L            brats2021 (default), brats2020, brats2023, lgg, nnunet\n"
      "  --cases N             cases to write (default 10)\n"
      "  --seed S              phantom seed (default 0); the same seed writes the same files\n"
      "  --size WxHxD          grid (default 240x240x155; lgg 256x256x24)\n"
@@ -80,7 +80,8 @@ static const glia_cli_cmd commands[] = {
      "  --config FILE.json    options as JSON (keys as below, '_' for '-'); flags given too win\n"
      "  --model M             the model (as 'glia init' names it), with its options below\n"
      "  --init CKPT           start from trained weights (transfer)\n"
-     "  --target T            regions (WT/TC/ET), wt, labels; --layout L\n"
+     "  --target T            auto (default: the dataset's regions, else wt for one tumour class, else labels),\n"
+     "                        regions (WT/TC/ET), wt, labels; --layout L\n"
      "  --epochs N --batch N --steps-per-epoch N (0 = one pass)\n"
      "  --size I,J[,K]        2-D crop or 3-D patch; --resize, --crop I,J,K; --spacing; --clip LO,HI; --crop-nonzero\n"
      "  --optimizer O         sgd, adam, adamw; --lr --momentum --nesterov --weight-decay --beta1 --beta2 --eps\n"
@@ -88,7 +89,8 @@ static const glia_cli_cmd commands[] = {
      "                        --warmup N --warmup-start F --schedule-unit epoch|step\n"
      "  --loss L              bce, dice, penalty-dice, dice+bce, ce, dice+ce; --penalty P\n"
      "                        --then-loss L --switch-epoch E (e.g. Dice, then penalty-Dice)\n"
-     "  --folds K --fold F    validation fold of a patient split (--folds 0: no validation); --split FILE\n"
+     "  --folds K --fold F    validation fold of a patient split (default auto: 5, fewer for fewer patients,\n"
+     "                        none for one; --folds 0: no validation); --split FILE\n"
      "  --drop-empty P --fg-fraction F --augment --tta --seed S\n"
      "  --device SPEC --threads N --loader-threads N --val-batch N\n"
      "  under mpirun (mpirun -np N glia train ...): one device per rank; --device A,B,... gives rank r entry\n"
@@ -104,7 +106,7 @@ static const glia_cli_cmd commands[] = {
      "  --run RUNDIR          a training run: its data, validation cases and best.safetensors\n"
      "  --cases all|val|train which cases (default: val with --run or --split, else all labelled)\n"
      "  --split FILE          a saved split (JSON)\n"
-     "  --target T            regions (default for BraTS), wt or labels: what --pred masks are scored on\n"
+     "  --target T            regions, wt or labels: what --pred masks are scored on (default: the dataset's)\n"
      "  -o, --out DIR         where eval.csv and eval.json go (default RUNDIR/eval, else ./glia-eval)\n"
      "  --no-hd95             skip the Hausdorff distance (faster)\n"
      "  --tta --overlap F --batch N --device SPEC --threads N   inference options with --weights\n"
