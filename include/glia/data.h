@@ -18,6 +18,9 @@
 extern "C" {
 #endif
 
+/* Progress of a long call: done of total items (cases, slices, windows). */
+typedef void (*glia_progress_fn)(void *user, int64_t done, int64_t total);
+
 typedef enum glia_layout {
     GLIA_LAYOUT_AUTO = 0,    /* detect from the folder */
     GLIA_LAYOUT_BRATS2020,   /* BraTS20_Training_001/BraTS20_Training_001_{t1,t1ce,t2,flair,seg}.nii[.gz] */
@@ -122,6 +125,9 @@ typedef struct glia_case_report {
 } glia_case_report;
 /* Load and check every case with `threads` threads (0 = all cores). */
 glia_status glia_dataset_inspect(const glia_dataset *ds, int threads, glia_case_report *reports);
+/* The same, telling on_progress (may be NULL) after each case: done of total, one call at a time. */
+glia_status glia_dataset_inspect_progress(const glia_dataset *ds, int threads, glia_case_report *reports,
+                                          glia_progress_fn on_progress, void *user);
 
 /* ---- splits (by patient, never by slice) ----------------------------------- */
 typedef struct glia_split {
@@ -241,6 +247,8 @@ typedef struct glia_synth_options {
     int skull_strip;          /* 1: zero scalp and skull, as BraTS images are */
     int threads;              /* writer threads; 0 = all cores */
     int plain_labels;         /* NNUNET: dataset.json names the classes, not BraTS regions */
+    glia_progress_fn on_progress; /* after each case written: done of total (one call at a time); may be NULL */
+    void *user;
 } glia_synth_options;
 
 /* Write cases into dir (created if missing) in the layout's naming. NNUNET:

@@ -35,7 +35,7 @@ typedef struct glia_predict_options {
                                         sigma = side * this (0 = 1/8, nnU-Net's), floored at 1e-8 */
     int tta;                         /* 1: average over the flips of every spatial axis */
     /* after each batch: done of total slices (2-D) or windows (3-D) of the case; may be NULL */
-    void (*on_progress)(void *user, int64_t done, int64_t total);
+    glia_progress_fn on_progress;
     void *user;
 } glia_predict_options;
 

@@ -83,7 +83,10 @@ int glia_cmd_dataset(int argc, char **argv)
         glia_dataset_free(ds);
         return glia_cli_usage_error("dataset: out of memory");
     }
-    glia_dataset_inspect(ds, (int)threads, r);
+    glia_cli_progress bar;
+    glia_cli_progress_start(&bar, "checking cases");
+    glia_dataset_inspect_progress(ds, (int)threads, r, glia_cli_progress_step, &bar);
+    glia_cli_progress_end(&bar);
     printf("dataset %s\nlayout: %s%s\n", pos[0], glia_layout_name(glia_dataset_layout(ds)),
            o.layout == GLIA_LAYOUT_AUTO ? " (detected)" : "");
     tally shapes[8], spacings[8];

@@ -48,7 +48,12 @@ int glia_cmd_synth(int argc, char **argv)
         return glia_cli_usage_error("synth: %s", glia_last_error());
     if (size && !parse_size(size, o.size))
         return glia_cli_usage_error("synth: --size needs WxHxD with sides 4..1024, got '%s'", size);
+    glia_cli_progress bar;
+    glia_cli_progress_start(&bar, "writing cases");
+    o.on_progress = glia_cli_progress_step;
+    o.user = &bar;
     glia_status s = glia_synth_write(out, &o);
+    glia_cli_progress_end(&bar);
     if (s != GLIA_STATUS_OK)
         return glia_cli_lib_error("synth", s);
     printf("wrote %ld %s cases to %s\n", cases, glia_layout_name(o.layout), out);

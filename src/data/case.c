@@ -244,6 +244,7 @@ typedef struct inspect_job {
     const glia_dataset *ds;
     glia_case_report *reports;
     atomic_int next;
+    glia_ticker_ tick;
 } inspect_job;
 
 static void inspect_one(const glia_dataset *ds, int i, glia_case_report *r)
@@ -272,12 +273,20 @@ static void inspect_one(const glia_dataset *ds, int i, glia_case_report *r)
 static void *inspect_worker(void *arg)
 {
     inspect_job *j = arg;
-    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->ds->ncases;)
+    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->ds->ncases;) {
         inspect_one(j->ds, i, &j->reports[i]);
+        glia_ticker_tick_(&j->tick);
+    }
     return NULL;
 }
 
 glia_status glia_dataset_inspect(const glia_dataset *ds, int threads, glia_case_report *reports)
+{
+    return glia_dataset_inspect_progress(ds, threads, reports, NULL, NULL);
+}
+
+glia_status glia_dataset_inspect_progress(const glia_dataset *ds, int threads, glia_case_report *reports,
+                                          glia_progress_fn on_progress, void *user)
 {
     if (!ds || !reports)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_dataset_inspect: NULL dataset or reports");
@@ -287,6 +296,7 @@ glia_status glia_dataset_inspect(const glia_dataset *ds, int threads, glia_case_
         threads = ds->ncases;
     inspect_job j = {.ds = ds, .reports = reports};
     atomic_init(&j.next, 0);
+    glia_ticker_init_(&j.tick, on_progress, user, ds->ncases);
     pthread_t tid[64];
     int started = 0;
     for (int t = 1; t < threads && t < 64; t++)
@@ -295,5 +305,6 @@ glia_status glia_dataset_inspect(const glia_dataset *ds, int threads, glia_case_
     inspect_worker(&j);
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
+    glia_ticker_destroy_(&j.tick);
     return GLIA_STATUS_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef GLIA_DATA_PRIV_H
 #define GLIA_DATA_PRIV_H
 
+#include <pthread.h>
 #include "glia/data.h"
 
 #include "core/error.h"
@@ -73,6 +74,17 @@ void glia_resize_linear_(const float *src, const int64_t *sd, int channels, floa
 float glia_percentile_nonzero_(const float *x, size_t n, float pct);
 /* Number of CPU cores to use for `threads` = 0. */
 int glia_default_threads_(void);
+
+/* ticker.c: items finished by worker threads, told to a progress callback one at a time. */
+typedef struct glia_ticker_ {
+    glia_progress_fn fn;        /* may be NULL */
+    void *user;
+    int64_t total, done;
+    pthread_mutex_t lock;
+} glia_ticker_;
+void glia_ticker_init_(glia_ticker_ *t, glia_progress_fn fn, void *user, int64_t total);
+void glia_ticker_tick_(glia_ticker_ *t);
+void glia_ticker_destroy_(glia_ticker_ *t);
 /* A 64-bit mix of (seed, a, b): independent seeds for counter-based streams. */
 uint64_t glia_mix_seed_(uint64_t seed, uint64_t a, uint64_t b);
 

@@ -15,5 +15,6 @@ target_sources(glia PRIVATE
   src/data/synth.c
   src/data/synth_write.c
   src/data/synth_nnunet.c
+  src/data/ticker.c
 )
 target_link_libraries(glia PRIVATE PkgConfig::CJSON)

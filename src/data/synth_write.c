@@ -214,6 +214,7 @@ typedef struct synth_job {
     glia_status status;
     char message[512];
     pthread_mutex_t lock;
+    glia_ticker_ tick;
 } synth_job;
 
 static void *synth_worker(void *arg)
@@ -230,6 +231,8 @@ static void *synth_worker(void *arg)
             s = o->layout == GLIA_LAYOUT_LGG      ? write_lgg(j->dir, o, i, img, lab)
                 : o->layout == GLIA_LAYOUT_NNUNET ? glia_synth_nnunet_case_(j->dir, o, i, img, lab)
                                                   : write_brats(j->dir, o, i, img, lab);
+        if (s == GLIA_STATUS_OK)
+            glia_ticker_tick_(&j->tick);
         if (s != GLIA_STATUS_OK && !atomic_exchange(&j->failed, 1)) {
             /* the message lives in this thread's error slot: hand it over */
             pthread_mutex_lock(&j->lock);
@@ -260,6 +263,7 @@ glia_status glia_synth_write(const char *dir, const glia_synth_options *opts)
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
     pthread_mutex_init(&j.lock, NULL);
+    glia_ticker_init_(&j.tick, o.on_progress, o.user, o.cases);
     int threads = o.threads > 0 ? o.threads : glia_default_threads_();
     if (threads > o.cases)
         threads = o.cases;
@@ -272,6 +276,7 @@ glia_status glia_synth_write(const char *dir, const glia_synth_options *opts)
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
     pthread_mutex_destroy(&j.lock);
+    glia_ticker_destroy_(&j.tick);
     free(templ);
     if (atomic_load(&j.failed))
         return glia_seterr(j.status, "%s", j.message);
