@@ -48,3 +48,9 @@ add_test(NAME readme_walkthrough
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_walkthrough.sh ${CMAKE_SOURCE_DIR}/README.md
                  $<TARGET_FILE:glia_cli> ${CMAKE_CURRENT_BINARY_DIR}/readme-walkthrough)
 set_tests_properties(readme_walkthrough PROPERTIES LABELS cpu TIMEOUT 600)
+
+# Progress lines on a terminal (a pseudo-terminal from script(1)), none in a pipe.
+add_test(NAME cli_progress
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/progress_test.sh $<TARGET_FILE:glia_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/progress)
+set_tests_properties(cli_progress PROPERTIES LABELS cpu SKIP_RETURN_CODE 77 TIMEOUT 300)
