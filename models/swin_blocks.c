@@ -1,5 +1,5 @@
 /* SwinUNETR's Swin transformer stages, as MONAI 1.5 computes them (see
- * tests/interop/swin_ref.py for the reference and its quirks): windows of 7
+ * python/glia_torch.py for the reference and its quirks): windows of 7
  * (the whole axis where it is <= 7), blocks alternating unshifted and shifted
  * by 3, the -100 mask of the shifted windows, and the legacy patch merging.
  * Everything works channels-last, (B, D, H, W, C). */

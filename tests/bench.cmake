@@ -3,6 +3,7 @@
 file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/bench-work)
 glia_add_test(test_bench SOURCES test_bench.c testutil.c LABELS cpu
               ARGS ${CMAKE_CURRENT_BINARY_DIR}/bench-work TEST_NAME bench)
+target_link_libraries(test_bench PRIVATE PkgConfig::CJSON)  # reads the reports back with a parser of its own
 
 set(GLIA_BENCH_DIR ${CMAKE_CURRENT_BINARY_DIR}/bench-work)
 add_test(NAME cli_bench_json

@@ -20,6 +20,11 @@ if(GLIA_TORCH_PYTHON)
            COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_interop.py
                    $<TARGET_FILE:glia_cli> $<TARGET_FILE:glia_step> ${CMAKE_CURRENT_BINARY_DIR}/interop-work)
   set_tests_properties(interop_torch PROPERTIES LABELS interop TIMEOUT 600)
+  # python/glia_torch.py (load and save of glia checkpoints) against glia init, info and forward
+  add_test(NAME interop_glia_torch
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_glia_torch.py
+                   $<TARGET_FILE:glia_cli> ${CMAKE_CURRENT_BINARY_DIR}/interop-glia-torch)
+  set_tests_properties(interop_glia_torch PROPERTIES LABELS interop TIMEOUT 600)
   add_test(NAME interop_swin_ops
            COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_swin_ops.py
                    $<TARGET_FILE:glia_ops> ${CMAKE_CURRENT_BINARY_DIR}/interop-swin-ops)

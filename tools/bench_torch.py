@@ -7,7 +7,7 @@ Models (the default suite): the training step (train mode, forward,
 BCE-with-logits, backward, Adam, gradients cleared) and inference (eval mode,
 no autograd) of unet2d, r2unet (batch 4, 3x256x256), unet3d and swinunetr
 (batch 1, 4x128x128x128; swinunetr: feature_size 48, sides multiples of 32),
-with the model definitions of tests/interop/glia_ref.py and swin_ref.py.
+with the model definitions of python/glia_torch.py.
 FLOPs as glia counts them: convolutions, and swinunetr's attention and linear
 layers (models/swin_flops.c).
 Ops: square and convolution-shaped GEMMs and every convolution of unet2d and
@@ -34,16 +34,12 @@ import torch.nn.functional as F
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
-import glia_ref  # noqa: E402  (the reference modules)
-import swin_ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import glia_torch  # noqa: E402  (the PyTorch modules of glia's models)
 
-DEFAULTS = {
-    "unet2d": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512], "nd": 2},
-    "r2unet": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512, 1024], "t": 2, "nd": 2},
-    "unet3d": {"in_channels": 4, "out_channels": 3, "features": [8, 16, 32, 64], "nd": 3},
-    "swinunetr": {"in_channels": 4, "out_channels": 3, "feature_size": 48, "use_v2": False, "nd": 3},
-}
+# glia bench runs the models at glia's defaults; nd: their spatial dimensions
+DEFAULTS = {name: dict(cfg, nd=3 if name in ("unet3d", "swinunetr") else 2)
+            for name, cfg in glia_torch.DEFAULTS.items()}
 
 
 # ---- the convolutions of a model (as glia's src/bench/bench_shapes.c lists them) ----
@@ -164,11 +160,7 @@ def model_benches(args, dev):
 
         def setup(train, name=name, cfg=cfg, batch=batch, size=size):
             torch.manual_seed(0)
-            if name == "swinunetr":
-                model = swin_ref.SwinUNETR(cfg["in_channels"], cfg["out_channels"], feature_size=cfg["feature_size"],
-                                           use_v2=cfg["use_v2"]).to(dev)
-            else:
-                model = glia_ref.build(name, cfg).to(dev)
+            model = glia_torch.build(name, {k: v for k, v in cfg.items() if k != "nd"}).to(dev)
             shape = (batch, cfg["in_channels"]) + (size,) * cfg["nd"]
             tshape = (batch, cfg["out_channels"]) + (size,) * cfg["nd"]
             x = torch.randn(shape, device=dev)

@@ -3,19 +3,20 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cJSON.h"
 #include "bench_priv.h"
 
 enum { MAX_RUNS = 64, MAX_FILE = 64 << 20 };
 
 typedef struct run {
-    const glia_jval *obj;
-    const glia_jval *results;
+    const cJSON *obj;
+    const cJSON *results;
     const char *file;
     char label[200];
 } run;
 
 typedef struct cmp {
-    glia_jval *docs[MAX_RUNS];
+    cJSON *docs[MAX_RUNS];
     int ndocs;
     run runs[MAX_RUNS];
     int nruns;
@@ -51,15 +52,48 @@ static glia_status read_file(const char *path, char **text, size_t *len)
         free(buf);
         return s;
     }
+    buf[n] = '\0'; /* the loop ends with n < cap: cJSON's end-of-text check wants the terminator */
     *text = buf;
     *len = n;
     return GLIA_STATUS_OK;
 }
 
-static glia_status add_run(cmp *c, const glia_jval *obj, const char *file)
+/* A number beyond double's range (1e999) parses as infinity: not a value
+ * any report holds. */
+static int all_finite(const cJSON *v)
 {
-    const glia_jval *res = glia_json_get(obj, "results");
-    if (obj->type != GLIA_J_OBJ || !res || res->type != GLIA_J_ARR)
+    if (cJSON_IsNumber(v))
+        return isfinite(v->valuedouble);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v)
+        if (!all_finite(c))
+            return 0;
+    return 1;
+}
+
+/* Reports come from other machines and tools (tools/bench_torch.py): a member
+ * missing or of another type reads as the default rather than failing. */
+static const cJSON *get(const cJSON *v, const char *key)
+{
+    return cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, key) : NULL;
+}
+
+static double num(const cJSON *v, const char *key, double def)
+{
+    const cJSON *m = get(v, key);
+    return cJSON_IsNumber(m) ? m->valuedouble : def;
+}
+
+static const char *str(const cJSON *v, const char *key, const char *def)
+{
+    const cJSON *m = get(v, key);
+    return cJSON_IsString(m) ? m->valuestring : def;
+}
+
+static glia_status add_run(cmp *c, const cJSON *obj, const char *file)
+{
+    const cJSON *res = get(obj, "results");
+    if (!cJSON_IsArray(res))
         return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not a benchmark report (no \"results\" list)", file);
     if (c->nruns == MAX_RUNS)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "bench compare: more than %d reports", MAX_RUNS);
@@ -67,12 +101,11 @@ static glia_status add_run(cmp *c, const glia_jval *obj, const char *file)
     r->obj = obj;
     r->results = res;
     r->file = file;
-    double threads = glia_json_num(obj, "threads", 0);
+    double threads = num(obj, "threads", 0);
     char thr[32] = "";
     if (threads > 0)
         snprintf(thr, sizeof thr, ", %g threads", threads);
-    snprintf(r->label, sizeof r->label, "%s %s%s", glia_json_str(obj, "backend", "?"),
-             glia_json_str(obj, "device", "?"), thr);
+    snprintf(r->label, sizeof r->label, "%s %s%s", str(obj, "backend", "?"), str(obj, "device", "?"), thr);
     return GLIA_STATUS_OK;
 }
 
@@ -80,28 +113,39 @@ static glia_status load(cmp *c, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
-    glia_jval *root = NULL;
     glia_status s = read_file(path, &text, &len);
-    if (s == GLIA_STATUS_OK)
-        s = glia_json_parse(text, len, path, &root);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    /* len + 1 takes in the terminator, which cJSON requires right after the value
+     * (trailing text is an error); a NUL byte inside the file stops it early */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    if (!root || end != text + len)
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not valid JSON at byte %td", path, end ? end - text : 0);
+    else if (!all_finite(root))
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: a number beyond the range of double", path);
+    if (s != GLIA_STATUS_OK)
+        cJSON_Delete(root);
     free(text);
     if (s != GLIA_STATUS_OK)
         return s;
     c->docs[c->ndocs++] = root;
-    if (root->type == GLIA_J_ARR) {
-        for (int i = 0; i < root->nkids && s == GLIA_STATUS_OK; i++)
-            s = add_run(c, &root->kids[i], path);
-        return s;
-    }
-    return add_run(c, root, path);
+    if (!cJSON_IsArray(root))  /* one report, or a list of them (glia bench --json of several devices) */
+        return add_run(c, root, path);
+    const cJSON *rep;
+    cJSON_ArrayForEach(rep, root)
+        if ((s = add_run(c, rep, path)) != GLIA_STATUS_OK)
+            break;
+    return s;
 }
 
-static const glia_jval *find(const run *r, const char *name)
+static const cJSON *find(const run *r, const char *name)
 {
-    for (int i = 0; i < r->results->nkids; i++) {
-        const char *n = glia_json_str(&r->results->kids[i], "name", NULL);
+    const cJSON *res;
+    cJSON_ArrayForEach(res, r->results) {
+        const char *n = str(res, "name", NULL);
         if (n && strcmp(n, name) == 0)
-            return &r->results->kids[i];
+            return res;
     }
     return NULL;
 }
@@ -110,19 +154,21 @@ static glia_status collect_rows(cmp *c)
 {
     int cap = 0;
     for (int k = 0; k < c->nruns; k++)
-        cap += c->runs[k].results->nkids;
+        cap += cJSON_GetArraySize(c->runs[k].results);
     c->rows = malloc((size_t)(cap ? cap : 1) * sizeof *c->rows);
     if (!c->rows)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench compare: no host memory");
-    for (int k = 0; k < c->nruns; k++)
-        for (int i = 0; i < c->runs[k].results->nkids; i++) {
-            const char *n = glia_json_str(&c->runs[k].results->kids[i], "name", NULL);
+    for (int k = 0; k < c->nruns; k++) {
+        const cJSON *res;
+        cJSON_ArrayForEach(res, c->runs[k].results) {
+            const char *n = str(res, "name", NULL);
             int seen = !n;
             for (int j = 0; j < c->nrows && !seen; j++)
                 seen = strcmp(c->rows[j], n) == 0;
             if (!seen)
                 c->rows[c->nrows++] = n;
         }
+    }
     return GLIA_STATUS_OK;
 }
 
@@ -158,11 +204,11 @@ static void fmt_bytes(char *b, size_t n, double x)
         snprintf(b, n, "%.0f MB", x / 1e6);
 }
 
-static double median(const glia_jval *res)
+static double median(const cJSON *res)
 {
-    if (!res || glia_json_get(res, "error"))
+    if (!res || get(res, "error"))
         return NAN;
-    double t = glia_json_num(res, "median_s", NAN);
+    double t = num(res, "median_s", NAN);
     return t > 0 ? t : NAN;
 }
 
@@ -174,24 +220,25 @@ static void header(FILE *md, const cmp *c)
           "|---|---|---|---|---|---:|---|---:|---|\n", md);
     for (int k = 0; k < c->nruns; k++) {
         const run *r = &c->runs[k];
-        const glia_jval *m = glia_json_get(r->obj, "machine"), *load = glia_json_get(m, "loadavg");
+        const cJSON *m = get(r->obj, "machine"), *loadavg = get(m, "loadavg");
+        const cJSON *load = cJSON_IsArray(loadavg) ? cJSON_GetArrayItem(loadavg, 0) : NULL;
         fprintf(md, "| %c | ", letter(k));
         md_text(md, r->file);
         fputs(" | ", md);
-        md_text(md, glia_json_str(r->obj, "backend", ""));
+        md_text(md, str(r->obj, "backend", ""));
         fputs(" | ", md);
-        md_text(md, glia_json_str(r->obj, "device", ""));
+        md_text(md, str(r->obj, "device", ""));
         fputs(" | ", md);
-        md_text(md, glia_json_str(r->obj, "driver", ""));
-        fprintf(md, " | %g | ", glia_json_num(r->obj, "threads", 0));
-        md_text(md, glia_json_str(m, "hostname", ""));
+        md_text(md, str(r->obj, "driver", ""));
+        fprintf(md, " | %g | ", num(r->obj, "threads", 0));
+        md_text(md, str(m, "hostname", ""));
         fputs(", ", md);
-        md_text(md, glia_json_str(m, "cpu", ""));
-        fprintf(md, ", %g cores | ", glia_json_num(m, "cores", 0));
-        if (load && load->type == GLIA_J_ARR && load->nkids > 0 && load->kids[0].type == GLIA_J_NUM)
-            fprintf(md, "%.2f", load->kids[0].num);
+        md_text(md, str(m, "cpu", ""));
+        fprintf(md, ", %g cores | ", num(m, "cores", 0));
+        if (cJSON_IsNumber(load))
+            fprintf(md, "%.2f", load->valuedouble);
         fputs(" | `", md);
-        md_text(md, glia_json_str(r->obj, "command", ""));
+        md_text(md, str(r->obj, "command", ""));
         fputs("` |\n", md);
     }
 }
@@ -213,7 +260,7 @@ static void times(FILE *md, const cmp *c)
         fputs(" |", md);
         double t0 = median(find(&c->runs[0], c->rows[i]));
         for (int k = 0; k < c->nruns; k++) {
-            const glia_jval *res = find(&c->runs[k], c->rows[i]);
+            const cJSON *res = find(&c->runs[k], c->rows[i]);
             double t = median(res);
             if (!res)
                 fputs(" - |", md);
@@ -252,8 +299,8 @@ static void memory(FILE *md, const cmp *c)
         md_text(md, c->rows[i]);
         fputs(" |", md);
         for (int k = 0; k < c->nruns; k++) {
-            const glia_jval *res = find(&c->runs[k], c->rows[i]);
-            double pm = glia_json_num(res, "peak_mem_bytes", 0), pr = glia_json_num(res, "peak_rss_bytes", 0);
+            const cJSON *res = find(&c->runs[k], c->rows[i]);
+            double pm = num(res, "peak_mem_bytes", 0), pr = num(res, "peak_rss_bytes", 0);
             fmt_bytes(a, sizeof a, pm);
             fmt_bytes(r, sizeof r, pr);
             fprintf(md, " %s / %s |", pm > 0 ? a : "-", pr > 0 ? r : "-");
@@ -322,7 +369,7 @@ glia_status glia_bench_compare(const char *const *paths, int n, FILE *md, const 
     if (s == GLIA_STATUS_OK && png_path)
         s = chart(c, png_path);
     for (int i = 0; i < c->ndocs; i++)
-        glia_json_free(c->docs[i]);
+        cJSON_Delete(c->docs[i]);
     free(c->rows);
     free(c);
     return s;

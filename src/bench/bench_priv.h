@@ -1,5 +1,5 @@
 /* glia — private declarations of the benchmark module: the case list, the
- * JSON reader the comparison uses, the chart writer. */
+ * peak and memory probes, the machine description, the chart writer. */
 #ifndef GLIA_BENCH_PRIV_H
 #define GLIA_BENCH_PRIV_H
 
@@ -95,31 +95,6 @@ typedef struct glia_bench_machine {
 } glia_bench_machine;
 
 void glia_bench_machine_get(glia_bench_machine *m);
-
-/* ---- JSON reading (bench_jsonread.c) ------------------------------------------------ */
-
-typedef enum glia_jtype { GLIA_J_NULL, GLIA_J_BOOL, GLIA_J_NUM, GLIA_J_STR, GLIA_J_ARR, GLIA_J_OBJ } glia_jtype;
-
-/* A parsed JSON value; arrays and objects hold their members in kids (objects
- * with a key on each). Everything lives in one glia_jdoc. */
-typedef struct glia_jval {
-    glia_jtype type;
-    double num;
-    char *str;                   /* STR: the decoded string; members: key in `key` */
-    char *key;
-    struct glia_jval *kids;
-    int nkids;
-} glia_jval;
-
-/* Parse text (len bytes) into *root; FORMAT_ERROR names `what` and the offset.
- * Free with glia_json_free. Depth is bounded so hostile files cannot overflow the stack. */
-glia_status glia_json_parse(const char *text, size_t len, const char *what, glia_jval **root);
-void glia_json_free(glia_jval *root);
-/* Member of an object by key, NULL if absent or v is not an object. */
-const glia_jval *glia_json_get(const glia_jval *v, const char *key);
-/* Number / string member, with a default when absent or of another type. */
-double glia_json_num(const glia_jval *v, const char *key, double def);
-const char *glia_json_str(const glia_jval *v, const char *key, const char *def);
 
 /* ---- chart (bench_chart.c) ------------------------------------------------------------ */
 

@@ -1,10 +1,12 @@
 """Shared by the interop tests: one line per check, the failures collected,
-and the normalised error they compare with."""
+the normalised error they compare with, and the loss they train with."""
 import os
 import subprocess
 import time
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 failures = []
 
@@ -54,3 +56,13 @@ def run_on_device(args, device, what):
 def finish():
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0
+
+
+def dice_bce(logits, target, smooth=1e-5):
+    """1 - mean over (n, c) of (2 I + s) / (T + P + s) on sigmoid probabilities,
+    plus mean BCE-with-logits (MONAI's DiceLoss defaults + BCEWithLogitsLoss)."""
+    p = torch.sigmoid(logits)
+    axes = tuple(range(2, logits.dim()))
+    inter = (p * target).sum(axes)
+    dice = (2 * inter + smooth) / (target.sum(axes) + p.sum(axes) + smooth)
+    return (1 - dice.mean()) + F.binary_cross_entropy_with_logits(logits, target)

@@ -92,7 +92,7 @@ static glia_status c_bias(glia_tensor **in, glia_tensor **out)
 
 /* Patch merging's gather of x (B, D, H, W, C): the 8 parities of (d, h, w), in
  * binary order with d slowest, concatenated on channels (PatchMergingV2's
- * order; MONAI's default "merging" repeats two of them, see swin_ref.py). */
+ * order; MONAI's default "merging" repeats two of them, see python/glia_torch.py). */
 static glia_status c_merge(glia_tensor **in, glia_tensor **out)
 {
     glia_tensor *part[8] = {0};

@@ -2,7 +2,7 @@
  * (in 2, out 3, feature_size 12, use_v2 0, seed 1), save its weights as
  * DIR/weights.safetensors, run DIR/x.npy through it in evaluation mode and
  * write DIR/y.npy. test_swin_model.py loads the weights into the PyTorch
- * reference (swin_ref.py) and compares the outputs. With "load", the other
+ * reference (python/glia_torch.py) and compares the outputs. With "load", the other
  * way: read DIR/ref.safetensors (a PyTorch export, no glia metadata, so the
  * configuration is recognised from MONAI's names) and write DIR/y_ref.npy.
  *   glia_swin DIR DEVICE [load] */

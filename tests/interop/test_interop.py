@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import rel, state_errors  # noqa: E402
-from glia_ref import build, dice_bce, numpy_to_state, st_read, st_write, state_to_numpy  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from checks import dice_bce, rel, state_errors  # noqa: E402
+from glia_torch import build, numpy_to_state, read_safetensors, state_to_numpy, write_safetensors  # noqa: E402
 
 TOL = 1e-4
 # Adam's eps: PyTorch's 1e-8 lies at the level of the rounding noise that the
@@ -127,7 +128,7 @@ def check_training(tag, model, cfg, ckpt, module, x, y):
                                                          kind, lr, steps, ADAM_EPS).splitlines()]
         tm, losses, tstate = torch_steps(module, x, y, kind, lr, steps)
         check(rel(glia_losses, losses) < TOL, f"{tag} {kind}: losses {glia_losses} vs PyTorch {losses}")
-        got, meta = st_read(out)
+        got, meta = read_safetensors(out)
         ref = state_to_numpy(tm)
         worst_w, worst_stat, counters_ok = ("", 0.0), ("", 0.0), True
         for name, want in ref.items():
@@ -155,7 +156,7 @@ def check_training(tag, model, cfg, ckpt, module, x, y):
         check(meta.get("optimizer_steps") == str(steps), f"{tag} {kind}: optimizer_steps metadata")
         trained = out
     # eval mode on trained running statistics (not the trivial 0/1 of a fresh model)
-    arrays, meta = st_read(trained)
+    arrays, meta = read_safetensors(trained)
     tm = load_module(model, json.loads(meta["config"]),
                      {k: v for k, v in arrays.items() if not k.startswith("optimizer.")})
     e = rel(glia_forward(trained, x, tag + "_trained"), torch_forward(tm, x, False))
@@ -175,8 +176,8 @@ def check_torch_written(tag, model, cfg, x):
                 mod.num_batches_tracked.fill_(5)
     arrays = state_to_numpy(m)
     with_meta, bare = path(tag, "torch_meta.safetensors"), path(tag, "torch_bare.safetensors")
-    st_write(with_meta, arrays, {"model": model, "config": json.dumps(cfg)})
-    st_write(bare, arrays)
+    write_safetensors(with_meta, arrays, {"model": model, "config": json.dumps(cfg)})
+    write_safetensors(bare, arrays)
     ref_eval, ref_train = torch_forward(m, x, False), torch_forward(m, x, True)
     for f, how in ((with_meta, "with metadata"), (bare, "without metadata")):
         e = rel(glia_forward(f, x, tag + "_pt"), ref_eval)
@@ -193,7 +194,7 @@ def main():
         tag = f"{i}_{model}"
         ckpt = path(tag, "init.safetensors")
         run(GLIA, "init", model, *args, "--seed", 7, "-o", ckpt)
-        arrays, meta = st_read(ckpt)
+        arrays, meta = read_safetensors(ckpt)
         cfg = json.loads(meta["config"])
         check(meta.get("model") == model and "glia_version" in meta, f"{tag}: metadata names the model")
         module = load_module(model, cfg, arrays)  # strict: every name, shape and dtype agrees

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""glia's SwinUNETR against the PyTorch reference of MONAI 1.5 (swin_ref.py):
+"""glia's SwinUNETR against the PyTorch reference of MONAI 1.5 (the SwinUNETR
+of python/glia_torch.py):
 glia builds a small model (in 2, out 3, feature_size 12, seed 1), saves its
 weights and runs an input forward; the reference loads those weights (every
 parameter and buffer by MONAI's name, the int64 relative_position_index
@@ -23,8 +24,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import glia_ref  # noqa: E402
-import swin_ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+import glia_torch  # noqa: E402
 from checks import check, finish, rel, run_on_device  # noqa: E402
 
 HELPER, WORK = sys.argv[1:3]
@@ -37,14 +38,14 @@ TOL = 1e-4
 
 def reference(weights, x):
     torch.manual_seed(0)
-    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
-    arrays, _ = glia_ref.st_read(weights)
+    net = glia_torch.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).eval()
+    arrays, _ = glia_torch.read_safetensors(weights)
     index = {k: v for k, v in arrays.items() if k.endswith("relative_position_index")}
     check(len(index) == 8 and all(v.dtype == np.int64 for v in index.values()),
           f"glia stores the 8 relative_position_index buffers as int64 ({len(index)} found)")
     check(all(np.array_equal(v, net.state_dict()[k].numpy()) for k, v in index.items()),
           "glia's relative_position_index buffers equal MONAI's")
-    net.load_state_dict(glia_ref.numpy_to_state(arrays), strict=True)  # raises on any missing or extra key
+    net.load_state_dict(glia_torch.numpy_to_state(arrays), strict=True)  # raises on any missing or extra key
     with torch.no_grad():
         return net(torch.from_numpy(x)).numpy()
 
@@ -52,14 +53,14 @@ def reference(weights, x):
 def export_reference(x, use_v2):
     """The reference with its own weights, saved as WORK/ref.safetensors; its output."""
     torch.manual_seed(3)
-    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=use_v2).eval()
+    net = glia_torch.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=use_v2).eval()
     with torch.no_grad():
         for name, p in net.named_parameters():
             if ".norm" in name:
                 p.add_(0.2 * torch.randn_like(p))
         y = net(torch.from_numpy(x)).numpy()
-    arrays = glia_ref.state_to_numpy(net)
-    glia_ref.st_write(os.path.join(WORK, "ref.safetensors"), arrays)
+    arrays = glia_torch.state_to_numpy(net)
+    glia_torch.write_safetensors(os.path.join(WORK, "ref.safetensors"), arrays)
     return y
 
 

@@ -55,7 +55,7 @@ def t_bias(table):
     return table[relative_position_index().reshape(-1)].reshape(n, n, -1).permute(2, 0, 1)
 
 
-def t_merge(x):  # PatchMergingV2's order (the default "merging" differs: swin_ref.py)
+def t_merge(x):  # PatchMergingV2's order (the default "merging" differs: python/glia_torch.py)
     parts = [x[:, pd::2, ph::2, pw::2, :] for pd in (0, 1) for ph in (0, 1) for pw in (0, 1)]
     return torch.cat(parts, -1)
 

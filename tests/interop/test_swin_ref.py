@@ -1,5 +1,5 @@
-"""Checks of tests/interop/swin_ref.py, the PyTorch reference of MONAI 1.5's
-SwinUNETR, against facts that do not come from its own code: the trainable
+"""Checks of the SwinUNETR of python/glia_torch.py, the PyTorch reference of
+MONAI 1.5's SwinUNETR, against facts that do not come from its own code: the trainable
 parameter counts of MONAI's model (from the issue), MONAI's state_dict key
 names, the relative position index by brute force, the legacy PatchMerging
 slice order as written in MONAI 1.5, output shapes, a strict state_dict
@@ -14,8 +14,8 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import swin_ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+import glia_torch  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 torch.manual_seed(0)
@@ -42,7 +42,7 @@ EXPECTED = [
 ]
 big = None
 for kw, want in EXPECTED:
-    m = swin_ref.SwinUNETR(in_channels=4, out_channels=3, **kw)
+    m = glia_torch.SwinUNETR(in_channels=4, out_channels=3, **kw)
     got = n_trainable(m)
     check(got == want, f"parameters SwinUNETR(4, 3, {kw}): {got:,} (MONAI {want:,})")
     if kw == dict(feature_size=48, use_v2=True):
@@ -96,7 +96,7 @@ del big, m, sd
 
 # 3. relative_position_index: int64, values in [0, 13^3), and equal to the
 # brute-force relative offset index (i - j + 6 per axis, d-major in a 13^3 table).
-idx = swin_ref.WindowAttention(24, 3, (7, 7, 7)).relative_position_index
+idx = glia_torch.WindowAttention(24, 3, (7, 7, 7)).relative_position_index
 check(idx.dtype == torch.int64 and tuple(idx.shape) == (343, 343), f"relative_position_index dtype {idx.dtype} shape {tuple(idx.shape)}")
 check(int(idx.min()) >= 0 and int(idx.max()) < 13 ** 3, f"relative_position_index values in [{int(idx.min())}, {int(idx.max())}] within [0, 2197)")
 t = np.arange(343)
@@ -107,8 +107,8 @@ check(np.array_equal(idx.numpy(), brute), "relative_position_index equals the br
 # 4. Window partition / reverse round trip, and the partition against explicit slicing.
 x = torch.randn(2, 14, 21, 7, 5)
 ws = (7, 7, 7)
-win = swin_ref.window_partition(x, ws)
-back = swin_ref.window_reverse(win, ws, (2, 14, 21, 7))
+win = glia_torch.window_partition(x, ws)
+back = glia_torch.window_reverse(win, ws, (2, 14, 21, 7))
 check(torch.equal(back, x), f"window_reverse(window_partition(x)) == x for {tuple(x.shape)}, windows {tuple(win.shape)}")
 ok = True
 k = 0
@@ -121,11 +121,11 @@ for b in range(2):
 check(ok and k == win.shape[0], "window_partition: window k = the k-th 7^3 block (b, d, h, w order), tokens d-major")
 x = torch.randn(1, 6, 4, 10, 3)
 ws = (3, 2, 5)
-check(torch.equal(swin_ref.window_reverse(swin_ref.window_partition(x, ws), ws, (1, 6, 4, 10)), x),
+check(torch.equal(glia_torch.window_reverse(glia_torch.window_partition(x, ws), ws, (1, 6, 4, 10)), x),
       "window partition / reverse round trip with an anisotropic window")
 
 # 5. The shifted-window mask: 0 / -100, zero within the unwrapped first window.
-mask = swin_ref.compute_mask([14, 14, 14], (7, 7, 7), (3, 3, 3))
+mask = glia_torch.compute_mask([14, 14, 14], (7, 7, 7), (3, 3, 3))
 vals = set(torch.unique(mask).tolist())
 check(tuple(mask.shape) == (8, 343, 343) and vals == {0.0, -100.0} and not mask[0].any()
       and bool(mask[7].any()) and torch.equal(mask, mask.transpose(1, 2)),
@@ -141,7 +141,7 @@ for d in range(4):
     for h in range(4):
         for w in range(4):
             code[0, d, h, w, 0] = 4 * (d % 2) + 2 * (h % 2) + (w % 2)
-for cls, want in ((swin_ref.PatchMerging, MONAI_MERGING), (swin_ref.PatchMergingV2, PRODUCT)):
+for cls, want in ((glia_torch.PatchMerging, MONAI_MERGING), (glia_torch.PatchMergingV2, PRODUCT)):
     pm = cls(dim=1)
     with torch.no_grad():
         pm.norm.weight.fill_(1.0)
@@ -151,17 +151,17 @@ for cls, want in ((swin_ref.PatchMerging, MONAI_MERGING), (swin_ref.PatchMerging
         pm(code)
     got = [tuple(int(c) >> s & 1 for s in (2, 1, 0)) for c in captured["in"][0, 0, 0, 0]]
     check(got == want, f"{cls.__name__} slice order {got}")
-check(swin_ref.MERGING_MODE["merging"] is swin_ref.PatchMerging, "downsample 'merging' is the legacy PatchMerging")
+check(glia_torch.MERGING_MODE["merging"] is glia_torch.PatchMerging, "downsample 'merging' is the legacy PatchMerging")
 
 # 7. get_window_size: an axis <= the window takes the axis size and no shift.
-check(swin_ref.get_window_size((2, 7, 8), (7, 7, 7), (3, 3, 3)) == ((2, 7, 7), (0, 0, 3)),
+check(glia_torch.get_window_size((2, 7, 8), (7, 7, 7), (3, 3, 3)) == ((2, 7, 7), (0, 0, 3)),
       "get_window_size((2, 7, 8)) -> window (2, 7, 7), shift (0, 0, 3)")
 
 # 8. Forward shapes, feature_size 12, 1x4x64^3 (v1 and v2).
 x = torch.randn(1, 4, 64, 64, 64)
 models = {}
 for v2 in (False, True):
-    m = swin_ref.SwinUNETR(in_channels=4, out_channels=3, feature_size=12, use_v2=v2).eval()
+    m = glia_torch.SwinUNETR(in_channels=4, out_channels=3, feature_size=12, use_v2=v2).eval()
     with torch.no_grad():
         y = m(x)
     check(tuple(y.shape) == (1, 3, 64, 64, 64) and bool(torch.isfinite(y).all()),
@@ -176,7 +176,7 @@ for v2, (m, y) in models.items():
     torch.save(m.state_dict(), buf)
     buf.seek(0)
     loaded = torch.load(buf)
-    fresh = swin_ref.SwinUNETR(in_channels=4, out_channels=3, feature_size=12, use_v2=v2).eval()
+    fresh = glia_torch.SwinUNETR(in_channels=4, out_channels=3, feature_size=12, use_v2=v2).eval()
     res = fresh.load_state_dict(loaded, strict=True)
     sd_a, sd_b = m.state_dict(), fresh.state_dict()
     same = list(sd_a) == list(sd_b) and all(

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """One AdamW training step of glia's SwinUNETR against the PyTorch reference of
-MONAI 1.5 (swin_ref.py) with torch.optim.AdamW: the same initial weights (a
-small model from `glia init`, loaded strictly into the reference), the same
-batch, Dice + BCE-with-logits. Compared: the loss, every updated weight, the
+MONAI 1.5 (python/glia_torch.py's SwinUNETR) with torch.optim.AdamW: the same
+initial weights (a small model from `glia init`, loaded strictly into the
+reference), the same batch, Dice + BCE-with-logits. Compared: the loss, every updated weight, the
 update itself (weights after minus before, where a wrong decay or bias
 correction shows), the optimizer state (exp_avg, exp_avg_sq, step) on every
 device present.
@@ -18,9 +18,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import swin_ref  # noqa: E402
-from checks import check, finish, rel, run_on_device, state_errors  # noqa: E402
-from glia_ref import dice_bce, numpy_to_state, st_read, state_to_numpy  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+import glia_torch  # noqa: E402
+from checks import check, dice_bce, finish, rel, run_on_device, state_errors  # noqa: E402
+from glia_torch import numpy_to_state, read_safetensors, state_to_numpy  # noqa: E402
 
 GLIA, STEP, WORK = sys.argv[1:4]
 SIDE = 64  # at 32^3 the bottleneck is one voxel, where PyTorch's InstanceNorm refuses to train
@@ -48,7 +49,7 @@ TOL_STEP = 1e-2
 
 def torch_step(w0, x, y):
     torch.manual_seed(0)
-    net = swin_ref.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).train()
+    net = glia_torch.SwinUNETR(in_channels=2, out_channels=3, feature_size=12, use_v2=False).train()
     net.load_state_dict(numpy_to_state(w0), strict=True)
     opt = torch.optim.AdamW(net.parameters(), lr=LR, betas=(0.9, 0.999), eps=ADAM_EPS, weight_decay=WEIGHT_DECAY)
     opt.zero_grad()
@@ -62,7 +63,7 @@ def torch_step(w0, x, y):
 
 
 def compare(device, out, w0, w1, state):
-    got, _ = st_read(out)
+    got, _ = read_safetensors(out)
     floats = [n for n in w1 if w1[n].dtype.kind == "f"]
     e = rel(np.concatenate([got[n].ravel() for n in floats]), np.concatenate([w1[n].ravel() for n in floats]))
     check(e < TOL, f"{device}: the updated weights, rel. error {e:.2e}")
@@ -90,7 +91,7 @@ def main():
     y = (rng.random((1, 3, SIDE, SIDE, SIDE)) < 0.3).astype(np.float32)
     np.save(os.path.join(WORK, "x.npy"), x)
     np.save(os.path.join(WORK, "y.npy"), y)
-    w0, _ = st_read(w0_path)
+    w0, _ = read_safetensors(w0_path)
     loss, w1, state = torch_step(w0, x, y)
     # The test can fail: without the decoupled decay the update would be off by this much.
     floats = [n for n in w1 if w1[n].dtype.kind == "f"]

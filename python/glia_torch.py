@@ -1,31 +1,40 @@
-"""A self-contained PyTorch reference of MONAI 1.5's SwinUNETR (3-D only).
+"""glia checkpoints in PyTorch, and PyTorch weights as glia checkpoints.
 
-Written from reading MONAI 1.5's monai/networks/nets/swin_unetr.py and the
-blocks it uses (blocks/patchembedding.py PatchEmbed, blocks/mlp.py MLPBlock,
-blocks/unetr_block.py UnetrBasicBlock/UnetrUpBlock, blocks/dynunet_block.py
-UnetResBlock/UnetOutBlock/get_conv_layer). It depends on torch and numpy only
-(no MONAI, no einops) and reproduces:
+A glia checkpoint is a safetensors file: the model's tensors under PyTorch's
+state_dict names, and string metadata "model" (unet2d, r2unet, unet3d,
+swinunetr) and "config" (JSON: in_channels, out_channels and the
+architecture's options) that say which module they belong to. This module
+holds those modules (written from the architectures' descriptions, not from
+glia's C code; SwinUNETR follows MONAI 1.5, see the SwinUNETR section), reads
+and writes safetensors by hand (no `safetensors` package needed), and joins
+the two:
 
-  * the module tree, so parameter and buffer names, shapes and dtypes are
-    MONAI's: a state_dict saved from monai.networks.nets.SwinUNETR loads into
-    this module with strict=True and vice versa;
-  * the forward computation, including MONAI's quirks (marked "MONAI quirk"
-    below): the duplicated slices of the legacy 3-D PatchMerging, the
-    relative position index sliced to [:n, :n] when the window shrinks, the
-    "<=" in get_window_size, the -100 shifted-window mask built per stage.
+    import sys
+    sys.path.insert(0, "/path/to/glia/python")   # this folder; nothing to install
+    import torch
+    import glia_torch
 
-Sources read: Project-MONAI/MONAI swin_unetr.py (commit c49788f9, the
-MERGING_MODE/PatchMergingV2 version) plus the use_v2 additions as they stand in
-the 1.5-era code (layers1c..layers4c, SwinUNETR without img_size,
-_check_input_size), and the blocks at Project-MONAI/MONAI 06b28e5b.
+    # glia init unet2d --features 8,16 -o u.safetensors   (or a trained last.safetensors)
+    model, meta = glia_torch.load("u.safetensors")        # eval mode; meta: the file's metadata
+    with torch.no_grad():
+        logits = model(torch.randn(1, 3, 64, 64))         # as `glia forward` gives them
 
-Only spatial_dims=3 is implemented; dropout / drop-path / checkpointing are
-left out (SwinUNETR's defaults make them identities and they own no state).
+    # ... fine-tune in PyTorch, then hand the weights back to glia:
+    glia_torch.save(model, "tuned.safetensors", metadata=meta)
+    # glia info tuned.safetensors; glia infer --weights tuned.safetensors ...;
+    # glia train --init tuned.safetensors ...
 
-Layout notes: the transformer works on (B, D, H, W, C); the conv parts on
-(B, C, D, H, W).
+    # any state_dict of these architectures, with the configuration spelled out:
+    net = glia_torch.build("unet3d", in_channels=4, out_channels=3, features=[8, 16, 32, 64])
+    glia_torch.save(net.state_dict(), "mine.safetensors", model="unet3d",
+                    in_channels=4, out_channels=3, features=[8, 16, 32, 64])
+
+Requires Python 3, torch and numpy only.
 """
 import itertools
+import json
+import os
+import struct
 
 import numpy as np
 import torch
@@ -33,11 +42,251 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 __all__ = [
-    "SwinUNETR", "SwinTransformer", "BasicLayer", "SwinTransformerBlock", "WindowAttention",
-    "PatchMerging", "PatchMergingV2", "MERGING_MODE", "window_partition", "window_reverse",
-    "get_window_size", "compute_mask", "relative_position_index",
+    "load", "save", "build", "DEFAULTS", "read_safetensors", "write_safetensors", "state_to_numpy",
+    "numpy_to_state", "UNet", "R2UNet", "SwinUNETR",
 ]
 
+# ---- safetensors -----------------------------------------------------------------
+# The format: an 8-byte little-endian header length, a JSON header mapping each
+# tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets into
+# the data that follows the header) plus an optional "__metadata__" object of
+# string values, then the raw little-endian data.
+_DTYPES = {
+    "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
+    "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "I16": np.dtype("<i2"), "I8": np.dtype("i1"),
+    "U64": np.dtype("<u8"), "U32": np.dtype("<u4"), "U16": np.dtype("<u2"), "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
+_NAMES = {d: n for n, d in _DTYPES.items()}
+
+
+def _bf16_to_f32(raw):
+    # bfloat16 is the top half of a float32; numpy has no such type
+    return (np.frombuffer(raw, np.dtype("<u2")).astype(np.uint32) << 16).view(np.float32)
+
+
+def read_safetensors(path):
+    """({name: numpy array}, {metadata key: string}) of a safetensors file.
+    BF16 tensors come back as float32 (numpy has no bfloat16)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ValueError(f"{path}: too short for a safetensors file")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise ValueError(f"{path}: header length {n} runs past the end of the file")
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", None) or {}
+    base = 8 + n
+    out = {}
+    for name, e in header.items():
+        begin, end = e["data_offsets"]
+        if not 0 <= begin <= end <= len(data) - base:
+            raise ValueError(f"{path}: the data of '{name}' lies outside the file")
+        raw = data[base + begin:base + end]
+        if e["dtype"] == "BF16":
+            arr = _bf16_to_f32(raw)
+        elif e["dtype"] in _DTYPES:
+            arr = np.frombuffer(raw, dtype=_DTYPES[e["dtype"]])
+        else:
+            raise ValueError(f"{path}: '{name}' has dtype {e['dtype']}, which this reader does not know")
+        out[name] = arr.reshape(e["shape"]).copy()  # copy: writable, and not a view of the whole file
+    return out, meta
+
+
+def write_safetensors(path, tensors, meta=None):
+    """Write {name: numpy array or torch tensor} in the given order, each in its
+    own dtype, and meta's values as strings. The file appears whole or not at
+    all (written aside, then renamed)."""
+    header, blobs, off = {}, [], 0
+    if meta:
+        header["__metadata__"] = {str(k): str(v) for k, v in meta.items()}
+    for name, arr in tensors.items():
+        if torch.is_tensor(arr):
+            arr = arr.detach().cpu().numpy()
+        arr = np.asarray(arr)
+        dtype = _NAMES.get(arr.dtype.newbyteorder("<"))
+        if dtype is None:
+            raise ValueError(f"'{name}': numpy dtype {arr.dtype} has no safetensors name here")
+        blob = np.array(arr, dtype=_DTYPES[dtype], order="C").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [off, off + len(blob)]}
+        blobs.append(blob)
+        off += len(blob)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(text)))
+            f.write(text)
+            for b in blobs:
+                f.write(b)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def state_to_numpy(module_or_state):
+    """{name: numpy array} of a module's state_dict (or of a state_dict)."""
+    state = module_or_state.state_dict() if isinstance(module_or_state, nn.Module) else module_or_state
+    return {k: v.detach().cpu().numpy() for k, v in state.items()}
+
+
+def numpy_to_state(arrays):
+    """{name: torch tensor} of {name: numpy array}, for load_state_dict."""
+    return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}
+
+
+# ---- U-Net (2-D and 3-D) and R2U-Net ---------------------------------------------------
+# Module and parameter names are glia's (include/glia/model.h describes them),
+# so state_dict() and a glia checkpoint hold the same names, shapes and dtypes.
+def _layers(nd):
+    if nd == 2:
+        return nn.Conv2d, nn.BatchNorm2d, nn.ConvTranspose2d, F.max_pool2d
+    return nn.Conv3d, nn.BatchNorm3d, nn.ConvTranspose3d, F.max_pool3d
+
+
+class DoubleConv(nn.Module):
+    def __init__(self, cin, cout, bn, nd):
+        super().__init__()
+        Conv, BN, _, _ = _layers(nd)
+        self.conv1 = Conv(cin, cout, 3, padding=1)
+        self.bn1 = BN(cout) if bn else None
+        self.conv2 = Conv(cout, cout, 3, padding=1)
+        self.bn2 = BN(cout) if bn else None
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(self.bn1(x) if self.bn1 is not None else x)
+        x = self.conv2(x)
+        return F.relu(self.bn2(x) if self.bn2 is not None else x)
+
+
+class UNet(nn.Module):
+    """unet2d (nd=2) and unet3d (nd=3)."""
+
+    def __init__(self, in_channels, out_channels, features, batchnorm=True, nd=2):
+        super().__init__()
+        Conv, _, ConvT, self._pool = _layers(nd)
+        self.enc = nn.ModuleList()
+        c = in_channels
+        for f in features:
+            self.enc.append(DoubleConv(c, f, batchnorm, nd))
+            c = f
+        self.bottleneck = DoubleConv(c, 2 * c, batchnorm, nd)
+        c *= 2
+        self.up, self.dec = nn.ModuleList(), nn.ModuleList()
+        for f in reversed(features):
+            self.up.append(ConvT(c, f, 2, stride=2))
+            self.dec.append(DoubleConv(2 * f, f, batchnorm, nd))
+            c = f
+        self.head = Conv(features[0], out_channels, 1)
+
+    def forward(self, x):
+        skips = []
+        for block in self.enc:
+            x = block(x)
+            skips.append(x)
+            x = self._pool(x, 2)
+        x = self.bottleneck(x)
+        for up, dec, skip in zip(self.up, self.dec, reversed(skips)):
+            x = dec(torch.cat([skip, up(x)], dim=1))
+        return self.head(x)
+
+
+class Recurrent(nn.Module):
+    def __init__(self, c, t):
+        super().__init__()
+        self.t = t
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        f = lambda z: F.relu(self.bn(self.conv(z)))
+        x1 = f(x)
+        for _ in range(self.t):
+            x1 = f(x + x1)
+        return x1
+
+
+class RRCNN(nn.Module):
+    def __init__(self, cin, cout, t):
+        super().__init__()
+        self.proj = nn.Conv2d(cin, cout, 1)
+        self.rec1 = Recurrent(cout, t)
+        self.rec2 = Recurrent(cout, t)
+
+    def forward(self, x):
+        y = self.proj(x)
+        return y + self.rec2(self.rec1(y))
+
+
+class UpConv(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))))
+
+
+class R2UNet(nn.Module):
+    def __init__(self, in_channels, out_channels, features, t=2):
+        super().__init__()
+        self.enc = nn.ModuleList()
+        c = in_channels
+        for f in features:
+            self.enc.append(RRCNN(c, f, t))
+            c = f
+        self.up, self.dec = nn.ModuleList(), nn.ModuleList()
+        for f in reversed(features[:-1]):
+            self.up.append(UpConv(c, f))
+            self.dec.append(RRCNN(2 * f, f, t))
+            c = f
+        self.head = nn.Conv2d(features[0], out_channels, 1)
+
+    def forward(self, x):
+        skips = []
+        for i, block in enumerate(self.enc):
+            if i:
+                x = F.max_pool2d(x, 2)
+            x = block(x)
+            skips.append(x)
+        for up, dec, skip in zip(self.up, self.dec, reversed(skips[:-1])):
+            x = dec(torch.cat([skip, up(x)], dim=1))
+        return self.head(x)
+
+
+
+# ---- SwinUNETR ---------------------------------------------------------------------
+# A self-contained PyTorch reference of MONAI 1.5's SwinUNETR (3-D only).
+#
+# Written from reading MONAI 1.5's monai/networks/nets/swin_unetr.py and the
+# blocks it uses (blocks/patchembedding.py PatchEmbed, blocks/mlp.py MLPBlock,
+# blocks/unetr_block.py UnetrBasicBlock/UnetrUpBlock, blocks/dynunet_block.py
+# UnetResBlock/UnetOutBlock/get_conv_layer). It depends on torch and numpy only
+# (no MONAI, no einops) and reproduces:
+#
+#   * the module tree, so parameter and buffer names, shapes and dtypes are
+#     MONAI's: a state_dict saved from monai.networks.nets.SwinUNETR loads into
+#     this module with strict=True and vice versa;
+#   * the forward computation, including MONAI's quirks (marked "MONAI quirk"
+#     below): the duplicated slices of the legacy 3-D PatchMerging, the
+#     relative position index sliced to [:n, :n] when the window shrinks, the
+#     "<=" in get_window_size, the -100 shifted-window mask built per stage.
+#
+# Sources read: Project-MONAI/MONAI swin_unetr.py (commit c49788f9, the
+# MERGING_MODE/PatchMergingV2 version) plus the use_v2 additions as they stand in
+# the 1.5-era code (layers1c..layers4c, SwinUNETR without img_size,
+# _check_input_size), and the blocks at Project-MONAI/MONAI 06b28e5b.
+#
+# Only spatial_dims=3 is implemented; dropout / drop-path / checkpointing are
+# left out (SwinUNETR's defaults make them identities and they own no state).
+#
+# Layout notes: the transformer works on (B, D, H, W, C); the conv parts on
+# (B, C, D, H, W).
 
 # --------------------------------------------------------------------------
 # Convolution blocks (dynunet_block.py / unetr_block.py)
@@ -508,3 +757,121 @@ class SwinUNETR(nn.Module):
         dec0 = self.decoder2(dec1, enc1)
         out = self.decoder1(dec0, enc0)
         return self.out(out)
+
+
+# ---- glia's models by name ----------------------------------------------------------
+# glia's defaults (glia help init): what a configuration leaves out takes these
+# values, as glia_model_config_from_json does. Keys in glia's order.
+DEFAULTS = {
+    "unet2d": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512], "batchnorm": True},
+    "r2unet": {"in_channels": 3, "out_channels": 1, "features": [64, 128, 256, 512, 1024], "t": 2},
+    "unet3d": {"in_channels": 4, "out_channels": 3, "features": [8, 16, 32, 64], "batchnorm": True},
+    "swinunetr": {"in_channels": 4, "out_channels": 3, "feature_size": 48, "use_v2": False},
+}
+
+
+def _config(model, config):
+    """The whole configuration: DEFAULTS[model] with config's keys over it.
+    A key the architecture does not have is an error (a misspelt option would
+    otherwise silently take its default)."""
+    if model not in DEFAULTS:
+        raise ValueError(f"unknown model '{model}' (glia's models: {', '.join(DEFAULTS)})")
+    cfg = dict(DEFAULTS[model])
+    for k, v in config.items():
+        k = k.replace("-", "_")  # glia reads either
+        if k not in cfg:
+            raise ValueError(f"{model} has no option '{k}' (its options: {', '.join(cfg)})")
+        cfg[k] = _value(model, k, v, cfg[k])
+    return cfg
+
+
+def _value(model, key, v, default):
+    if isinstance(default, list):
+        return [int(f) for f in v]
+    if isinstance(default, bool) and v not in (True, False):  # also 0 and 1; bool("false") would be True
+        raise ValueError(f"{model}: {key} is true or false, not {v!r}")
+    return type(default)(v)
+
+
+def build(model, config=None, **options):
+    """A freshly initialised module of glia's model `model` ("unet2d", "r2unet",
+    "unet3d", "swinunetr") with configuration config (a dict, as a
+    checkpoint's "config" metadata holds it) and options over it; what both
+    leave out takes glia's defaults. The module carries glia_model and
+    glia_config (the whole configuration), which save() reads."""
+    cfg = _config(model, {**(config or {}), **options})
+    if model == "r2unet":
+        m = R2UNet(cfg["in_channels"], cfg["out_channels"], cfg["features"], cfg["t"])
+    elif model == "swinunetr":
+        m = SwinUNETR(cfg["in_channels"], cfg["out_channels"], feature_size=cfg["feature_size"],
+                      use_v2=cfg["use_v2"])
+    else:
+        m = UNet(cfg["in_channels"], cfg["out_channels"], cfg["features"], cfg["batchnorm"],
+                 3 if model == "unet3d" else 2)
+    m.glia_model, m.glia_config = model, cfg
+    return m
+
+
+# Tensors under this prefix are a training checkpoint's optimizer state, not the model's.
+OPTIMIZER_PREFIX = "optimizer."
+
+
+def load(path):
+    """(module, metadata) of a glia checkpoint: the module its "model" and
+    "config" metadata describe, holding every tensor of the file (batch-norm
+    running statistics and counters too; a missing, extra or misshapen tensor
+    is an error, as in load_state_dict(strict=True)), in eval mode. Optimizer
+    state of a training checkpoint is skipped. metadata is the file's
+    {key: string}, e.g. "labels" and "preprocess" of a trained model, which
+    save(..., metadata=meta) carries over."""
+    arrays, meta = read_safetensors(path)
+    if "model" not in meta:
+        raise ValueError(f"{path} has no 'model' metadata (not written by glia or glia_torch.save): build the "
+                         f"module yourself and load read_safetensors' arrays into it")
+    module = build(meta["model"], json.loads(meta.get("config", "{}")))
+    module.load_state_dict(numpy_to_state({k: v for k, v in arrays.items() if not k.startswith(OPTIMIZER_PREFIX)}),
+                           strict=True)
+    return module.eval(), meta
+
+
+# Metadata about what glia wrote (its version, its optimizer state) that would
+# be false of a file written here.
+_NOT_CARRIED = ("glia_version", "optimizer", "optimizer_steps")
+
+
+def save(module_or_state_dict, path, model=None, metadata=None, **config):
+    """Write a module's (or a state_dict's) tensors as a glia checkpoint:
+    floating-point tensors as float32 (glia computes in float32), integer ones
+    (num_batches_tracked, relative_position_index) as int64, with the
+    metadata glia reads ("model", "config" with the whole configuration,
+    "format": "pt").
+
+    model and config default to those of a module from build() or load();
+    a plain state_dict needs model=, and config for what differs from glia's
+    defaults. The tensors must fit that configuration exactly (checked here
+    by loading them strictly into a module built from it), so glia will load
+    the file. metadata: further string keys to keep, e.g. load()'s (glia's
+    version and optimizer keys are not carried over)."""
+    if isinstance(module_or_state_dict, nn.Module):
+        state = module_or_state_dict.state_dict()
+        model = model or getattr(module_or_state_dict, "glia_model", None)
+        config = {**getattr(module_or_state_dict, "glia_config", {}), **config}
+    else:
+        state = module_or_state_dict
+    if model is None:
+        raise ValueError("save: which model? pass model= (unet2d, r2unet, unet3d or swinunetr)")
+    check = build(model, config)
+    try:
+        check.load_state_dict(state, strict=True)
+    except RuntimeError as e:  # its message lists every mismatch, one per line after the first
+        lines = [line.strip() for line in str(e).splitlines()[1:]] or [str(e)]
+        more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+        raise ValueError(f"save: the tensors do not fit {model} {check.glia_config}: "
+                         f"{'; '.join(lines[:3])}{more}") from None
+    tensors = {}
+    for name, t in state.items():
+        t = t.detach().cpu()
+        tensors[name] = t.to(torch.float32 if t.is_floating_point() else torch.int64).numpy()
+    meta = {k: v for k, v in (metadata or {}).items() if k not in _NOT_CARRIED}
+    meta.update({"format": "pt", "model": model, "config": json.dumps(check.glia_config)})
+    write_safetensors(path, tensors, meta)
