@@ -47,7 +47,9 @@ int glia_cmd_info(int argc, char **argv)
     } else {
         const char *ver = glia_meta_get(meta, "glia_version");
         printf("model: %s (%s)\n", glia_model_arch_name(cfg.arch),
-               ver ? "written by glia" : "no glia metadata: configuration inferred from the tensors");
+               ver                             ? "written by glia"
+               : glia_meta_get(meta, "model") ? "glia metadata written by another tool (e.g. python/glia_torch.py)"
+                                               : "no glia metadata: configuration inferred from the tensors");
         if (ver)
             printf("glia version: %s\n", ver);
         print_config(&cfg);
