@@ -24,3 +24,11 @@ install(FILES ${CMAKE_BINARY_DIR}/generated/glia-config.cmake
         DESTINATION ${GLIA_CMAKE_DIR})
 
 include(${CMAKE_CURRENT_LIST_DIR}/glia_pkgconfig.cmake)
+
+# glia(1), written from the built command's own help so the two never differ.
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/glia.1
+                   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/glia_man.sh $<TARGET_FILE:glia_cli> ${PROJECT_VERSION}
+                           ${CMAKE_BINARY_DIR}/glia.1
+                   DEPENDS glia_cli ${CMAKE_CURRENT_LIST_DIR}/glia_man.sh VERBATIM)
+add_custom_target(glia_man ALL DEPENDS ${CMAKE_BINARY_DIR}/glia.1)
+install(FILES ${CMAKE_BINARY_DIR}/glia.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

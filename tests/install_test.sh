@@ -22,6 +22,13 @@ for f in bin/glia include/glia/glia.h "$libdir"/libglia.a "$libdir"/libglia.so "
          "$libdir"/cmake/glia/glia-config.cmake "$libdir"/cmake/glia/glia-config-version.cmake; do
   [ -e "$prefix/$f" ] || fail "$f is not installed"
 done
+# the manual page: every command's section, from the command's own help
+man1=$prefix/share/man/man1/glia.1
+[ -e "$man1" ] || fail "share/man/man1/glia.1 is not installed"
+for c in devices bench train eval infer dataset synth; do
+  grep -q "^.SH \"GLIA ${c^^}\"" "$man1" || fail "glia.1 has no section for $c"
+done
+grep -q -- '--bucket-mb' "$man1" || fail "glia.1 lacks glia help train's options"
 soname=$(readelf -d "$lib/libglia.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libglia.so.0 ] || fail "SONAME is '$soname', not libglia.so.0"
 
