@@ -1,6 +1,6 @@
 # Image I/O and the data pipeline (included by tests/CMakeLists.txt).
 foreach(t nifti data fuzz nnunet)
-  glia_add_test(test_${t} SOURCES test_${t}.c LABELS cpu TEST_NAME ${t})
+  glia_add_test(test_${t} SOURCES test_${t}.c testutil.c LABELS cpu TEST_NAME ${t})
 endforeach()
 
 # Interop with nibabel (label interop): Debian's python3-nibabel belongs to

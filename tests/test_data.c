@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "glia/glia.h"
+#include "testutil.h"
 
 static char root[256];
 
@@ -510,20 +511,9 @@ static void test_loader_determinism(void **state)
     glia_dataset_free(ds);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof root, "%s/glia_data_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(root) ? 0 : -1;
-}
+static int setup(void **state) { return gt_tmpdir_make(root, sizeof root, "glia_data"); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return gt_tmpdir_remove(root); }
 
 int main(void)
 {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 #include "glia/glia.h"
+#include "testutil.h"
 
 static char dir[256];
 
@@ -409,20 +410,9 @@ static void test_arguments(void **state)
     glia_volume_free(v);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "%s/glia_nifti_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
-}
+static int setup(void **state) { return gt_tmpdir_make(dir, sizeof dir, "glia_nifti"); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return gt_tmpdir_remove(dir); }
 
 int main(void)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "glia/glia.h"
+#include "testutil.h"
 
 static char root[256];
 
@@ -213,20 +214,9 @@ static void test_malformed(void **state)
     assert_non_null(strstr(glia_last_error(), "needs its dataset.json"));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof root, "%s/glia_nnunet_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(root) ? 0 : -1;
-}
+static int setup(void **state) { return gt_tmpdir_make(root, sizeof root, "glia_nnunet"); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return gt_tmpdir_remove(root); }
 
 int main(void)
 {

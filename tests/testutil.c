@@ -127,3 +127,17 @@ struct glia_device *gt_backend_device(void **state)
     }
     return *state;
 }
+
+int gt_tmpdir_make(char *dir, size_t len, const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, len, "%s/%s_XXXXXX", tmp ? tmp : "/tmp", prefix);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+int gt_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}

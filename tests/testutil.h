@@ -31,6 +31,11 @@ struct glia_device *gt_backend_device(void **state);
 
 
 
+/* A fresh folder $TMPDIR/<prefix>_XXXXXX into dir (0, or -1 on failure), and
+ * the folder removed with everything in it: group fixtures of the file tests. */
+int gt_tmpdir_make(char *dir, size_t len, const char *prefix);
+int gt_tmpdir_remove(const char *dir);
+
 /* cmocka group fixtures: open two separate "cpu" devices into gt_dev and
  * gt_dev2; closing fails (and so fails the group) if any tensor leaked. */
 #include "glia/device.h"
