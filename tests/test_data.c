@@ -18,18 +18,7 @@
 
 static char root[256];
 
-static const char *path(const char *fmt, ...)
-{
-    static char p[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    int n = snprintf(p[k], sizeof p[k], "%s/", root);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p[k] + n, sizeof p[k] - (size_t)n, fmt, ap);
-    va_end(ap);
-    return p[k];
-}
+#define path(...) gt_path(root, __VA_ARGS__)
 
 static void synth(const char *dir, glia_layout layout, int cases, int unlabelled)
 {

@@ -141,3 +141,16 @@ int gt_tmpdir_remove(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
+
+const char *gt_path(const char *dir, const char *fmt, ...)
+{
+    static char p[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    int n = snprintf(p[k], sizeof p[k], "%s/", dir);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p[k] + n, sizeof p[k] - (size_t)n, fmt, ap);
+    va_end(ap);
+    return p[k];
+}

@@ -35,6 +35,12 @@ struct glia_device *gt_backend_device(void **state);
  * the folder removed with everything in it: group fixtures of the file tests. */
 int gt_tmpdir_make(char *dir, size_t len, const char *prefix);
 int gt_tmpdir_remove(const char *dir);
+/* "dir/" followed by the printf-formatted rest, in one of 8 rotating static buffers. */
+const char *gt_path(const char *dir, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* cmocka group fixtures: open two separate "cpu" devices into gt_dev and
  * gt_dev2; closing fails (and so fails the group) if any tensor leaked. */
