@@ -28,3 +28,18 @@ glia_cli_test(bad_device 1 "device spec 'gpu:3' is not known" toy --device gpu:3
 glia_cli_test(toy 0 "held-out Dice 0\\.9" toy --device cpu --steps 60)
 glia_cli_test(bench 0 "op.gemm.1024x1024x1024 +[0-9.]+ +[0-9.]+" bench --device cpu --filter gemm.1024 --repeat 1)
 glia_cli_test(bench_nomatch 2 "no benchmark matches" bench --device cpu --filter nothing)
+
+# A split file that cannot be used, or one that cannot be saved, fails the
+# command (exit 1) with the reason: scripts checking a dataset rely on it.
+set(CLI_DS ${CMAKE_CURRENT_BINARY_DIR}/cli-split-ds)
+add_test(NAME cli_split_dataset
+         COMMAND ${GLIA_BIN} synth -o ${CLI_DS} --cases 4 --size 16x16x8 --threads 1)
+set_tests_properties(cli_split_dataset PROPERTIES LABELS cpu FIXTURES_SETUP cli_split_ds)
+glia_cli_test(dataset_split_missing 1 "glia: dataset: cannot open .*no-such-split\\.json: No such file"
+              dataset ${CLI_DS} --split ${CLI_DS}/no-such-split.json)
+glia_cli_test(dataset_split_unknown 1 "glia: dataset: .*split_unknown_case\\.json: case nobody is not in the dataset"
+              dataset ${CLI_DS} --split ${CMAKE_CURRENT_SOURCE_DIR}/split_unknown_case.json)
+glia_cli_test(dataset_save_split_fails 1 "glia: dataset: cannot create .*no-such-folder/.*: No such file"
+              dataset ${CLI_DS} --save-split ${CLI_DS}/no-such-folder/split.json)
+set_tests_properties(cli_dataset_split_missing cli_dataset_split_unknown cli_dataset_save_split_fails
+                     PROPERTIES FIXTURES_REQUIRED cli_split_ds)

@@ -327,6 +327,73 @@ static void test_splits(void **state)
     glia_dataset_free(ds);
 }
 
+/* Write text to file name (in the test folder); its path. */
+static const char *write_file(const char *name, const char *text)
+{
+    const char *p = path("%s", name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    return p;
+}
+
+/* A hostile or hand-edited split file is refused with the case and the file
+ * named: a case listed twice (weighted twice), in both lists (validated on its
+ * training data), not in the dataset, or lists longer than the dataset (refused
+ * before they are allocated); failures to read or write say why. */
+static void test_split_files(void **state)
+{
+    (void)state;
+    char dir[512]; /* path() reuses its buffers */
+    snprintf(dir, sizeof dir, "%s", path("split-files"));
+    synth(dir, GLIA_LAYOUT_BRATS2023, 4, 0);
+    glia_dataset *ds = open_ds(dir, GLIA_LAYOUT_AUTO);
+    const char *a = glia_dataset_case_id(ds, 0), *b = glia_dataset_case_id(ds, 1);
+    char text[8192], want[2048];
+    const struct {
+        const char *train, *val, *why; /* why: after "FILE: case ID " */
+    } bad[] = {
+        {"\"%s\", \"%s\", \"%s\"", "\"%s\"", "is listed twice in \"train\""},
+        {"\"%s\"", "\"%s\", \"%s\"", "is in both \"train\" and \"val\""},
+    };
+    for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+        char train[256], val[256];
+        snprintf(train, sizeof train, bad[t].train, a, b, a);
+        snprintf(val, sizeof val, bad[t].val, t == 0 ? b : a, b);
+        snprintf(text, sizeof text, "{\"train\": [%s], \"val\": [%s]}", train, val);
+        const char *file = write_file("bad-split.json", text);
+        glia_split sp;
+        assert_int_equal(glia_split_load(ds, file, &sp), GLIA_STATUS_FORMAT_ERROR);
+        snprintf(want, sizeof want, "%s: case %s %s", file, a, bad[t].why);
+        assert_string_equal(glia_last_error(), want);
+        assert_null(sp.train);
+        assert_null(sp.val);
+    }
+    glia_split sp;
+    const char *file = write_file("unknown-split.json", "{\"train\": [\"nobody\"], \"val\": []}");
+    assert_int_equal(glia_split_load(ds, file, &sp), GLIA_STATUS_FORMAT_ERROR);
+    assert_non_null(strstr(glia_last_error(), "case nobody is not in the dataset"));
+    /* one case a thousand times: the security review's file */
+    size_t n = (size_t)snprintf(text, sizeof text, "{\"val\": [], \"train\": [");
+    for (int i = 0; i < 1000 && n < sizeof text; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s\"%s\"", i ? "," : "", "x");
+    assert_true(n + 3 < sizeof text);
+    strcat(text, "]}");
+    file = write_file("long-split.json", text);
+    assert_int_equal(glia_split_load(ds, file, &sp), GLIA_STATUS_FORMAT_ERROR);
+    snprintf(want, sizeof want, "%s: \"train\" lists 1000 cases, the dataset %s has 4", file, dir);
+    assert_string_equal(glia_last_error(), want);
+    assert_int_equal(glia_split_load(ds, path("no-such-split.json"), &sp), GLIA_STATUS_IO_ERROR);
+    assert_non_null(strstr(glia_last_error(), "no-such-split.json: No such file or directory"));
+    /* writing into a missing folder: the reason, not just "cannot write" */
+    assert_int_equal(glia_split_make(ds, 2, 0, 1, &sp), GLIA_STATUS_OK);
+    assert_int_equal(glia_split_save(ds, &sp, path("no-such-folder/split.json")), GLIA_STATUS_IO_ERROR);
+    assert_non_null(strstr(glia_last_error(), "No such file or directory"));
+    glia_split_free(&sp);
+    glia_dataset_free(ds);
+}
+
 static void test_preprocess(void **state)
 {
     (void)state;
@@ -511,7 +578,7 @@ int main(void)
         cmocka_unit_test(test_decathlon_layout),  cmocka_unit_test(test_lgg_and_generic_layouts),
         cmocka_unit_test(test_bad_cases),         cmocka_unit_test(test_splits),
         cmocka_unit_test(test_preprocess),        cmocka_unit_test(test_augment_alignment),
-        cmocka_unit_test(test_loader_determinism),
+        cmocka_unit_test(test_loader_determinism), cmocka_unit_test(test_split_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
  * This file: status names, devices, tensors, autograd and ops; test_errors_nn.c
  * covers metrics, parameters, optimizers, schedules and the toy model. */
 #include "errors_harness.h"
+#include "core/error.h"
 
 /* ---- status names --------------------------------------------------------- */
 static void test_status_str(void **state)
@@ -30,6 +31,75 @@ static void test_status_str(void **state)
     assert_string_equal(glia_last_error(), "");
     assert_non_null(glia_version());
     assert_true(glia_version()[0] != '\0');
+}
+
+/* ---- messages ------------------------------------------------------------- */
+/* Long paths keep the reason: a message with a path of GLIA_PATH_MAX bytes is
+ * kept whole (it was cut at 511 bytes), a longer one loses the middle, never
+ * its start or end, even when wrapped in another message, and the cut leaves
+ * UTF-8 whole. */
+static void test_long_messages(void **state)
+{
+    (void)state;
+    static char name[12000], want[12100];
+    memset(name, 'd', 3000);
+    name[3000] = '\0';
+    glia_seterr(GLIA_STATUS_IO_ERROR, "writing /%s/split.json: fsync failed: %s", name, "No space left on device");
+    snprintf(want, sizeof want, "writing /%s/split.json: fsync failed: No space left on device", name);
+    assert_string_equal(glia_last_error(), want);
+
+    const char *reason = "/split.json: fsync failed: No space left on device";
+    memset(name, 'd', 10000);
+    name[10000] = '\0';
+    for (int wrap = 0; wrap < 2; wrap++) {
+        if (wrap)
+            glia_seterr(GLIA_STATUS_IO_ERROR, "run.json: %s", glia_last_error());
+        else
+            glia_seterr(GLIA_STATUS_IO_ERROR, "writing /%s/split.json: fsync failed: %s", name,
+                        "No space left on device");
+        const char *m = glia_last_error();
+        size_t n = strlen(m);
+        assert_true(n > 3000 && n < 8192);
+        assert_true(strncmp(m, wrap ? "run.json: writing /ddd" : "writing /ddd", wrap ? 22 : 12) == 0);
+        assert_non_null(strstr(m, "d...d"));
+        assert_string_equal(m + n - strlen(reason), reason);
+    }
+    /* two-byte characters: no cut leaves half of one */
+    for (int i = 0; i < 5000; i++)
+        memcpy(name + 2 * i, "\xc3\xa9", 2);
+    name[10000] = '\0';
+    glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot open", name);
+    const unsigned char *m = (const unsigned char *)glia_last_error();
+    for (size_t i = 0; m[i]; i++)
+        if (m[i] == 0xc3)
+            assert_int_equal(m[++i], 0xa9);
+        else
+            assert_true(m[i] < 0x80);
+    glia_clear_error();
+}
+
+/* A string option too long for its field says so and names the limit, set
+ * directly or from a JSON configuration (which used to call it the wrong type). */
+static void test_config_long_string(void **state)
+{
+    (void)state;
+    static char value[3000], json[3100], want[128];
+    memset(value, 'x', 2000);
+    value[2000] = '\0';
+    snprintf(want, sizeof want, "data: 2000 bytes is too long (the limit is %d)", GLIA_PATH_MAX - 1);
+    snprintf(json, sizeof json, "{\"data\": \"%s\"}", value);
+    glia_train_config c;
+    glia_train_config_default(&c);
+    assert_int_equal(glia_train_config_set(&c, "data", value), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_string_equal(glia_last_error(), want);
+    assert_int_equal(glia_train_config_apply_json(&c, json), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_string_equal(glia_last_error(), want);
+    value[100] = '\0';
+    assert_int_equal(glia_train_config_set(&c, "device", value), GLIA_STATUS_INVALID_ARGUMENT);
+    assert_string_equal(glia_last_error(), "device: 100 bytes is too long (the limit is 63)");
+    /* a string that fits still goes in from JSON */
+    assert_int_equal(glia_train_config_apply_json(&c, "{\"data\": \"some/folder\"}"), GLIA_STATUS_OK);
+    assert_string_equal(c.data, "some/folder");
 }
 
 /* ---- devices -------------------------------------------------------------- */
@@ -543,6 +613,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_str),
+        cmocka_unit_test(test_long_messages),
+        cmocka_unit_test(test_config_long_string),
         cmocka_unit_test(test_device_specs),
         T(test_device_close_live),
         T(test_tensor_create),

@@ -11,10 +11,6 @@
 #include "io/io_priv.h"
 #include "glia/labels.h"
 
-/* Write text to path atomically (temporary file, fsync, rename). */
-glia_status glia_write_text_(const char *path, const char *text);
-/* Read a whole text file of at most max_bytes; *out is malloc'd and NUL-terminated. */
-glia_status glia_read_text_(const char *path, size_t max_bytes, char **out);
 /* Create a folder and its parents (like mkdir -p). */
 glia_status glia_mkdirs_(const char *path);
 /* Seconds on a monotonic clock. */

@@ -1,5 +1,6 @@
 /* glia bench --compare: reports from different machines, vendors, backends and
  * PyTorch side by side, as a Markdown table (and a PNG bar chart). */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static glia_status read_file(const char *path, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return glia_seterr(GLIA_STATUS_IO_ERROR, "cannot open %s", path);
+        return glia_seterr(GLIA_STATUS_IO_ERROR, "cannot open %s: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     glia_status s = GLIA_STATUS_OK;
@@ -364,7 +365,7 @@ glia_status glia_bench_compare(const char *const *paths, int n, FILE *md, const 
         times(md, c);
         memory(md, c);
         if (ferror(md))
-            s = glia_seterr(GLIA_STATUS_IO_ERROR, "bench compare: writing the table failed");
+            s = glia_seterr(GLIA_STATUS_IO_ERROR, "bench compare: writing the table failed: %s", strerror(errno));
     }
     if (s == GLIA_STATUS_OK && png_path)
         s = chart(c, png_path);

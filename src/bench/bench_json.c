@@ -1,5 +1,6 @@
 /* The benchmark report as JSON (the format is documented in glia/bench.h), and
  * the description of the machine it ran on. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,8 +160,9 @@ glia_status glia_bench_write_json(const glia_bench_report *const *reports, int n
     if (n > 1)
         fputs("]\n", a.f);
     if (ferror(a.f)) {
+        int err = errno; /* the failed write's: removing the temporary file may change errno */
         glia_afile_abort(&a);
-        return glia_seterr(GLIA_STATUS_IO_ERROR, "writing %s failed", path);
+        return glia_seterr(GLIA_STATUS_IO_ERROR, "writing %s failed: %s", path, strerror(err));
     }
     return glia_afile_commit(&a);
 }

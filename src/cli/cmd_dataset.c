@@ -28,13 +28,18 @@ static void count_key(tally *t, int *n, const int64_t *k, const double *d)
     t[(*n)++].count = 1;
 }
 
-static void print_split(const glia_dataset *ds, const char *load, const char *save, long folds, long fold, long seed)
+/* Print the split; 1 when what was asked for failed: a --split file that cannot
+ * be used or a --save-split that cannot be written (a scripted check must not
+ * pass on them). A split that cannot be made is only reported, as before. */
+static int print_split(const glia_dataset *ds, const char *load, const char *save, long folds, long fold, long seed)
 {
     glia_split sp;
     glia_status s = load ? glia_split_load(ds, load, &sp) : glia_split_make(ds, (int)folds, (int)fold, (uint64_t)seed, &sp);
     if (s != GLIA_STATUS_OK) {
         printf("split: none (%s)\n", glia_last_error());
-        return;
+        if (load)
+            fprintf(stderr, "glia: dataset: %s\n", glia_last_error());
+        return load != NULL;
     }
     printf("split: %d train, %d validation cases (fold %d of %d, seed %llu%s%s), by patient\n", sp.ntrain, sp.nval,
            sp.fold, sp.folds, (unsigned long long)sp.seed, load ? ", from " : "", load ? load : "");
@@ -42,11 +47,13 @@ static void print_split(const glia_dataset *ds, const char *load, const char *sa
     for (int i = 0; i < sp.nval && i < 12; i++)
         printf(" %s", glia_dataset_case_id(ds, sp.val[i]));
     printf("%s\n", sp.nval > 12 ? " ..." : "");
-    if (save && glia_split_save(ds, &sp, save) != GLIA_STATUS_OK)
+    int failed = save && glia_split_save(ds, &sp, save) != GLIA_STATUS_OK;
+    if (failed)
         fprintf(stderr, "glia: dataset: %s\n", glia_last_error());
     else if (save)
         printf("  saved to %s\n", save);
     glia_split_free(&sp);
+    return failed;
 }
 
 int glia_cmd_dataset(int argc, char **argv)
@@ -136,12 +143,13 @@ int glia_cmd_dataset(int argc, char **argv)
         int patients = glia_dataset_patients(ds);
         folds = patients < 5 ? patients : 5;
     }
+    int split_failed = 0;
     if (folds >= 2 || load)
-        print_split(ds, load, save, folds, fold, seed);
+        split_failed = print_split(ds, load, save, folds, fold, seed);
     else
         printf("split: none (%d labelled patient%s: no validation fold)\n", glia_dataset_patients(ds),
                glia_dataset_patients(ds) == 1 ? "" : "s");
     free(r);
     glia_dataset_free(ds);
-    return bad ? 1 : 0;
+    return bad || split_failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <cJSON.h>
 #include "glia/tensor.h"
 #include "data/data_priv.h"
+#include "io/io_priv.h"
 
 void glia_split_free(glia_split *s)
 {
@@ -134,28 +135,33 @@ glia_status glia_split_save(const glia_dataset *ds, const glia_split *s, const c
     cJSON_Delete(val);
     if (!text)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: building split JSON", path);
-    char *tmp = glia_strfmt_("%s.tmp", path);
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    glia_status st = GLIA_STATUS_OK;
-    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
-    if (f && fclose(f) != 0 && st == GLIA_STATUS_OK)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
-    if (st == GLIA_STATUS_OK && rename(tmp, path) != 0)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot rename into place", path);
-    if (st != GLIA_STATUS_OK && tmp)
-        remove(tmp);
-    free(tmp);
+    char *line = glia_strfmt_("%s\n", text);
     free(text);
+    glia_status st = line ? glia_write_text_(path, line)
+                          : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: building split JSON", path);
+    free(line);
     return st;
 }
 
-static glia_status read_ids(const glia_dataset *ds, const cJSON *arr, const char *path, const char *part, int **out,
-                            int *n)
+/* Where a case is listed while a split file is read: nowhere yet, or in which list. */
+enum { UNLISTED, IN_TRAIN, IN_VAL };
+
+/* The case ids of list part ("train", "val") into *out, refusing ids the dataset
+ * lacks and any case listed before (in[] records where, per case): a hostile or
+ * hand-edited split must not weight a case many times or validate on training
+ * cases. */
+static glia_status read_ids(const glia_dataset *ds, const cJSON *arr, const char *path, int part, unsigned char *in,
+                            int **out, int *n)
 {
+    const char *name = part == IN_TRAIN ? "train" : "val";
     if (!cJSON_IsArray(arr))
-        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: no \"%s\" list", path, part);
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: no \"%s\" list", path, name);
+    /* each case at most once: a longer list is wrong whatever it holds, and is
+     * refused before its size is allocated */
     int cnt = cJSON_GetArraySize(arr);
+    if (cnt > ds->ncases)
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: \"%s\" lists %d cases, the dataset %s has %d", path, name,
+                           cnt, ds->dir, ds->ncases);
     *out = malloc((size_t)cnt * sizeof(int) + 1);
     if (!*out)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: %d ids", path, cnt);
@@ -164,7 +170,7 @@ static glia_status read_ids(const glia_dataset *ds, const cJSON *arr, const char
     cJSON_ArrayForEach(e, arr)
     {
         if (!cJSON_IsString(e))
-            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: \"%s\" holds a non-string", path, part);
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: \"%s\" holds a non-string", path, name);
         int found = -1;
         for (int i = 0; i < ds->ncases && found < 0; i++)
             if (strcmp(ds->cases[i].id, e->valuestring) == 0)
@@ -172,34 +178,42 @@ static glia_status read_ids(const glia_dataset *ds, const cJSON *arr, const char
         if (found < 0)
             return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: case %s is not in the dataset %s", path, e->valuestring,
                                ds->dir);
+        if (in[found] == part)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: case %s is listed twice in \"%s\"", path,
+                               e->valuestring, name);
+        if (in[found] != UNLISTED)
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: case %s is in both \"train\" and \"val\"", path,
+                               e->valuestring);
+        in[found] = (unsigned char)part;
         (*out)[(*n)++] = found;
     }
     return GLIA_STATUS_OK;
 }
+
+/* Split files hold one id per case: 64 MiB allows millions of cases and keeps
+ * a hostile file from asking for more. */
+#define SPLIT_MAX_BYTES (64u << 20)
 
 glia_status glia_split_load(const glia_dataset *ds, const char *path, glia_split *out)
 {
     if (!ds || !path || !out)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_split_load: NULL argument");
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot open", path);
-    size_t cap = 64u << 20;
-    char *text = malloc(cap + 1);
-    size_t n = text ? fread(text, 1, cap, f) : 0;
-    fclose(f);
-    if (!text)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s", path);
-    text[n] = '\0';
+    char *text = NULL;
+    glia_status s = glia_read_text_(path, SPLIT_MAX_BYTES, &text);
+    if (s != GLIA_STATUS_OK)
+        return s;
     cJSON *root = cJSON_Parse(text);
     free(text);
     if (!root)
         return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not valid JSON", path);
-    glia_status s = read_ids(ds, cJSON_GetObjectItemCaseSensitive(root, "train"), path, "train", &out->train,
-                             &out->ntrain);
+    unsigned char *in = calloc((size_t)ds->ncases + 1, 1);
+    s = in ? read_ids(ds, cJSON_GetObjectItemCaseSensitive(root, "train"), path, IN_TRAIN, in, &out->train,
+                      &out->ntrain)
+           : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: %d cases", path, ds->ncases);
     if (s == GLIA_STATUS_OK)
-        s = read_ids(ds, cJSON_GetObjectItemCaseSensitive(root, "val"), path, "val", &out->val, &out->nval);
+        s = read_ids(ds, cJSON_GetObjectItemCaseSensitive(root, "val"), path, IN_VAL, in, &out->val, &out->nval);
+    free(in);
     const cJSON *fo = cJSON_GetObjectItemCaseSensitive(root, "folds"), *fd = cJSON_GetObjectItemCaseSensitive(root, "fold");
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seed");
     out->folds = cJSON_IsNumber(fo) ? fo->valueint : 0;

@@ -8,6 +8,7 @@
 #include <cJSON.h>
 #include "data/data_priv.h"
 #include "data/synth_priv.h"
+#include "io/io_priv.h"
 
 static const char *const channel_names[4] = {"T1", "T1ce", "T2", "FLAIR"};
 
@@ -37,14 +38,10 @@ static glia_status write_json(const char *dir, const glia_synth_options *o)
     cJSON_AddStringToObject(root, "name", "glia synthetic phantoms");
     char *text = root ? cJSON_Print(root) : NULL, *path = glia_path_join_(dir, "dataset.json");
     cJSON_Delete(root);
-    FILE *f = text && path ? fopen(path, "w") : NULL;
-    glia_status s = GLIA_STATUS_OK;
-    if (!text || !path)
-        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: dataset.json");
-    else if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
-        s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
-    if (f && fclose(f) != 0 && s == GLIA_STATUS_OK)
-        s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
+    char *line = text ? glia_strfmt_("%s\n", text) : NULL;
+    glia_status s = line && path ? glia_write_text_(path, line)
+                                 : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_synth: dataset.json");
+    free(line);
     free(text);
     free(path);
     return s;

@@ -22,6 +22,12 @@ glia_status glia_afile_commit(glia_afile *a);
 /* Close and remove the temporary file (after an error). Safe to call twice. */
 void glia_afile_abort(glia_afile *a);
 
+/* Write text to path atomically (temporary file, fsync, rename); failures say why. */
+glia_status glia_write_text_(const char *path, const char *text);
+/* Read a whole text file of at most max_bytes; *out is malloc'd and NUL-terminated.
+ * A larger file is refused (FORMAT_ERROR) before anything is allocated. */
+glia_status glia_read_text_(const char *path, size_t max_bytes, char **out);
+
 /* Size of an open file, or -1 with errno set. */
 int64_t glia_file_size(FILE *f);
 /* fread of exactly bytes at offset; FORMAT_ERROR "truncated" if the file ends early. */

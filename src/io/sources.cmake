@@ -2,6 +2,7 @@
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/atomic.c
+  ${CMAKE_CURRENT_LIST_DIR}/text.c
   ${CMAKE_CURRENT_LIST_DIR}/meta.c
   ${CMAKE_CURRENT_LIST_DIR}/safetensors.c
   ${CMAKE_CURRENT_LIST_DIR}/safetensors_write.c

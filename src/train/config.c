@@ -296,7 +296,8 @@ glia_status glia_train_config_set(glia_train_config *c, const char *name, const 
     switch (k->kind) {
     case K_STR:
         if (strlen(v) >= k->len)
-            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: longer than %zu bytes", k->name, k->len - 1);
+            return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: %zu bytes is too long (the limit is %zu)", k->name,
+                               strlen(v), k->len - 1);
         memcpy(p, v, strlen(v) + 1);
         return GLIA_STATUS_OK;
     case K_BOOL:
@@ -470,6 +471,11 @@ static int value_text(const cJSON *v, char *buf, size_t len)
 
 static glia_status apply_item(glia_train_config *c, const cJSON *item)
 {
+    /* a string goes as it is, whatever its length: glia_train_config_set names
+     * the limit of a string that does not fit (copied, it would read as no
+     * string at all) */
+    if (cJSON_IsString(item))
+        return glia_train_config_set(c, item->string, item->valuestring);
     char text[GLIA_PATH_MAX + 8];
     if (!value_text(item, text, sizeof text))
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: a string, number, boolean or list of numbers is needed",
