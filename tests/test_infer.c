@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "product_util.h"
 
 static glia_device *dev;
 static char *root;
+static const char *glia_bin; /* the glia command, for the end-to-end checks */
 
 static void check(glia_status s)
 {
@@ -413,6 +415,86 @@ static void case_folders(void **state)
     free(data);
 }
 
+/* Runs the glia command with args (a shell fragment); its output into out. */
+static int run_glia(const char *args, char *out, size_t len)
+{
+    char cmd[17000];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", glia_bin, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* NaN and infinite voxels in a modality: every way a case loads refuses it
+ * with the file and the counts; `glia dataset` lists it as a problem and
+ * `glia infer` fails without writing a mask (it used to give an empty one). */
+static void nonfinite_voxels(void **state)
+{
+    (void)state;
+    char *data = strdup(pu_path(root, "nonfinite"));
+    pu_synth(data, 2, 16, 16, 8, 4);
+    glia_dataset *ds = NULL;
+    check(glia_dataset_open(data, NULL, &ds));
+    const char *id = glia_dataset_case_id(ds, 0);
+    char t1[4200];
+    snprintf(t1, sizeof t1, "%s/%s/%s_t1.nii.gz", data, id, id);
+    glia_volume *v = NULL;
+    check(glia_volume_read(t1, &v));
+    check(glia_volume_convert(v, GLIA_DTYPE_FLOAT32));
+    float *x = v->data;
+    x[10] = NAN, x[500] = NAN, x[700] = INFINITY, x[900] = -INFINITY;
+    check(glia_volume_write(v, t1, NULL));
+    glia_volume_free(v);
+
+    glia_case *c = NULL;
+    assert_int_equal(glia_dataset_load(ds, 0, &c), GLIA_STATUS_NUMERIC_ERROR);
+    assert_null(c);
+    const char *e = glia_last_error();
+    if (!strstr(e, id) || !strstr(e, "_t1.nii.gz") || !strstr(e, "2 NaN and 2 infinite voxels"))
+        fail_msg("message '%s' lacks the case, the file or the counts", e);
+    glia_case_report r[2];
+    check(glia_dataset_inspect(ds, 1, r));
+    assert_int_equal(r[0].ok, 0);
+    assert_non_null(strstr(r[0].message, "2 NaN and 2 infinite voxels"));
+    assert_int_equal(r[1].ok, 1);
+    const char *files[1] = {t1};
+    assert_int_equal(glia_case_from_files(files, 1, &c), GLIA_STATUS_NUMERIC_ERROR);
+    assert_non_null(strstr(glia_last_error(), t1));
+
+    if (glia_bin) {
+        char out[16384], args[8400];
+        glia_model *m = tiny(GLIA_MODEL_UNET3D, 4, 3, 8);
+        char *ck = strdup(pu_path(root, "nonfinite.safetensors"));
+        check(glia_model_save(m, ck, NULL));
+        glia_model_free(m);
+        snprintf(args, sizeof args, "dataset --threads 1 '%s'", data);
+        assert_int_equal(run_glia(args, out, sizeof out), 1);
+        if (!strstr(out, "problems: 1 unusable case") || !strstr(out, "2 NaN and 2 infinite voxels"))
+            fail_msg("glia dataset said:\n%s", out);
+        /* the healthy case infers (so the checkpoint and flags are fine), the poisoned one fails */
+        for (int k = 1; k >= 0; k--) {
+            snprintf(args, sizeof args, "infer --weights '%s' --device cpu --threads 1 -o '%s/pred%d' '%s/%s'", ck,
+                     root, k, data, glia_dataset_case_id(ds, k));
+            int rc = run_glia(args, out, sizeof out);
+            char mask[4200];
+            snprintf(mask, sizeof mask, "%s/pred%d/%s_seg.nii.gz", root, k, glia_dataset_case_id(ds, k));
+            FILE *f = fopen(mask, "rb");
+            if (f)
+                fclose(f);
+            if (k == 1 && (rc != 0 || !f))
+                fail_msg("glia infer on the healthy case: exit %d, mask %s:\n%s", rc, f ? "written" : "missing", out);
+            if (k == 0 && (rc == 0 || f || !strstr(out, "2 NaN and 2 infinite voxels")))
+                fail_msg("glia infer on NaN input: exit %d, mask %s:\n%s", rc, f ? "written" : "none", out);
+        }
+        free(ck);
+    }
+    glia_dataset_free(ds);
+    free(data);
+}
+
 /* A 2-D picture in gives a picture mask out (0/255), of the picture's size. */
 static void pictures(void **state)
 {
@@ -516,8 +598,9 @@ static void training_record(void **state)
     assert_non_null(strstr(glia_last_error(), "'size'"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    glia_bin = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slicewise_equals_per_slice_forward),
         cmocka_unit_test(window_covering_volume_equals_whole_pass),
@@ -526,6 +609,7 @@ int main(void)
         cmocka_unit_test(labels_from_probabilities),
         cmocka_unit_test(outputs_keep_geometry),
         cmocka_unit_test(case_folders),
+        cmocka_unit_test(nonfinite_voxels),
         cmocka_unit_test(pictures),
         cmocka_unit_test(training_record),
     };

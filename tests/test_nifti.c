@@ -316,13 +316,16 @@ static void test_bad_files(void **state)
     memcpy(h + 42, &big, 2), memcpy(h + 44, &big, 2), memcpy(h + 46, &big, 2);
     write_bytes(bad, h, 352);
     expect_error(bad, GLIA_STATUS_FORMAT_ERROR, "truncated");
-    /* the same lie compressed: the reader grows its buffer only as data arrives */
+    /* the same lie compressed, with the size limit lifted: the reader grows its
+     * buffer only as data arrives */
     gzFile gz = gzopen(badgz, "wb");
     assert_non_null(gz);
     assert_int_equal(gzwrite(gz, h, 352), 352);
     assert_int_equal(gzwrite(gz, b + 352, 1000), 1000);
     gzclose(gz);
+    glia_set_max_volume_bytes(UINT64_MAX);
     expect_error(badgz, GLIA_STATUS_FORMAT_ERROR, "truncated");
+    glia_set_max_volume_bytes(0);
     memcpy(h, b, 352);
     int16_t d0 = 9;
     memcpy(h + 40, &d0, 2);
@@ -341,6 +344,131 @@ static void test_bad_files(void **state)
     expect_error(bad, GLIA_STATUS_FORMAT_ERROR, "not a NIfTI");
     free(b);
     free(bgz);
+}
+
+/* NIfTI-2 sizes are int64: out-of-range ones are refused before any narrowing
+ * cast (a fuzzer found (int) of dim[0] = 2^40 undefined), extreme slice
+ * indices read without overflow. */
+static void test_nifti2_int64_fields(void **state)
+{
+    (void)state;
+    int64_t dim[3] = {4, 3, 2};
+    glia_volume *v = NULL;
+    assert_int_equal(glia_volume_new(3, dim, GLIA_DTYPE_UINT8, &v), GLIA_STATUS_OK);
+    const char *good = tmp_path("n2.nii"), *bad = tmp_path("n2bad.nii");
+    glia_image_write_options o = {.nifti_version = 2};
+    assert_int_equal(glia_volume_write(v, good, &o), GLIA_STATUS_OK);
+    glia_volume_free(v);
+    size_t n;
+    unsigned char *b = slurp(good, &n);
+    struct { size_t off; int64_t value; const char *words; } cases[] = {
+        {16, (int64_t)1 << 40, "dim[0] = 1099511627776"}, {16, -1, "dim[0] = -1"}, {16, 0, "dim[0]"},
+        {16, INT64_MIN, "dim[0]"}, {24, INT64_MAX, "dim[1]"}, {32, -5, "dim[2]"},
+        {16 + 8 * 3, (int64_t)1 << 40, "overflow"}, /* dim[1..3] = 2^40 each: in range, the product is not */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char *c = malloc(n);
+        memcpy(c, b, n);
+        memcpy(c + cases[i].off, &cases[i].value, 8);
+        if (cases[i].off == 16 + 8 * 3) {
+            int64_t big = (int64_t)1 << 40;
+            memcpy(c + 24, &big, 8), memcpy(c + 32, &big, 8);
+        }
+        write_bytes(bad, c, n);
+        expect_error(bad, GLIA_STATUS_FORMAT_ERROR, cases[i].words);
+        free(c);
+    }
+    /* INT64_MAX slice indices become 2^63 as doubles: clamped, not converted out of range */
+    int64_t big = INT64_MAX;
+    memcpy(b + 224, &big, 8), memcpy(b + 232, &big, 8);
+    write_bytes(bad, b, n);
+    assert_int_equal(glia_volume_read(bad, &v), GLIA_STATUS_OK);
+    assert_true(v->geom.slice_start == INT64_MAX && v->geom.slice_end == INT64_MAX);
+    glia_volume_free(v);
+    free(b);
+}
+
+static void expect_limit(const char *p, const char *dims)
+{
+    expect_error(p, GLIA_STATUS_UNSUPPORTED, "GLIA_MAX_VOLUME_BYTES");
+    if (!strstr(glia_last_error(), dims))
+        fail_msg("message '%s' lacks the dims %s", glia_last_error(), dims);
+}
+
+/* A decoded-size limit refuses a volume from its header, before decompressing:
+ * a small .nii.gz claiming 2048^3 float32 (32 GiB) under the 4 GiB default; the
+ * environment variable and the setter move the limit around a normal file. */
+static void test_size_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(unsetenv("GLIA_MAX_VOLUME_BYTES"), 0);
+    assert_true(glia_max_volume_bytes() == GLIA_DEFAULT_MAX_VOLUME_BYTES);
+    int64_t dim[3] = {16, 16, 8};
+    glia_volume *v = NULL;
+    assert_int_equal(glia_volume_new(3, dim, GLIA_DTYPE_FLOAT32, &v), GLIA_STATUS_OK);
+    fill_random(v, 5);
+    char gz[512], plain[512], png[512], npy[512], huge[512]; /* more than tmp_path's rotation holds */
+    snprintf(gz, sizeof gz, "%s", tmp_path("lim.nii.gz"));
+    snprintf(plain, sizeof plain, "%s", tmp_path("lim.nii"));
+    snprintf(png, sizeof png, "%s", tmp_path("lim.png"));
+    snprintf(npy, sizeof npy, "%s", tmp_path("lim.npy"));
+    snprintf(huge, sizeof huge, "%s", tmp_path("huge.nii.gz"));
+    assert_int_equal(glia_volume_write(v, gz, NULL), GLIA_STATUS_OK);
+    assert_int_equal(glia_volume_write(v, plain, NULL), GLIA_STATUS_OK);
+    assert_int_equal(glia_volume_write_npy(v, npy), GLIA_STATUS_OK);
+    glia_volume_free(v);
+    assert_int_equal(glia_volume_new(2, dim, GLIA_DTYPE_UINT8, &v), GLIA_STATUS_OK);
+    assert_int_equal(glia_volume_write(v, png, NULL), GLIA_STATUS_OK);
+    glia_volume_free(v);
+
+    /* the header of lim.nii.gz with 2048^3 voxels, then 1 MiB of zeros: refused by the limit */
+    size_t n;
+    unsigned char *b = slurp(plain, &n);
+    int16_t d = 2048;
+    memcpy(b + 42, &d, 2), memcpy(b + 44, &d, 2), memcpy(b + 46, &d, 2);
+    gzFile g = gzopen(huge, "wb");
+    assert_non_null(g);
+    assert_int_equal(gzwrite(g, b, 352), 352);
+    unsigned char *zeros = calloc(1, 1 << 20);
+    assert_int_equal(gzwrite(g, zeros, 1 << 20), 1 << 20);
+    gzclose(g);
+    free(zeros);
+    free(b);
+    expect_limit(huge, "2048x2048x2048");
+    assert_non_null(strstr(glia_last_error(), "34359738368 bytes"));
+    assert_non_null(strstr(glia_last_error(), "4294967296 bytes"));
+
+    /* 16x16x8 float32 is 8192 bytes: the limit at 8191 refuses it, at 8K it loads */
+    const char *small[] = {gz, plain, npy};
+    assert_int_equal(setenv("GLIA_MAX_VOLUME_BYTES", "8191", 1), 0);
+    for (int i = 0; i < 3; i++) {
+        glia_status s = i == 2 ? glia_volume_read_npy(small[i], &v) : glia_volume_read(small[i], &v);
+        assert_int_equal(s, GLIA_STATUS_UNSUPPORTED);
+        assert_non_null(strstr(glia_last_error(), "16x16x8"));
+        assert_non_null(strstr(glia_last_error(), "8192 bytes"));
+    }
+    assert_int_equal(setenv("GLIA_MAX_VOLUME_BYTES", "255", 1), 0); /* the uint8 PNG holds 256 bytes */
+    expect_limit(png, "16x16");
+    assert_int_equal(setenv("GLIA_MAX_VOLUME_BYTES", "8k", 1), 0);
+    for (int i = 0; i < 3; i++) {
+        glia_status s = i == 2 ? glia_volume_read_npy(small[i], &v) : glia_volume_read(small[i], &v);
+        if (s != GLIA_STATUS_OK)
+            fail_msg("%s: %s", small[i], glia_last_error());
+        glia_volume_free(v);
+    }
+    /* the setter wins over the environment until it is reset */
+    glia_set_max_volume_bytes(100);
+    expect_limit(gz, "16x16x8");
+    glia_set_max_volume_bytes(0);
+    assert_int_equal(glia_volume_read(gz, &v), GLIA_STATUS_OK);
+    glia_volume_free(v);
+    /* a raised limit lets the huge header through to the truncation it really has */
+    assert_int_equal(setenv("GLIA_MAX_VOLUME_BYTES", "64G", 1), 0);
+    expect_error(huge, GLIA_STATUS_FORMAT_ERROR, "truncated");
+    /* a malformed value is an error, not silently the default */
+    assert_int_equal(setenv("GLIA_MAX_VOLUME_BYTES", "lots", 1), 0);
+    expect_error(gz, GLIA_STATUS_INVALID_ARGUMENT, "'lots'");
+    assert_int_equal(unsetenv("GLIA_MAX_VOLUME_BYTES"), 0);
 }
 
 static void test_png_tiff_round_trip(void **state)
@@ -420,7 +548,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_all_types), cmocka_unit_test(test_affine_from_quaternion),
         cmocka_unit_test(test_scaling),              cmocka_unit_test(test_big_endian_file),
         cmocka_unit_test(test_bad_files),            cmocka_unit_test(test_png_tiff_round_trip),
-        cmocka_unit_test(test_arguments),
+        cmocka_unit_test(test_arguments),            cmocka_unit_test(test_nifti2_int64_fields),
+        cmocka_unit_test(test_size_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -93,6 +93,23 @@ glia_status glia_volume_read(const char *path, glia_volume **out);
 /* Read only a NIfTI header (dims, dtype, scaling, geometry), data = NULL. */
 glia_status glia_volume_read_header(const char *path, glia_volume **out);
 
+/* The limit on a volume's decoded size. A small compressed file can claim
+ * (and hold) gigabytes of voxels, so every reader (NIfTI plain and gzip, PNG,
+ * TIFF, .npy) refuses a volume whose header asks for more bytes than this
+ * (dims x bytes per voxel), before it decompresses or allocates anything:
+ * GLIA_STATUS_UNSUPPORTED, with the dims, the bytes and the limit. The default
+ * is GLIA_DEFAULT_MAX_VOLUME_BYTES (4 GiB). The environment variable
+ * GLIA_MAX_VOLUME_BYTES replaces the default: a byte count, optionally with a
+ * K, M, G or T suffix (powers of 1024), e.g. GLIA_MAX_VOLUME_BYTES=16G; a
+ * malformed value makes reads fail with INVALID_ARGUMENT rather than be
+ * ignored. glia_set_max_volume_bytes replaces both for the whole process
+ * (0: back to the environment or the default). Header-only reads are not
+ * limited. */
+#define GLIA_DEFAULT_MAX_VOLUME_BYTES ((uint64_t)4 << 30)
+void glia_set_max_volume_bytes(uint64_t bytes);
+/* The limit in force; 0 if GLIA_MAX_VOLUME_BYTES is malformed (and no limit was set). */
+uint64_t glia_max_volume_bytes(void);
+
 typedef struct glia_image_write_options {
     int nifti_version;   /* 1 or 2; 0 = the volume's own, else 1 unless a size exceeds 32767 */
     int gzip_level;      /* 1..9 for .nii.gz; 0 = 6 */

@@ -92,7 +92,8 @@ glia_status glia_safetensors_load(const glia_safetensors *st, glia_params *set, 
 
 /* ---- .npy ------------------------------------------------------------------
  * NumPy's format, versions 1 to 3; glia reads and writes float32 ('<f4', C
- * order). Any other dtype or Fortran order is FORMAT_ERROR naming the dtype. */
+ * order). Any other dtype or Fortran order is FORMAT_ERROR naming the dtype.
+ * Reads obey the decoded-size limit of glia/image.h (glia_max_volume_bytes). */
 #define GLIA_NPY_MAX_DIMS 8
 
 /* Read a float32 array: *data (malloc'd, the caller frees it) gets numel

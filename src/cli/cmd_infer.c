@@ -107,6 +107,9 @@ static int run_folder(infer_ctx *x, const char *dir)
         case_id(dir, id, sizeof id);
         return run_case(x, c, id);
     }
+    /* non-finite voxels fail this case: the folder is a case, not a dataset of its files */
+    if (s == GLIA_STATUS_NUMERIC_ERROR)
+        return glia_cli_lib_error("infer", s);
     char why[512];
     snprintf(why, sizeof why, "%s", glia_last_error());
     glia_dataset *ds = NULL;

@@ -51,6 +51,29 @@ static glia_status read_vol(const ds_case *c, const char *path, glia_volume **v)
     return s;
 }
 
+glia_status glia_image_floats_(const glia_volume *v, float **out)
+{
+    glia_status s = glia_volume_to_float(v, out);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    size_t n = (size_t)glia_volume_numel(v), nan = 0, inf = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+        float x = (*out)[i];
+        if (!isfinite(x) && !nan && !inf)
+            first = i;
+        nan += isnan(x) != 0;
+        inf += isinf(x) != 0;
+    }
+    if (!nan && !inf)
+        return GLIA_STATUS_OK;
+    free(*out);
+    *out = NULL;
+    return glia_seterr(GLIA_STATUS_NUMERIC_ERROR,
+                       "%zu NaN and %zu infinite voxel%s (the first at voxel %zu); non-finite input is refused, "
+                       "fix or mask the image first",
+                       nan, inf, nan + inf > 1 ? "s" : "", first);
+}
+
 /* Keep only the header of the first modality: the geometry of predictions. */
 static void keep_ref(glia_case *out, glia_volume *v)
 {
@@ -96,7 +119,7 @@ static glia_status load_nifti_case(const glia_dataset *ds, const ds_case *c, gli
             s = grid_mismatch(c, base_name(c->files[m]), g, out->dim);
         }
         float *f = NULL;
-        if (s == GLIA_STATUS_OK && (s = glia_volume_to_float(v, &f)) != GLIA_STATUS_OK)
+        if (s == GLIA_STATUS_OK && (s = glia_image_floats_(v, &f)) != GLIA_STATUS_OK)
             s = glia_seterr(s, "case %s: %s: %s", c->id, base_name(c->files[m]), glia_last_error());
         if (s == GLIA_STATUS_OK) {
             size_t n = (size_t)(g[0] * g[1] * g[2]);
@@ -137,7 +160,7 @@ static glia_status load_image_case(const glia_dataset *ds, const ds_case *c, gli
             s = grid_mismatch(c, base_name(path), g, out->dim);
         }
         float *f = NULL;
-        if (s == GLIA_STATUS_OK && (s = glia_volume_to_float(v, &f)) != GLIA_STATUS_OK)
+        if (s == GLIA_STATUS_OK && (s = glia_image_floats_(v, &f)) != GLIA_STATUS_OK)
             s = glia_seterr(s, "case %s: %s: %s", c->id, base_name(path), glia_last_error());
         if (s == GLIA_STATUS_OK) {
             size_t plane = (size_t)(g[0] * g[1]), vol = plane * (size_t)out->dim[2];

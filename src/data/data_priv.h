@@ -72,6 +72,12 @@ void glia_layout_conventions_(glia_dataset *ds);
 void glia_resize_linear_(const float *src, const int64_t *sd, int channels, float *dst, const int64_t *dd);
 /* The pct-th percentile (0..100, interpolated) of the non-zero values; 0 if none. */
 float glia_percentile_nonzero_(const float *x, size_t n, float pct);
+
+/* An input image's scaled voxels as floats (glia_volume_to_float), or
+ * NUMERIC_ERROR with the counts of NaN and infinite voxels: normalisation and
+ * a model would turn them into a confident (empty) answer. Every way a case is
+ * loaded (datasets, files, folders) passes here; callers name the file. */
+glia_status glia_image_floats_(const glia_volume *v, float **out);
 /* Number of CPU cores to use for `threads` = 0. */
 int glia_default_threads_(void);
 

@@ -53,7 +53,7 @@ glia_status glia_case_from_files(const char *const *paths, int n, glia_case **ou
                             (long long)g[0], (long long)g[1], (long long)g[2], paths[0], (long long)c->dim[0],
                             (long long)c->dim[1], (long long)c->dim[2]);
         }
-        if (s == GLIA_STATUS_OK && (s = glia_volume_to_float(v, &x)) != GLIA_STATUS_OK)
+        if (s == GLIA_STATUS_OK && (s = glia_image_floats_(v, &x)) != GLIA_STATUS_OK)
             s = glia_seterr(s, "%s: %s", paths[f], glia_last_error());
         if (s == GLIA_STATUS_OK)
             memcpy(c->image + (size_t)f * nv, x, nv * (size_t)(n > 1 ? 1 : c->channels) * sizeof *x);

@@ -13,6 +13,9 @@ glia_volume *glia_volume_alloc_(void);
 void glia_geom_default_(glia_geom *g);
 /* *bytes = elsize * product of dim, or 0 when a size is < 1 or the product overflows. */
 int glia_volume_bytes_(int ndim, const int64_t *dim, size_t elsize, size_t *bytes);
+/* UNSUPPORTED (naming path, the dims and the limit) when a volume of `bytes`
+ * bytes, ndim sizes dim, exceeds glia_max_volume_bytes(). */
+glia_status glia_volume_size_check_(const char *path, int ndim, const int64_t *dim, uint64_t bytes);
 
 /* Format readers: *out gets a new volume (data NULL when header_only). */
 glia_status glia_nifti_read_(const char *path, int header_only, glia_volume **out);

@@ -142,15 +142,21 @@ static int finite_all(const double *x, int n)
     return 1;
 }
 
+/* A NIfTI-2 int64 field that went through a double: INT64_MAX rounds up to
+ * 2^63, which converting back to int64_t would not survive (undefined). */
+static int64_t to_int64(double x) { return x >= 9223372036854775807.0 ? INT64_MAX : (int64_t)x; }
+
 /* Checks a header and fills v (no data); one clear message per problem. */
 static glia_status validate(const char *path, int version, const hdr *h, glia_volume *v, size_t *bytes)
 {
+    /* range first, cast after: NIfTI-2's dim[0] is an int64, and (int) of 2^40 is undefined */
+    if (!(h->dim[0] >= 1 && h->dim[0] <= 7))
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: NIfTI dim[0] = %.0f, must be 1..7", path, h->dim[0]);
     int nd = (int)h->dim[0];
-    if (nd < 1 || nd > 7)
-        return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: NIfTI dim[0] = %g, must be 1..7", path, h->dim[0]);
     for (int i = 1; i <= nd; i++)
         if (!(h->dim[i] >= 1) || h->dim[i] > 9007199254740992.0)
-            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: NIfTI dim[%d] = %g, must be >= 1", path, i, h->dim[i]);
+            return glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: NIfTI dim[%d] = %.0f, must be 1 to 2^53", path, i,
+                               h->dim[i]);
     glia_dtype t = (glia_dtype)(int)h->datatype;
     size_t es = glia_dtype_size(t);
     if (!es) {
@@ -193,8 +199,8 @@ static glia_status validate(const char *path, int version, const hdr *h, glia_vo
     g->xyzt_units = (int)h->xyzt_units;
     g->dim_info = (int)h->dim_info;
     g->slice_code = (int)h->slice_code;
-    g->slice_start = (int64_t)h->slice_start;
-    g->slice_end = (int64_t)h->slice_end;
+    g->slice_start = to_int64(h->slice_start);
+    g->slice_end = to_int64(h->slice_end);
     g->slice_duration = h->slice_duration;
     g->toffset = h->toffset;
     g->intent_code = (int)h->intent_code;
@@ -318,6 +324,9 @@ static glia_status read_file(const char *path, gzFile gz, int header_only, glia_
                            "%s: truncated: the header asks for %zu bytes of voxel data at offset %zu, the file has %zu "
                            "bytes",
                            path, bytes, off, file_size);
+    /* before decompressing: a few megabytes of gzip can hold gigabytes of voxels */
+    if ((s = glia_volume_size_check_(path, v->ndim, v->dim, bytes)) != GLIA_STATUS_OK)
+        return s;
     /* skip the extensions by reading: gzseek past the end would not report it */
     size_t skip = off - hsize;
     while (skip > 0) {

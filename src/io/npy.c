@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/error.h"
 #include "glia/io.h"
+#include "image_priv.h"
 #include "io_priv.h"
 
 #define MAX_HEADER (1u << 20)
@@ -196,6 +197,8 @@ glia_status glia_npy_read_f32(const char *path, int *ndim, int64_t *shape, float
         numel *= d;
     }
     uint64_t bytes = numel * 4;
+    if (s == GLIA_STATUS_OK)
+        s = glia_volume_size_check_(path, h.ndim, h.shape, bytes);
     if (s == GLIA_STATUS_OK && bytes != (uint64_t)size - start - hlen)
         s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: %s: the shape needs %llu data bytes, the file holds %llu",
                         path, bytes > (uint64_t)size - start - hlen ? "truncated" : "trailing bytes",

@@ -1,7 +1,9 @@
 /* Image volumes: allocation, datatype conversion, and the format dispatch of
  * glia_volume_read / glia_volume_write. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,64 @@ int glia_volume_bytes_(int ndim, const int64_t *dim, size_t elsize, size_t *byte
         return 0;
     *bytes = (size_t)n;
     return 1;
+}
+
+/* 0: not set, the environment or the default rules */
+static _Atomic uint64_t max_volume_bytes;
+
+void glia_set_max_volume_bytes(uint64_t bytes) { atomic_store(&max_volume_bytes, bytes); }
+
+/* GLIA_MAX_VOLUME_BYTES as bytes: "8589934592", "512M", "16G"; 0 if malformed. */
+static uint64_t parse_limit(const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!(*text >= '0' && *text <= '9'))
+        return 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno || end == text)
+        return 0;
+    int shift = 0;
+    if (*end) {
+        int c = toupper((unsigned char)*end);
+        const char *units = "KMGT", *u = c ? strchr(units, c) : NULL;
+        if (!u || end[1])
+            return 0;
+        shift = 10 * (int)(u - units + 1);
+    }
+    if (n > (UINT64_MAX >> shift))
+        return 0;
+    return (uint64_t)n << shift;
+}
+
+uint64_t glia_max_volume_bytes(void)
+{
+    uint64_t set = atomic_load(&max_volume_bytes);
+    if (set)
+        return set;
+    const char *env = getenv("GLIA_MAX_VOLUME_BYTES");
+    return env && *env ? parse_limit(env) : GLIA_DEFAULT_MAX_VOLUME_BYTES;
+}
+
+glia_status glia_volume_size_check_(const char *path, int ndim, const int64_t *dim, uint64_t bytes)
+{
+    uint64_t limit = glia_max_volume_bytes();
+    if (!limit)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "%s: GLIA_MAX_VOLUME_BYTES='%s' is not a byte count (e.g. 4294967296 or 16G)", path,
+                           getenv("GLIA_MAX_VOLUME_BYTES"));
+    if (bytes <= limit)
+        return GLIA_STATUS_OK;
+    char dims[160] = "";
+    for (int i = 0; i < ndim; i++)
+        snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%s%lld", i ? "x" : "", (long long)dim[i]);
+    return glia_seterr(GLIA_STATUS_UNSUPPORTED,
+                       "%s: a %s volume decodes to %llu bytes (%.1f GiB), over the limit of %llu bytes (%.1f GiB); "
+                       "raise it with the environment variable GLIA_MAX_VOLUME_BYTES "
+                       "(e.g. GLIA_MAX_VOLUME_BYTES=%lluG) or glia_set_max_volume_bytes",
+                       path, dims, (unsigned long long)bytes, (double)bytes / 1073741824.0,
+                       (unsigned long long)limit, (double)limit / 1073741824.0,
+                       (unsigned long long)((bytes >> 30) + 1));
 }
 
 int64_t glia_volume_numel(const glia_volume *v)
@@ -282,7 +342,11 @@ void glia_planar_to_row_(const void *data, size_t es, int w, int h, int c, int y
 glia_status glia_image2d_new_(const char *path, int w, int h, int c, int bits, glia_volume **out)
 {
     int64_t dim[3] = {w, h, c};
-    glia_status s = glia_volume_new(c > 1 ? 3 : 2, dim, bits > 8 ? GLIA_DTYPE_UINT16 : GLIA_DTYPE_UINT8, out);
+    uint64_t bytes = (uint64_t)w * (uint64_t)h * (uint64_t)c * (bits > 8 ? 2u : 1u);
+    glia_status s = glia_volume_size_check_(path, c > 1 ? 3 : 2, dim, bytes);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    s = glia_volume_new(c > 1 ? 3 : 2, dim, bits > 8 ? GLIA_DTYPE_UINT16 : GLIA_DTYPE_UINT8, out);
     if (s != GLIA_STATUS_OK)
         return glia_seterr(s, "%s: %dx%dx%d image: %s", path, w, h, c, glia_last_error());
     return s;
