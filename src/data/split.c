@@ -5,6 +5,7 @@
 #include <cJSON.h>
 #include "glia/tensor.h"
 #include "data/data_priv.h"
+#include "io/io_priv.h"
 
 void glia_split_free(glia_split *s)
 {
@@ -134,18 +135,16 @@ glia_status glia_split_save(const glia_dataset *ds, const glia_split *s, const c
     cJSON_Delete(val);
     if (!text)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: building split JSON", path);
-    char *tmp = glia_strfmt_("%s.tmp", path);
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    glia_status st = GLIA_STATUS_OK;
-    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
-    if (f && fclose(f) != 0 && st == GLIA_STATUS_OK)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot write", path);
-    if (st == GLIA_STATUS_OK && rename(tmp, path) != 0)
-        st = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot rename into place", path);
-    if (st != GLIA_STATUS_OK && tmp)
-        remove(tmp);
-    free(tmp);
+    /* atomically, under a name of its own: two writers never share a temporary file */
+    glia_afile a;
+    glia_status st = glia_afile_open(&a, path);
+    if (st == GLIA_STATUS_OK) {
+        if ((st = glia_afile_write(&a, text, strlen(text))) == GLIA_STATUS_OK &&
+            (st = glia_afile_write(&a, "\n", 1)) == GLIA_STATUS_OK)
+            st = glia_afile_commit(&a);
+        else
+            glia_afile_abort(&a);
+    }
     free(text);
     return st;
 }
