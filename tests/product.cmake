@@ -54,3 +54,11 @@ add_test(NAME cli_progress
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/progress_test.sh $<TARGET_FILE:glia_cli>
                  ${CMAKE_CURRENT_BINARY_DIR}/progress)
 set_tests_properties(cli_progress PROPERTIES LABELS cpu SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# One run per run folder (a lock naming its holder), runs without a checkpoint resumable,
+# temporary files of killed writes removed, names up to NAME_MAX writable.
+glia_add_test(test_runlock SOURCES test_runlock.c product_util.c LABELS cpu TEST_NAME runlock)
+add_test(NAME cli_runlock
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/runlock_test.sh $<TARGET_FILE:glia_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/runlock)
+set_tests_properties(cli_runlock PROPERTIES LABELS cpu TIMEOUT 300)

@@ -59,13 +59,13 @@ static size_t make_st(unsigned char *out, const char *header, const void *data, 
     return 8 + h + ndata;
 }
 
-/* No "*.tmp.*" file is left in the test directory. */
+/* No temporary file (".glia-tmp-*", or "*.tmp.*" as earlier versions named them) is left in the test directory. */
 static void assert_no_temporaries(void)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp."))
+        if (strncmp(e->d_name, ".glia-tmp-", 10) == 0 || strstr(e->d_name, ".tmp."))
             fail_msg("temporary file %s left behind", e->d_name);
     closedir(d);
 }

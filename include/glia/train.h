@@ -172,14 +172,21 @@ typedef struct glia_train_result {
     glia_reducer_stats comm;       /* gradient averaging of this session (zero for a job of one) */
 } glia_train_result;
 
-/* Start a run in rundir (created; a folder holding a run already is refused:
- * resume it instead). opts may be NULL. A NaN or Inf loss stops the run with
- * NUMERIC_ERROR, keeping the last good checkpoint; device out-of-memory is
- * DEVICE_OOM naming the step's batch shape, the bytes asked and the device's memory. */
+/* Start a run in rundir (created; a folder holding a run with a checkpoint
+ * is refused: resume it instead; one whose run stopped before its first
+ * checkpoint is started over). opts may be NULL. A NaN or Inf loss stops the
+ * run with NUMERIC_ERROR, keeping the last good checkpoint; device
+ * out-of-memory is DEVICE_OOM naming the step's batch shape, the bytes asked
+ * and the device's memory.
+ * The run (rank 0 of a job) holds an exclusive lock on rundir/.lock from
+ * before its first write to its end: a second run or resume of a folder in
+ * use fails at once with INVALID_ARGUMENT naming the holder's PID. Taking it
+ * removes the temporary files that killed writers left in rundir. */
 glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, const glia_train_options *opts,
                            glia_train_result *result);
-/* Continue the run in rundir from last.safetensors with its config.json.
- * epochs > 0 changes the number of epochs (to extend a finished run); device
+/* Continue the run in rundir from last.safetensors with its config.json
+ * (under the folder's lock, as glia_train_run); a run that stopped before
+ * its first checkpoint trains from the beginning. epochs > 0 changes the number of epochs (to extend a finished run); device
  * non-NULL overrides the saved device spec. */
 glia_status glia_train_resume(const char *rundir, int epochs, const char *device, const glia_train_options *opts,
                               glia_train_result *result);

@@ -1,5 +1,8 @@
 /* Atomic file writing (temporary file, fsync, rename) and checked reads. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +20,46 @@ static char *dup_str(const char *s)
     return d;
 }
 
-glia_status glia_afile_open(glia_afile *a, const char *path)
+/* The temporary name lives in the target's folder (so the rename stays on one
+ * file system) but is short and of fixed shape, whatever the target's name:
+ * a target of up to NAME_MAX bytes stays writable, and the PID in it lets
+ * glia_tmp_clean_ tell a dead writer's leftovers from a live one's. */
+char *glia_tmp_name_(const char *path)
 {
     static _Atomic unsigned serial;
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) + 1 : 0;
+    size_t n = (size_t)dirlen + sizeof GLIA_TMP_PREFIX + 48;
+    char *tmp = malloc(n);
+    if (tmp)
+        snprintf(tmp, n, "%.*s" GLIA_TMP_PREFIX "%ld-%u", dirlen, path, (long)getpid(), serial++);
+    return tmp;
+}
+
+glia_status glia_afile_open(glia_afile *a, const char *path)
+{
     memset(a, 0, sizeof *a);
-    size_t n = strlen(path) + 64;
     a->path = dup_str(path);
-    a->tmp = malloc(n);
-    if (!a->path || !a->tmp) {
+    if (!a->path) {
         glia_afile_abort(a);
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for the file name", path);
     }
     int fd = -1;
+    errno = 0;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
-        snprintf(a->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
+        free(a->tmp);
+        if (!(a->tmp = glia_tmp_name_(path))) {
+            glia_afile_abort(a);
+            return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: no host memory for the file name", path);
+        }
         /* 0666 so the umask decides the final permissions, as for any new file */
         fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;
     }
     if (fd < 0 || !(a->f = fdopen(fd, "wb"))) {
-        glia_status s = glia_seterr(GLIA_STATUS_IO_ERROR, "cannot create %s: %s", a->tmp, strerror(errno));
+        glia_status s = glia_seterr(GLIA_STATUS_IO_ERROR, "cannot create %s (a temporary file for %s): %s", a->tmp,
+                                    path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(a->tmp);
@@ -45,6 +67,49 @@ glia_status glia_afile_open(glia_afile *a, const char *path)
         glia_afile_abort(a);
         return s;
     }
+    return GLIA_STATUS_OK;
+}
+
+/* The writer's PID in a temporary name of ours (".glia-tmp-PID-N"), or in
+ * the "NAME.tmp.PID.N" of earlier versions; 0 for any other name. */
+static long tmp_writer(const char *name)
+{
+    const char *p = NULL;
+    if (strncmp(name, GLIA_TMP_PREFIX, strlen(GLIA_TMP_PREFIX)) == 0)
+        p = name + strlen(GLIA_TMP_PREFIX);
+    for (const char *t = strstr(name, ".tmp."); !p && t; t = strstr(t + 1, ".tmp."))
+        if (t > name)
+            p = t + 5;
+    if (!p)
+        return 0;
+    char *end;
+    long pid = strtol(p, &end, 10);
+    if (pid <= 0 || end == p || (*end != '-' && *end != '.'))
+        return 0;
+    p = end + 1;
+    if (*p < '0' || *p > '9')
+        return 0;
+    (void)strtoul(p, &end, 10);
+    return *end == '\0' ? pid : 0;
+}
+
+glia_status glia_tmp_clean_(const char *dir, int *removed)
+{
+    if (removed)
+        *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return glia_seterr(GLIA_STATUS_IO_ERROR, "cannot list %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = tmp_writer(e->d_name);
+        /* ESRCH only: EPERM means the writer lives (as another user) */
+        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0 && removed)
+            (*removed)++;
+    }
+    closedir(d);
     return GLIA_STATUS_OK;
 }
 

@@ -13,6 +13,14 @@ typedef struct glia_afile {
     int committing;     /* closed, not yet renamed */
 } glia_afile;
 
+/* Temporary files: GLIA_TMP_PREFIX "PID-N" in the target's folder. */
+#define GLIA_TMP_PREFIX ".glia-tmp-"
+/* A new temporary name (malloc'd, NULL without memory) for a file written to path. */
+char *glia_tmp_name_(const char *path);
+/* Remove dir's temporary files whose writer no longer runs (killed mid-write);
+ * *removed (may be NULL): how many. Live writers' files are left alone. */
+glia_status glia_tmp_clean_(const char *dir, int *removed);
+
 /* Create the temporary file; every failure names the path and errno's text. */
 glia_status glia_afile_open(glia_afile *a, const char *path);
 glia_status glia_afile_write(glia_afile *a, const void *data, size_t bytes);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "io/image_priv.h"
+#include "io/io_priv.h"
 
 typedef struct dtype_info {
     glia_dtype t;
@@ -389,11 +390,9 @@ glia_status glia_volume_write(const glia_volume *v, const char *path, const glia
     size_t bytes;
     if (!glia_dtype_size(v->dtype) || !glia_volume_bytes_(v->ndim, v->dim, glia_dtype_size(v->dtype), &bytes))
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "%s: volume has a bad datatype or size", path);
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
+    char *tmp = glia_tmp_name_(path);
     if (!tmp)
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_volume_write: path");
-    snprintf(tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
     glia_status s;
     if (ends_with(path, ".nii") || ends_with(path, ".nii.gz")) {
         int ver = opts && opts->nifti_version ? opts->nifti_version : v->nifti_version;

@@ -9,6 +9,7 @@ target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/trainer.c
   ${CMAKE_CURRENT_LIST_DIR}/validate.c
   ${CMAKE_CURRENT_LIST_DIR}/ckpt.c
+  ${CMAKE_CURRENT_LIST_DIR}/runlock.c
   ${CMAKE_CURRENT_LIST_DIR}/history.c
   ${CMAKE_CURRENT_LIST_DIR}/curves.c
 )

@@ -26,6 +26,7 @@ typedef struct glia_run_ {
     glia_train_config cfg;
     glia_train_options o;
     char dir[GLIA_PATH_MAX];
+    int lock_fd;                  /* the run folder's lock (rank 0), or -1 */
     glia_device *dev;
     int own_dev;
     glia_dataset *ds;
@@ -65,6 +66,12 @@ glia_status glia_run_save_last_(glia_run_ *r);
 glia_status glia_run_save_best_(glia_run_ *r);
 /* Restore model, optimizer state and progress from last.safetensors. */
 glia_status glia_run_load_last_(glia_run_ *r);
+
+/* Lock the run folder r->dir for this process (rank 0) until glia_run_unlock_;
+ * a folder another run holds fails at once, naming its PID. Then removes the
+ * temporary files of killed writes there. */
+glia_status glia_run_lock_(glia_run_ *r);
+void glia_run_unlock_(glia_run_ *r);
 
 /* Loss and Dice curves of the records as a PNG. */
 glia_status glia_plot_curves_(const glia_history *h, const char *path);

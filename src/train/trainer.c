@@ -28,6 +28,8 @@ glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *lo
 
 static void run_free(glia_run_ *r)
 {
+    if (!r)
+        return;
     glia_run_free_val_(r);
     glia_reducer_free(r->red);
     glia_optim_free(r->opt);
@@ -38,6 +40,30 @@ static void run_free(glia_run_ *r)
     glia_history_free_(&r->hist);
     if (r->own_dev)
         glia_device_close(r->dev);
+    glia_run_unlock_(r); /* last: every file of the run is written */
+    free(r);
+}
+
+/* A run of folder rundir (not yet set up); every failure leaves *out NULL. */
+static glia_status run_new(const char *rundir, const glia_train_options *opts, glia_run_ **out)
+{
+    glia_run_ *r = *out = calloc(1, sizeof *r);
+    if (!r)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s: a training run", rundir);
+    r->lock_fd = -1;
+    if (opts)
+        r->o = *opts;
+    r->rank = glia_dist_rank(r->o.dist);
+    r->ranks = glia_dist_size(r->o.dist);
+    r->best_dice = NAN;
+    if (strlen(rundir) < sizeof r->dir) {
+        snprintf(r->dir, sizeof r->dir, "%s", rundir);
+        return GLIA_STATUS_OK;
+    }
+    glia_status s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "run folder name longer than %zu bytes", sizeof r->dir - 1);
+    free(r);
+    *out = NULL;
+    return s;
 }
 
 static char *run_path(const glia_run_ *r, const char *name) { return glia_strfmt_("%s/%s", r->dir, name); }
@@ -107,16 +133,8 @@ static glia_status steps_per_epoch(glia_run_ *r)
 }
 
 /* Device, dataset, label info, channels, split: what a new and a resumed run share. */
-static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_options *opts, int resume)
+static glia_status setup(glia_run_ *r, int resume)
 {
-    if (opts)
-        r->o = *opts;
-    r->rank = glia_dist_rank(r->o.dist);
-    r->ranks = glia_dist_size(r->o.dist);
-    r->best_dice = NAN;
-    if (strlen(rundir) >= sizeof r->dir)
-        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "run folder name longer than %zu bytes", sizeof r->dir - 1);
-    snprintf(r->dir, sizeof r->dir, "%s", rundir);
     glia_status s = glia_train_config_check(&r->cfg);
     if (s != GLIA_STATUS_OK)
         return s;
@@ -146,8 +164,8 @@ static glia_status setup(glia_run_ *r, const char *rundir, const glia_train_opti
     return make_split(r, resume);
 }
 
-/* A new run: the model (seeded, or --init weights), the optimizer, config.json. */
-static glia_status start(glia_run_ *r)
+/* A run from its beginning: the model (seeded, or --init weights), the optimizer. */
+static glia_status init_model(glia_run_ *r)
 {
     glia_status s = glia_model_create(r->dev, &r->cfg.model, r->cfg.seed, &r->m);
     if (s == GLIA_STATUS_OK && r->cfg.init[0]) {
@@ -163,14 +181,69 @@ static glia_status start(glia_run_ *r)
     }
     if (s == GLIA_STATUS_OK)
         s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt);
+    if (s == GLIA_STATUS_OK)
+        s = steps_per_epoch(r);
+    return s;
+}
+
+/* A new run: its model and optimizer, and config.json. */
+static glia_status start(glia_run_ *r)
+{
+    glia_status s = init_model(r);
     char *json = NULL, *path = run_path(r, "config.json");
     if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
         s = path ? glia_write_text_(path, json) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
     free(json);
     free(path);
-    if (s == GLIA_STATUS_OK)
-        s = steps_per_epoch(r);
     return s;
+}
+
+/* The files of a run that stopped before its first checkpoint, which a run
+ * started over in its folder replaces: none of them may outlive it. */
+static void forget_run(const glia_run_ *r)
+{
+    static const char *const names[] = {"best.safetensors", "log.csv", "log.json", "curves.png"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *p = run_path(r, names[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+}
+
+static int run_has(const glia_run_ *r, const char *name)
+{
+    char *p = run_path(r, name);
+    int has = p && access(p, F_OK) == 0;
+    free(p);
+    return has;
+}
+
+static void tell(const glia_run_ *r, const char *text)
+{
+    if (r->rank == 0 && r->o.on_note)
+        r->o.on_note(r->o.user, text);
+}
+
+/* Rank 0 makes and locks the folder of a new run. A folder that holds a run
+ * with a checkpoint is turned away; one whose run never reached a checkpoint
+ * (killed, a NaN loss or a full disk before the first save) is started over. */
+static glia_status claim(glia_run_ *r)
+{
+    glia_status s = glia_mkdirs_(r->dir);
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_lock_(r);
+    if (s != GLIA_STATUS_OK || !run_has(r, "config.json"))
+        return s;
+    if (run_has(r, "last.safetensors"))
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "%s holds a run already: continue it with --resume %s, or choose another --out", r->dir,
+                           r->dir);
+    forget_run(r);
+    char text[GLIA_PATH_MAX + 128];
+    snprintf(text, sizeof text, "%s holds a run that stopped before its first checkpoint: starting it over", r->dir);
+    tell(r, text);
+    return GLIA_STATUS_OK;
 }
 
 /* The step's backward: this rank's alone, or averaged over the job (a rank
@@ -287,7 +360,9 @@ static glia_status train_epoch(glia_run_ *r, glia_loss_kind k, int *stopped)
             break;
         if (!isfinite(loss)) {
             glia_dist_set_failure_agreed(r->o.dist, 1);   /* every rank saw the same mean loss */
-            char kept[64] = "stopped before the first checkpoint";
+            char kept[GLIA_PATH_MAX + 128];
+            snprintf(kept, sizeof kept,
+                     "stopped before the first checkpoint (start it over with other settings: --out %s)", r->dir);
             if (r->epoch > 0)
                 snprintf(kept, sizeof kept, "last.safetensors keeps epoch %d", r->epoch);
             s = glia_seterr(GLIA_STATUS_NUMERIC_ERROR,
@@ -467,38 +542,32 @@ glia_status glia_train_run(const glia_train_config *cfg, const char *rundir, con
     if (!cfg || !rundir || !result)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_run: NULL configuration, folder or result");
     memset(result, 0, sizeof *result);
-    glia_run_ *r = calloc(1, sizeof *r);
-    if (!r)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_run");
+    glia_run_ *r = NULL;
+    glia_status s = run_new(rundir, opts, &r);
+    if (s != GLIA_STATUS_OK)
+        return s;
     r->cfg = *cfg;
-    char *cfg_path = glia_strfmt_("%s/config.json", rundir);
-    glia_status s = GLIA_STATUS_OK;
-    if (cfg_path && access(cfg_path, F_OK) == 0)
-        s = glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
-                        "%s holds a run already: continue it with --resume %s, or choose another --out", rundir, rundir);
-    free(cfg_path);
-    if (s == GLIA_STATUS_OK)
-        s = glia_train_config_check(cfg);
+    s = glia_train_config_check(cfg);
     if (s == GLIA_STATUS_OK && !glia_is_dir_(cfg->data)) /* before the run folder is made */
         s = glia_seterr(GLIA_STATUS_IO_ERROR, "%s: no such dataset folder", cfg->data);
-    /* every rank has looked before rank 0 makes the folder */
-    s = glia_dist_agree(opts ? opts->dist : NULL, s);
-    if (s == GLIA_STATUS_OK && glia_dist_rank(opts ? opts->dist : NULL) == 0)
-        s = glia_mkdirs_(rundir);
+    /* every rank has looked before rank 0 claims the folder; every rank stops if it cannot */
+    s = glia_dist_agree(r->o.dist, s);
+    if (s == GLIA_STATUS_OK && r->rank == 0)
+        s = claim(r);
+    s = glia_dist_agree(r->o.dist, s);
     /* config.json names files absolutely, so a run resumes from any working folder */
     char *paths[] = {r->cfg.data, r->cfg.init, r->cfg.split}, abs[4096];
     for (int i = 0; s == GLIA_STATUS_OK && i < 3; i++)
         if (paths[i][0] && realpath(paths[i], abs) && strlen(abs) < sizeof r->cfg.data)
             memcpy(paths[i], abs, strlen(abs) + 1);
     if (s == GLIA_STATUS_OK)
-        s = setup(r, rundir, opts, 0);
+        s = setup(r, 0);
     if (s == GLIA_STATUS_OK)
         s = start(r);
     s = join(r, s);
     if (s == GLIA_STATUS_OK)
         s = loop(r, result);
     run_free(r);
-    free(r);
     return s;
 }
 
@@ -508,16 +577,20 @@ glia_status glia_train_resume(const char *rundir, int epochs, const char *device
     if (!rundir || !result || epochs < 0)
         return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_train_resume: NULL folder or result, or epochs < 0");
     memset(result, 0, sizeof *result);
-    glia_run_ *r = calloc(1, sizeof *r);
-    if (!r)
-        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
+    glia_run_ *r = NULL;
+    glia_status s = run_new(rundir, opts, &r);
+    if (s != GLIA_STATUS_OK)
+        return s;
     glia_train_config_default(&r->cfg);
-    char *cfg_path = glia_strfmt_("%s/config.json", rundir);
-    glia_status s = cfg_path ? glia_train_config_load(&r->cfg, cfg_path)
-                             : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
+    char *cfg_path = run_path(r, "config.json");
+    s = cfg_path ? glia_train_config_load(&r->cfg, cfg_path) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
     if (s == GLIA_STATUS_IO_ERROR)
         s = glia_seterr(s, "%s holds no run to resume (no config.json)", rundir);
     free(cfg_path);
+    /* a folder with a run in it (config.json read) is locked before anything is written */
+    if (s == GLIA_STATUS_OK && r->rank == 0)
+        s = glia_run_lock_(r);
+    s = glia_dist_agree(r->o.dist, s);
     if (s == GLIA_STATUS_OK && epochs > 0)
         r->cfg.epochs = epochs;
     if (s == GLIA_STATUS_OK && device) {
@@ -527,21 +600,31 @@ glia_status glia_train_resume(const char *rundir, int epochs, const char *device
             snprintf(r->cfg.device, sizeof r->cfg.device, "%s", device);
     }
     if (s == GLIA_STATUS_OK)
-        s = setup(r, rundir, opts, 1);
-    if (s == GLIA_STATUS_OK)
+        s = setup(r, 1);
+    /* a run that stopped before its first checkpoint starts again from its saved configuration */
+    int fresh = s == GLIA_STATUS_OK && !run_has(r, "last.safetensors");
+    if (fresh) {
+        if (r->rank == 0)
+            forget_run(r);
+        char text[GLIA_PATH_MAX + 128];
+        snprintf(text, sizeof text,
+                 "%s has no checkpoint (its run stopped before the first): training it from the beginning", rundir);
+        tell(r, text);
+        s = init_model(r);
+    } else if (s == GLIA_STATUS_OK) {
         s = glia_run_load_last_(r);
-    if (s == GLIA_STATUS_OK && r->saved_ranks != r->ranks && r->rank == 0 && r->o.on_note) {
-        char note[256];
-        snprintf(note, sizeof note,
+    }
+    if (s == GLIA_STATUS_OK && !fresh && r->saved_ranks != r->ranks) {
+        char text[256];
+        snprintf(text, sizeof text,
                  "the run was trained on %d rank(s) and resumes on %d: the global batch changes from %d to %d "
                  "samples (epochs keep %d steps), so it will not match an uninterrupted run",
                  r->saved_ranks, r->ranks, r->saved_ranks * r->cfg.batch, r->ranks * r->cfg.batch, r->spe);
-        r->o.on_note(r->o.user, note);
+        tell(r, text);
     }
     s = join(r, s);
     if (s == GLIA_STATUS_OK)
         s = loop(r, result);
     run_free(r);
-    free(r);
     return s;
 }
