@@ -164,7 +164,8 @@ static glia_status start(glia_run_ *r)
     if (s == GLIA_STATUS_OK)
         s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt);
     char *json = NULL, *path = run_path(r, "config.json");
-    if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
+    glia_run_new_id_(r);
+    if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_run_config_json_(r, &json)) == GLIA_STATUS_OK)
         s = path ? glia_write_text_(path, json) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
     free(json);
     free(path);
@@ -517,6 +518,8 @@ glia_status glia_train_resume(const char *rundir, int epochs, const char *device
                              : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
     if (s == GLIA_STATUS_IO_ERROR)
         s = glia_seterr(s, "%s holds no run to resume (no config.json)", rundir);
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_read_id_(r, cfg_path);
     free(cfg_path);
     if (s == GLIA_STATUS_OK && epochs > 0)
         r->cfg.epochs = epochs;
