@@ -128,6 +128,34 @@ glia_status glia_model_create(glia_device *dev, const glia_model_config *cfg, ui
     return GLIA_STATUS_OK;
 }
 
+glia_status glia_model_tensors(const glia_model_config *cfg, glia_model_tensor_fn fn, void *ctx)
+{
+    if (!fn)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_model_tensors: no callback");
+    glia_status s = glia_model_config_check(cfg);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    /* the builders themselves list, so the names and shapes cannot drift from glia_model_create's */
+    glia_model m = {.cfg = *cfg, .arch = archs[cfg->arch], .list_fn = fn, .list_ctx = ctx};
+    glia_mfields_canonical_(&m.cfg);
+    s = m.arch->build(&m);
+    free(m.layers);
+    return s;
+}
+
+glia_status glia_mlist(glia_model *m, const char *prefix, const char *suffix, glia_param_kind kind, glia_etype et,
+                       int nd, const int64_t *shape)
+{
+    char name[192];
+    glia_status s = suffix ? glia_mjoin(name, sizeof name, prefix, suffix) : GLIA_STATUS_OK;
+    if (s != GLIA_STATUS_OK)
+        return s;
+    glia_model_tensor t = {.name = suffix ? name : prefix, .kind = kind, .etype = et, .ndim = nd};
+    for (int i = 0; i < nd && i < GLIA_MAX_DIMS; i++)
+        t.shape[i] = shape[i];
+    return m->list_fn(m->list_ctx, &t);
+}
+
 void glia_model_free(glia_model *m)
 {
     if (!m)
@@ -218,6 +246,15 @@ glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int
     int ks[3] = {k, k, k}, nsp = m->arch->nsp, bias = !(flags & GLIA_MCONV_NO_BIAS);
     int strided = flags & (GLIA_MCONV_TRANSPOSED | GLIA_MCONV_STRIDED);
     memset(c, 0, sizeof *c);
+    if (m->list_fn) {
+        /* glia_params_add_conv's shapes: a transposed weight is (cin, cout, k...) */
+        int tr = (flags & GLIA_MCONV_TRANSPOSED) != 0;
+        int64_t shape[5] = {tr ? cin : cout, tr ? cout : cin, k, k, k};
+        glia_status s = glia_mlist(m, prefix, "weight", GLIA_PARAM_TRAINABLE, GLIA_ETYPE_F32, 2 + nsp, shape);
+        int64_t nb = cout;
+        return s == GLIA_STATUS_OK && bias ? glia_mlist(m, prefix, "bias", GLIA_PARAM_TRAINABLE, GLIA_ETYPE_F32, 1, &nb)
+                                           : s;
+    }
     c->transposed = (flags & GLIA_MCONV_TRANSPOSED) != 0;
     for (int i = 0; i < nsp; i++) {
         c->prm.stride[i] = strided ? k : 1;
@@ -232,6 +269,17 @@ glia_status glia_mconv_add(glia_model *m, glia_mconv *c, const char *prefix, int
 glia_status glia_mbn_add(glia_model *m, glia_mbn *bn, const char *prefix, int channels)
 {
     memset(bn, 0, sizeof *bn);
+    if (m->list_fn) {
+        /* glia_params_add_batchnorm's entries */
+        static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
+        int64_t c = channels;
+        glia_status s = GLIA_STATUS_OK;
+        for (int i = 0; i < 4 && s == GLIA_STATUS_OK; i++)
+            s = glia_mlist(m, prefix, part[i], i < 2 ? GLIA_PARAM_TRAINABLE : GLIA_PARAM_BUFFER, GLIA_ETYPE_F32, 1, &c);
+        return s == GLIA_STATUS_OK ? glia_mlist(m, prefix, "num_batches_tracked", GLIA_PARAM_COUNTER, GLIA_ETYPE_I64, 0,
+                                                NULL)
+                                   : s;
+    }
     glia_status s = glia_mjoin(bn->counter, sizeof bn->counter, prefix, "num_batches_tracked");
     if (s == GLIA_STATUS_OK)
         s = glia_params_add_batchnorm(m->params, m->dev, prefix, channels);

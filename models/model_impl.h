@@ -48,6 +48,10 @@ struct glia_model {
     void *layers;      /* the architecture's layer table: one allocation */
     glia_sum_fn sync_sums;   /* non-NULL: training batch norm over every rank's batch */
     void *sync_user;
+    /* non-NULL while glia_model_tensors lists a configuration: builders report
+     * each tensor here and allocate none (dev and params are NULL) */
+    glia_model_tensor_fn list_fn;
+    void *list_ctx;
 };
 
 struct glia_arch {
@@ -104,6 +108,11 @@ int glia_mrecognise_levels(glia_model_shape_fn shape_of, void *ctx, const char *
                            glia_model_config *cfg);
 /* Does the checkpoint hold a tensor of this name? */
 int glia_mhas(glia_model_shape_fn shape_of, void *ctx, const char *name);
+
+/* Listing (m->list_fn set): report "<prefix>.<suffix>" (suffix NULL: prefix)
+ * of this kind, element type and shape; the callback's status. */
+glia_status glia_mlist(glia_model *m, const char *prefix, const char *suffix, glia_param_kind kind, glia_etype et,
+                       int nd, const int64_t *shape);
 
 /* Builders: add the parameters under `prefix` to m->params (drawing weights from
  * m->rng) and resolve the layer's tensors. */

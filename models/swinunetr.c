@@ -23,6 +23,9 @@ static glia_status add_param(glia_model *m, const char *name, int nd, const int6
                              glia_tensor **t)
 {
     glia_tensor *x = NULL;
+    *t = NULL;
+    if (m->list_fn)
+        return glia_mlist(m, name, NULL, GLIA_PARAM_TRAINABLE, GLIA_ETYPE_F32, nd, shape);
     glia_status s = glia_tensor_zeros(m->dev, nd, shape, &x);
     if (s == GLIA_STATUS_OK && init == INIT_ONE)
         s = glia_tensor_fill(x, 1.0f);
@@ -83,6 +86,9 @@ static glia_status add_rel_index(glia_model *m, const char *prefix)
 {
     enum { N = GLIA_SWIN_WINDOW * GLIA_SWIN_WINDOW * GLIA_SWIN_WINDOW };
     char name[160];
+    if (m->list_fn)
+        return glia_mlist(m, prefix, "attn.relative_position_index", GLIA_PARAM_BUFFER, GLIA_ETYPE_I64, 2,
+                          (const int64_t[]){N, N});
     int64_t *v = malloc((size_t)N * N * sizeof *v);
     glia_tensor *t = NULL;
     glia_status s = v ? glia_mjoin(name, sizeof name, prefix, "attn.relative_position_index")

@@ -11,6 +11,13 @@ add_test(NAME nnunet_e2e
                  ${CMAKE_CURRENT_BINARY_DIR}/nnunet-e2e)
 set_tests_properties(nnunet_e2e PROPERTIES LABELS cpu TIMEOUT 120)
 
+# Hostile files: a checkpoint's metadata claiming a huge model fails info and forward
+# at once; --resume refuses another run's checkpoint and leaves the run as it was.
+add_test(NAME hostile_ckpt
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/hostile_ckpt.sh $<TARGET_FILE:glia_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/hostile-ckpt)
+set_tests_properties(hostile_ckpt PROPERTIES LABELS cpu TIMEOUT 60)
+
 # Every bad flag or file: one clear line and a non-zero exit.
 set(P ${CMAKE_CURRENT_BINARY_DIR}/product-cli)
 glia_cli_test(train_no_out 2 "--out RUNDIR" train --data ${P})

@@ -565,11 +565,36 @@ static glia_model *small_model(glia_model_arch arch, uint64_t seed)
     return m;
 }
 
+/* glia_model_tensors against the built model's set: entry i has entry i's name, kind, type and shape. */
+typedef struct listed {
+    glia_params *set;
+    int i;
+} listed;
+
+static glia_status same_as_built(void *ctx, const glia_model_tensor *t)
+{
+    listed *l = ctx;
+    const char *name = NULL;
+    glia_param_kind kind;
+    glia_tensor *x = NULL;
+    assert_int_equal(glia_params_get(l->set, l->i++, &name, &kind, &x), GLIA_STATUS_OK);
+    assert_string_equal(t->name, name);
+    assert_int_equal(t->kind, kind);
+    assert_int_equal(t->ndim, x ? glia_tensor_ndim(x) : 0);
+    assert_int_equal(t->etype, x ? glia_tensor_etype(x) : GLIA_ETYPE_I64);
+    for (int d = 0; d < t->ndim; d++)
+        assert_int_equal(t->shape[d], glia_tensor_dim(x, d));
+    return GLIA_STATUS_OK;
+}
+
 static void test_model_checkpoint(void **state)
 {
     (void)state;
     for (int a = 0; a < GLIA_MODEL_ARCH_COUNT_; a++) {
         glia_model *m = small_model((glia_model_arch)a, 4), *back = NULL;
+        listed l = {glia_model_params(m), 0};
+        assert_int_equal(glia_model_tensors(glia_model_get_config(m), same_as_built, &l), GLIA_STATUS_OK);
+        assert_int_equal(l.i, glia_params_count(l.set));
         glia_meta *extra = NULL;
         assert_int_equal(glia_meta_create(&extra), GLIA_STATUS_OK);
         assert_int_equal(glia_meta_set(extra, "model", "forged"), GLIA_STATUS_OK); /* the model's own keys win */
@@ -606,9 +631,21 @@ static void test_model_checkpoint(void **state)
     glia_meta_set(forged, "config", "{\"features\": [3, 6]}");
     glia_st_section sec = {glia_model_params(m), ""};
     assert_int_equal(glia_safetensors_save(tmp("forged.safetensors"), &sec, 1, forged), GLIA_STATUS_OK);
-    assert_int_equal(glia_model_load_file(tmp("forged.safetensors"), dev, &back), GLIA_STATUS_SHAPE_MISMATCH);
+    assert_int_equal(glia_model_load_file(tmp("forged.safetensors"), dev, &back), GLIA_STATUS_FORMAT_ERROR);
     assert_null(back);
-    assert_non_null(strstr(glia_last_error(), "'enc.1.conv1.weight' is F32 [5, 3, 3, 3] in the file"));
+    assert_non_null(strstr(glia_last_error(), "'enc.1.conv1.weight' is F32 [5, 3, 3, 3] in the file, its model "
+                                              "configuration needs F32 [6, 3, 3, 3]"));
+    /* metadata claiming a model of gigabytes fails on the header, before anything is built */
+    glia_meta_set(forged, "config", "{\"features\": [4096, 4096, 4096, 4096]}");
+    assert_int_equal(glia_safetensors_save(tmp("forged.safetensors"), &sec, 1, forged), GLIA_STATUS_OK);
+    assert_int_equal(glia_model_load_file(tmp("forged.safetensors"), dev, &back), GLIA_STATUS_FORMAT_ERROR);
+    assert_non_null(strstr(glia_last_error(), "'enc.0.conv1.weight' is F32 [3, 3, 3, 3] in the file, its model "
+                                              "configuration needs F32 [4096, 3, 3, 3]"));
+    /* an entry the configuration lacks is named too */
+    glia_meta_set(forged, "config", "{\"features\": [3, 5], \"batchnorm\": false}");
+    assert_int_equal(glia_safetensors_save(tmp("forged.safetensors"), &sec, 1, forged), GLIA_STATUS_OK);
+    assert_int_equal(glia_model_load_file(tmp("forged.safetensors"), dev, &back), GLIA_STATUS_FORMAT_ERROR);
+    assert_non_null(strstr(glia_last_error(), "tensor 'enc.0.bn1.weight' is not one of its model configuration's"));
     glia_meta_set(forged, "model", "unknown");
     assert_int_equal(glia_safetensors_save(tmp("forged.safetensors"), &sec, 1, forged), GLIA_STATUS_OK);
     assert_int_equal(glia_model_load_file(tmp("forged.safetensors"), dev, &back), GLIA_STATUS_INVALID_ARGUMENT);

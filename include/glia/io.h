@@ -122,10 +122,20 @@ glia_status glia_model_config_from_json(const char *arch, const char *json, glia
  * and shapes (r2unet's t, which no tensor shows, then defaults to 2). */
 glia_status glia_checkpoint_config(const glia_safetensors *st, glia_model_config *cfg);
 
+/* Check that a checkpoint's tensors are those of cfg's model before anything
+ * is built: every tensor glia_model_tensors lists is in the file with its
+ * dtype and shape, and the file holds no other (entries under
+ * GLIA_CHECKPOINT_OPTIM_PREFIX aside). With glia_safetensors_open's check that
+ * the data offsets fit the file, a model that passes takes no more memory than
+ * the file's size, whatever its metadata claims. FORMAT_ERROR names the first
+ * differing tensor. trainable (may be NULL): the trainable parameter count. */
+glia_status glia_checkpoint_check(const glia_safetensors *st, const glia_model_config *cfg, int64_t *trainable);
+
 /* Save a model with its configuration; extra metadata may be NULL. */
 glia_status glia_model_save(glia_model *m, const char *path, const glia_meta *extra);
-/* Build the checkpoint's model on dev and load its weights strictly (entries
- * under GLIA_CHECKPOINT_OPTIM_PREFIX are not the model's and are skipped). */
+/* Check the checkpoint against its configuration (glia_checkpoint_check), then
+ * build its model on dev and load its weights strictly (entries under
+ * GLIA_CHECKPOINT_OPTIM_PREFIX are not the model's and are skipped). */
 glia_status glia_model_load(const glia_safetensors *st, glia_device *dev, glia_model **out);
 /* glia_safetensors_open + glia_model_load + close. */
 glia_status glia_model_load_file(const char *path, glia_device *dev, glia_model **out);

@@ -148,6 +148,24 @@ const char *glia_model_field_format(const glia_model_config *cfg, const glia_mod
 typedef int (*glia_model_shape_fn)(void *ctx, const char *name, int64_t shape[8]);
 glia_status glia_model_config_recognise(glia_model_shape_fn shape_of, void *ctx, glia_model_config *cfg);
 
+/* ---- a configuration's tensors, without building ---------------------------
+ * What glia_model_create would add to the parameter set, listed from the
+ * configuration alone: no tensor is allocated, so a checkpoint's metadata can
+ * be checked against its tensors before a hostile configuration (features
+ * 4096 x 4) costs gigabytes. */
+typedef struct glia_model_tensor {
+    const char *name;           /* valid during the callback */
+    glia_param_kind kind;       /* counters have ndim 0 and etype I64 */
+    glia_etype etype;
+    int ndim;
+    int64_t shape[GLIA_MAX_DIMS];
+} glia_model_tensor;
+/* Return GLIA_STATUS_OK to go on; any other status stops the listing. */
+typedef glia_status (*glia_model_tensor_fn)(void *ctx, const glia_model_tensor *t);
+/* Call fn on every entry of cfg's parameter set, in glia_model_create's order.
+ * INVALID_ARGUMENT for a bad configuration; fn's status if it stops. */
+glia_status glia_model_tensors(const glia_model_config *cfg, glia_model_tensor_fn fn, void *ctx);
+
 /* ---- models --------------------------------------------------------------- */
 typedef struct glia_model glia_model;
 

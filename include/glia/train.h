@@ -115,7 +115,8 @@ glia_status glia_train_config_get(const glia_train_config *c, const char *key, c
 glia_status glia_train_config_to_json(const glia_train_config *c, char **json);
 /* Apply a JSON object's keys on top of c ("model" first, so "features" and
  * the like refine it). An unknown key or a bad value is INVALID_ARGUMENT
- * naming it. */
+ * naming it. "run_id", the run's identity that a run folder's config.json
+ * holds for resume, is skipped, so that file also serves as --config. */
 glia_status glia_train_config_apply_json(glia_train_config *c, const char *json);
 /* glia_train_config_apply_json on a file's content. */
 glia_status glia_train_config_load(glia_train_config *c, const char *path);

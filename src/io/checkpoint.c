@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "glia/glia.h"
 #include "glia/io.h"
+#include "io_priv.h"
 
 /* ---- configuration <-> JSON ------------------------------------------------
  * The keys and their kinds come from the architecture's field table
@@ -116,6 +117,63 @@ glia_status glia_checkpoint_config(const glia_safetensors *st, glia_model_config
     return s;
 }
 
+/* ---- the tensors against the configuration ------------------------------------- */
+typedef struct ckpt_check {
+    const glia_safetensors *st;
+    unsigned char *seen;     /* per file entry: the model has it */
+    int64_t trainable;
+} ckpt_check;
+
+static glia_status check_tensor(void *ctx, const glia_model_tensor *t)
+{
+    ckpt_check *c = ctx;
+    const char *path = glia_safetensors_path(c->st), *dtype = glia_st_dtype(t->etype);
+    const glia_st_entry *e = NULL;
+    int n = glia_safetensors_count(c->st), i = 0;
+    for (; i < n && !e; i++)
+        if (strcmp(glia_safetensors_entry(c->st, i)->name, t->name) == 0)
+            e = glia_safetensors_entry(c->st, i);
+    char want[128], have[128];
+    glia_st_shape_text(t->ndim, t->shape, want, sizeof want);
+    if (!e)
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR,
+                           "%s: its model configuration needs tensor '%s' (%s %s), which the file lacks", path,
+                           t->name, dtype, want);
+    int same = strcmp(e->dtype, dtype) == 0 && e->ndim == t->ndim;
+    for (int d = 0; same && d < t->ndim; d++)
+        same = e->shape[d] == t->shape[d];
+    if (!same)
+        return glia_seterr(GLIA_STATUS_FORMAT_ERROR,
+                           "%s: tensor '%s' is %s %s in the file, its model configuration needs %s %s", path, t->name,
+                           e->dtype, glia_st_shape_text(e->ndim, e->shape, have, sizeof have), dtype, want);
+    c->seen[i - 1] = 1;
+    if (t->kind == GLIA_PARAM_TRAINABLE)
+        c->trainable += e->numel;
+    return GLIA_STATUS_OK;
+}
+
+glia_status glia_checkpoint_check(const glia_safetensors *st, const glia_model_config *cfg, int64_t *trainable)
+{
+    if (!st || !cfg)
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT, "glia_checkpoint_check: NULL argument");
+    int n = glia_safetensors_count(st);
+    ckpt_check c = {.st = st, .seen = calloc((size_t)n + 1, 1)};
+    if (!c.seen)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_checkpoint_check: no host memory");
+    glia_status s = glia_model_tensors(cfg, check_tensor, &c);
+    size_t plen = strlen(GLIA_CHECKPOINT_OPTIM_PREFIX);
+    for (int i = 0; i < n && s == GLIA_STATUS_OK; i++) {
+        const char *name = glia_safetensors_entry(st, i)->name;
+        if (!c.seen[i] && strncmp(name, GLIA_CHECKPOINT_OPTIM_PREFIX, plen) != 0)
+            s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: tensor '%s' is not one of its model configuration's",
+                            glia_safetensors_path(st), name);
+    }
+    free(c.seen);
+    if (s == GLIA_STATUS_OK && trainable)
+        *trainable = c.trainable;
+    return s;
+}
+
 /* ---- models -------------------------------------------------------------------- */
 /* extra's keys, then the model's own (which win). */
 static glia_status model_meta(glia_model *m, const glia_meta *extra, glia_meta **out)
@@ -148,6 +206,9 @@ glia_status glia_model_load(const glia_safetensors *st, glia_device *dev, glia_m
     *out = NULL;
     glia_model_config cfg;
     glia_status s = glia_checkpoint_config(st, &cfg);
+    /* before anything is allocated: the metadata may claim a model far larger than the file */
+    if (s == GLIA_STATUS_OK)
+        s = glia_checkpoint_check(st, &cfg, NULL);
     if (s == GLIA_STATUS_OK)
         s = glia_model_create(dev, &cfg, 0, out);
     glia_st_load_options o = {.strict = 1, .exclude = GLIA_CHECKPOINT_OPTIM_PREFIX};

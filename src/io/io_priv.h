@@ -48,5 +48,7 @@ void glia_byteswap(void *data, size_t count, int elem);
 
 /* The safetensors dtype of a glia element type ("F32", "I64", ...). */
 const char *glia_st_dtype(glia_etype e);
+/* "[2, 3]" into buf. */
+const char *glia_st_shape_text(int ndim, const int64_t *shape, char *buf, size_t len);
 
 #endif

@@ -315,7 +315,7 @@ static void note(mismatches *mm, const char *fmt, ...)
     mm->count++;
 }
 
-static const char *shape_text(int ndim, const int64_t *shape, char *buf, size_t len)
+const char *glia_st_shape_text(int ndim, const int64_t *shape, char *buf, size_t len)
 {
     size_t used = (size_t)snprintf(buf, len, "[");
     for (int i = 0; i < ndim && used < len; i++)
@@ -345,7 +345,7 @@ static const glia_st_entry *match(const glia_safetensors *st, const char *fname,
     if (!same) {
         char a[128], b[128];
         note(mm, "'%s' is %s %s in the file, the model has %s %s", fname, e->dtype,
-             shape_text(e->ndim, e->shape, a, sizeof a), dtype, shape_text(nd, want, b, sizeof b));
+             glia_st_shape_text(e->ndim, e->shape, a, sizeof a), dtype, glia_st_shape_text(nd, want, b, sizeof b));
         return NULL;
     }
     return e;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cJSON.h"
 #include "train/train_priv.h"
 
@@ -35,8 +36,9 @@ static glia_status common_meta(const glia_run_ *r, glia_meta **out)
         (s = glia_label_info_to_json(&r->li, &labels)) == GLIA_STATUS_OK &&
         (s = glia_preprocess_record_to_json_(&r->cfg.pre, r->cfg.size, &pre)) == GLIA_STATUS_OK &&
         (s = glia_meta_set(*out, "glia_train", cfg)) == GLIA_STATUS_OK &&
-        (s = glia_meta_set(*out, "labels", labels)) == GLIA_STATUS_OK)
-        s = glia_meta_set(*out, GLIA_META_PREPROCESS_, pre);
+        (s = glia_meta_set(*out, "labels", labels)) == GLIA_STATUS_OK &&
+        (s = glia_meta_set(*out, GLIA_META_PREPROCESS_, pre)) == GLIA_STATUS_OK && r->run_id[0])
+        s = glia_meta_set(*out, GLIA_RUN_ID_KEY_, r->run_id);
     free(cfg);
     free(labels);
     free(pre);
@@ -63,6 +65,85 @@ static char *progress_json(const glia_run_ *r)
 }
 
 static char *run_path(const glia_run_ *r, const char *name) { return glia_strfmt_("%s/%s", r->dir, name); }
+
+/* ---- the run's identity ------------------------------------------------------
+ * Without it, a checkpoint copied from another run with the same model would
+ * resume, and the next save would overwrite this run's best checkpoint and
+ * log with the other run's model. */
+void glia_run_new_id_(glia_run_ *r)
+{
+    uint64_t v = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&v, sizeof v, 1, f) != 1) {
+        /* no urandom: the time, the clock and the folder, mixed (FNV-1a), still differ between runs */
+        v = 1469598103934665603ULL;
+        char seed[GLIA_PATH_MAX + 64];
+        snprintf(seed, sizeof seed, "%lld %lld %s", (long long)time(NULL), (long long)clock(), r->dir);
+        for (const char *c = seed; *c; c++)
+            v = (v ^ (unsigned char)*c) * 1099511628211ULL;
+    }
+    if (f)
+        fclose(f);
+    snprintf(r->run_id, sizeof r->run_id, "%016llx", (unsigned long long)v);
+}
+
+glia_status glia_run_config_json_(const glia_run_ *r, char **json)
+{
+    char *text = NULL;
+    glia_status s = glia_train_config_to_json(&r->cfg, &text);
+    cJSON *o = s == GLIA_STATUS_OK ? cJSON_Parse(text) : NULL;
+    free(text);
+    *json = NULL;
+    if (s == GLIA_STATUS_OK && (!o || !cJSON_AddStringToObject(o, GLIA_RUN_ID_KEY_, r->run_id) ||
+                                !(*json = cJSON_Print(o))))
+        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
+    cJSON_Delete(o);
+    return s;
+}
+
+glia_status glia_run_read_id_(glia_run_ *r, const char *path)
+{
+    char *text = NULL;
+    glia_status s = glia_read_text_(path, 1 << 20, &text);
+    cJSON *o = s == GLIA_STATUS_OK ? cJSON_Parse(text) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, GLIA_RUN_ID_KEY_);
+    r->run_id[0] = '\0'; /* a run from before identities: resume compares the model alone */
+    if (s == GLIA_STATUS_OK && id && (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof r->run_id))
+        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: malformed %s", path, GLIA_RUN_ID_KEY_);
+    else if (s == GLIA_STATUS_OK && id)
+        snprintf(r->run_id, sizeof r->run_id, "%s", id->valuestring);
+    cJSON_Delete(o);
+    free(text);
+    return s;
+}
+
+/* last.safetensors must be this run's: its identity, then its whole model
+ * configuration against config.json's (with the channels the dataset gives),
+ * checked before anything is built or written. */
+static glia_status same_run(const glia_run_ *r, const glia_safetensors *st, const char *path)
+{
+    const char *id = glia_meta_get(glia_safetensors_meta(st), GLIA_RUN_ID_KEY_);
+    if (r->run_id[0] && (!id || strcmp(id, r->run_id) != 0))
+        return glia_seterr(GLIA_STATUS_INVALID_ARGUMENT,
+                           "%s is not this run's checkpoint: its run id is %s, config.json's %s; not resuming from it",
+                           path, id ? id : "missing", r->run_id);
+    glia_model_config mc;
+    const glia_model_config *want = &r->cfg.model;
+    glia_status s = glia_checkpoint_config(st, &mc);
+    if (s == GLIA_STATUS_OK && mc.arch != want->arch)
+        s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                        "%s is not this run's checkpoint: it holds a %s, the run trains a %s", path,
+                        glia_model_arch_name(mc.arch), glia_model_arch_name(want->arch));
+    const glia_model_field *f;
+    char a[160], b[160];
+    for (int i = 0; s == GLIA_STATUS_OK && (f = glia_model_field_at(mc.arch, i)); i++)
+        if (strcmp(glia_model_field_format(&mc, f, a, sizeof a), glia_model_field_format(want, f, b, sizeof b)) != 0)
+            s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
+                            "%s is not this run's checkpoint: its model has %s %s, the run's (config.json and the "
+                            "dataset) %s %s",
+                            path, f->key, a, f->key, b);
+    return s;
+}
 
 glia_status glia_run_save_last_(glia_run_ *r)
 {
@@ -143,17 +224,13 @@ glia_status glia_run_load_last_(glia_run_ *r)
     glia_status s = path ? glia_safetensors_open(path, &st) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "resume");
     const glia_meta *meta = st ? glia_safetensors_meta(st) : NULL;
     if (s == GLIA_STATUS_OK)
+        s = same_run(r, st, path);
+    if (s == GLIA_STATUS_OK)
         s = parse_progress(r, glia_meta_get(meta, "progress"), path);
     if (s == GLIA_STATUS_OK)
         s = glia_history_from_json_(glia_meta_get(meta, "history") ? glia_meta_get(meta, "history") : "[]", &r->hist);
-    if (s == GLIA_STATUS_OK && (s = glia_model_load(st, r->dev, &r->m)) == GLIA_STATUS_OK) {
-        const glia_model_config *mc = glia_model_get_config(r->m);
-        if (mc->in_channels != r->cfg.model.in_channels || mc->out_channels != r->cfg.model.out_channels)
-            s = glia_seterr(GLIA_STATUS_SHAPE_MISMATCH,
-                            "%s: the run's model takes %d channels and gives %d; the dataset now needs %d and %d",
-                            path, mc->in_channels, mc->out_channels, r->cfg.model.in_channels,
-                            r->cfg.model.out_channels);
-    }
+    if (s == GLIA_STATUS_OK)
+        s = glia_model_load(st, r->dev, &r->m);
     if (s == GLIA_STATUS_OK && (s = glia_optim_create(glia_model_params(r->m), &r->cfg.optim, &r->opt)) == GLIA_STATUS_OK)
         s = glia_checkpoint_load_optim(st, r->m, r->opt);
     glia_safetensors_close(st);

@@ -495,7 +495,7 @@ glia_status glia_train_config_apply_json(glia_train_config *c, const char *json)
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model");
     glia_status s = model ? apply_item(c, model) : GLIA_STATUS_OK;
     for (const cJSON *e = o->child; e && s == GLIA_STATUS_OK; e = e->next)
-        if (e != model)
+        if (e != model && strcmp(e->string, GLIA_RUN_ID_KEY_) != 0) /* the trainer's, not a setting */
             s = apply_item(c, e);
     cJSON_Delete(o);
     return s;

@@ -39,6 +39,7 @@ typedef struct glia_run_ {
     int nsp, spe;                 /* spatial axes; steps per epoch */
     int rank, ranks;              /* this process in the data-parallel job (o.dist) */
     int saved_ranks;              /* a resumed run: the ranks that wrote last.safetensors */
+    char run_id[24];              /* the run's identity (config.json, every checkpoint); "" for older runs */
     glia_reducer *red;            /* gradient averaging; NULL for a job of one */
     int drift_noted;              /* told the user once that mixed devices drift apart */
     /* progress: epochs complete, steps into the next one */
@@ -61,6 +62,15 @@ glia_status glia_run_loss_(const glia_run_ *r, glia_loss_kind k, glia_tensor *lo
  * Sets *stopped (and returns OK) when the stop flag interrupts it. */
 glia_status glia_run_validate_(glia_run_ *r, glia_loss_kind k, glia_epoch_log *e, int *stopped);
 void glia_run_free_val_(glia_run_ *r);
+/* The key of the run's identity in config.json and in checkpoint metadata:
+ * resume takes last.safetensors only from the run that wrote config.json. */
+#define GLIA_RUN_ID_KEY_ "run_id"
+/* A fresh identity into r->run_id (random: two runs never share one). */
+void glia_run_new_id_(glia_run_ *r);
+/* config.json's text: the configuration and the run's identity (malloc'd). */
+glia_status glia_run_config_json_(const glia_run_ *r, char **json);
+/* The identity config.json (at path) records into r->run_id; "" if none. */
+glia_status glia_run_read_id_(glia_run_ *r, const char *path);
 /* last.safetensors with everything resume needs; best.safetensors (weights). */
 glia_status glia_run_save_last_(glia_run_ *r);
 glia_status glia_run_save_best_(glia_run_ *r);

@@ -191,7 +191,8 @@ static glia_status start(glia_run_ *r)
 {
     glia_status s = init_model(r);
     char *json = NULL, *path = run_path(r, "config.json");
-    if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_train_config_to_json(&r->cfg, &json)) == GLIA_STATUS_OK)
+    glia_run_new_id_(r);
+    if (s == GLIA_STATUS_OK && r->rank == 0 && (s = glia_run_config_json_(r, &json)) == GLIA_STATUS_OK)
         s = path ? glia_write_text_(path, json) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "config.json");
     free(json);
     free(path);
@@ -586,6 +587,8 @@ glia_status glia_train_resume(const char *rundir, int epochs, const char *device
     s = cfg_path ? glia_train_config_load(&r->cfg, cfg_path) : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_train_resume");
     if (s == GLIA_STATUS_IO_ERROR)
         s = glia_seterr(s, "%s holds no run to resume (no config.json)", rundir);
+    if (s == GLIA_STATUS_OK)
+        s = glia_run_read_id_(r, cfg_path);
     free(cfg_path);
     /* a folder with a run in it (config.json read) is locked before anything is written */
     if (s == GLIA_STATUS_OK && r->rank == 0)
