@@ -74,3 +74,29 @@ int pu_same_file(const char *a, const char *b)
         fclose(fb);
     return same;
 }
+
+int pu_fixture_open(const char *tag, int cases, int threads, char **root, char **data, glia_device **dev)
+{
+    *root = pu_tempdir(tag);
+    *data = NULL;
+    if (cases > 0) {
+        *data = strdup(pu_path(*root, "data"));
+        pu_synth(*data, cases, 32, 32, 16, 3);
+    }
+    glia_device_options o = {.threads = threads};
+    return glia_device_open("cpu", &o, dev) == GLIA_STATUS_OK ? 0 : -1;
+}
+
+int pu_fixture_close(char *root, char *data, glia_device *dev)
+{
+    pu_rmtree(root);
+    free(root);
+    free(data);
+    return glia_device_close(dev) == GLIA_STATUS_OK ? 0 : -1;
+}
+
+void pu_check(glia_status s)
+{
+    if (s != GLIA_STATUS_OK)
+        fail_msg("%s: %s", glia_status_str(s), glia_last_error());
+}

@@ -16,4 +16,12 @@ const char *pu_path(const char *dir, const char *name);
 void pu_synth(const char *dir, int n, int64_t i, int64_t j, int64_t k, uint64_t seed);
 /* 1 if the files hold the same bytes. */
 int pu_same_file(const char *a, const char *b);
+/* The training tests' group fixture: a scratch root (tag) holding a dataset
+ * "data" of `cases` 32x32x16 cases (none if 0; *data NULL then) and a "cpu"
+ * device of `threads` threads; 0 on success. The close frees all three and
+ * fails when the device does not close (a leaked tensor). */
+int pu_fixture_open(const char *tag, int cases, int threads, char **root, char **data, glia_device **dev);
+int pu_fixture_close(char *root, char *data, glia_device *dev);
+/* Fails the test with glia's message unless s is OK. */
+void pu_check(glia_status s);
 #endif

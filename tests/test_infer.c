@@ -18,27 +18,13 @@ static glia_device *dev;
 static char *root;
 static const char *glia_bin; /* the glia command, for the end-to-end checks */
 
-static void check(glia_status s)
-{
-    if (s != GLIA_STATUS_OK)
-        fail_msg("%s: %s", glia_status_str(s), glia_last_error());
-}
+static char *no_data;   /* the fixture makes no dataset here */
 
-static int setup(void **state)
-{
-    (void)state;
-    root = pu_tempdir("infer");
-    glia_device_options o = {.threads = 2};
-    return glia_device_open("cpu", &o, &dev) == GLIA_STATUS_OK ? 0 : -1;
-}
+static int setup(void **state) { return pu_fixture_open("infer", 0, 2, &root, &no_data, &dev); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    pu_rmtree(root);
-    free(root);
-    return glia_device_close(dev) == GLIA_STATUS_OK ? 0 : -1;
-}
+static int teardown(void **state) { return pu_fixture_close(root, no_data, dev); }
+
+#define check pu_check
 
 static glia_model *tiny(glia_model_arch arch, int in, int out, uint64_t seed)
 {

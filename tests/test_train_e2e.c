@@ -19,30 +19,11 @@ static char *root, *data;
 static const char *glia_bin;
 static glia_device *dev;
 
-static int setup(void **state)
-{
-    (void)state;
-    root = pu_tempdir("train");
-    data = strdup(pu_path(root, "data"));
-    pu_synth(data, 6, 32, 32, 16, 3);
-    glia_device_options o = {.threads = 2};
-    return glia_device_open("cpu", &o, &dev) == GLIA_STATUS_OK ? 0 : -1;
-}
+static int setup(void **state) { return pu_fixture_open("train", 6, 2, &root, &data, &dev); }
 
-static int teardown(void **state)
-{
-    (void)state;
-    pu_rmtree(root);
-    free(root);
-    free(data);
-    return glia_device_close(dev) == GLIA_STATUS_OK ? 0 : -1;
-}
+static int teardown(void **state) { return pu_fixture_close(root, data, dev); }
 
-static void check(glia_status s)
-{
-    if (s != GLIA_STATUS_OK)
-        fail_msg("%s: %s", glia_status_str(s), glia_last_error());
-}
+#define check pu_check
 
 /* A small 2-D run: 32x32 slices, 8,16 features, 4 epochs of 12 steps. */
 static void small_config(glia_train_config *c, const char *model)
