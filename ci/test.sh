@@ -12,5 +12,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGLIA_TESTS=ON -DGLIA_OPENCL=ON 
 cmake --build build -j"$jobs"
 export GLIA_REQUIRE_BACKENDS="${GLIA_REQUIRE_BACKENDS-cpu,opencl,vulkan}"
 # PoCL and lavapipe are CPU drivers: let them use the cores, one test at a time.
-cd build
-ctest --output-on-failure --timeout 900 "$@"
+(cd build && ctest --output-on-failure --timeout 900 "$@")
+# Every file reader under libFuzzer with ASan and UBSan, for a fixed number of
+# executions (about 2 minutes with the build, on 2 cores); tools/fuzz.sh SECONDS
+# runs them for longer. Only where clang is (install-deps.sh installs it).
+if command -v clang >/dev/null 2>&1; then
+  ./tools/fuzz.sh --runs 500
+fi

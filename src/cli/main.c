@@ -228,18 +228,23 @@ int main(int argc, char **argv)
         return glia_cli_usage_error("unknown command '%s' (see 'glia help')", name);
     if (glia_cli_wants_help(argc - 2, argv + 2))
         return command_help(c);
-    argv = glia_cli_normalize(&argc, argv);
-    if (!argv)
+    /* kept to be freed: glia_dist_init may replace argv with MPI's own */
+    char **norm = glia_cli_normalize(&argc, argv);
+    if (!norm)
         return glia_cli_usage_error("out of memory");
+    argv = norm;
     /* under mpirun every rank joins the job; otherwise this is a job of one, no MPI */
     glia_status s = glia_dist_init(&argc, &argv, &glia_cli_dist);
-    if (s != GLIA_STATUS_OK)
+    if (s != GLIA_STATUS_OK) {
+        free(norm);
         return glia_cli_lib_error("MPI", s);
+    }
     int rc = c->run(argc - 2, argv + 2);
     /* a rank that failed alone ends the job (the others may be waiting for it in
      * a collective); usage errors, interruptions and failures the ranks agreed on end normally */
     if (rc != 0 && rc != 2 && rc != 130 && glia_dist_size(glia_cli_dist) > 1 && !glia_dist_failure_agreed(glia_cli_dist))
         glia_dist_abort(glia_cli_dist, rc);
     glia_dist_finalize(glia_cli_dist);
+    free(norm);
     return rc;
 }
