@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <cJSON.h>
 #include "data/data_priv.h"
+#include "io/io_priv.h"
 
 static const char *const layout_names[] = {
     [GLIA_LAYOUT_AUTO] = "auto",           [GLIA_LAYOUT_BRATS2020] = "brats2020",
@@ -128,19 +129,10 @@ glia_status glia_read_dataset_json_(const char *dir, cJSON **root, char **path)
     *root = NULL;
     if (!(*path = glia_path_join_(dir, "dataset.json")))
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s/dataset.json", dir);
-    FILE *f = fopen(*path, "rb");
-    if (!f)
-        return glia_seterr(GLIA_STATUS_IO_ERROR, "%s: cannot read", *path);
-    char *text = malloc((size_t)LIMIT + 1);
-    size_t n = text ? fread(text, 1, (size_t)LIMIT + 1, f) : 0;
-    fclose(f);
-    glia_status s = GLIA_STATUS_OK;
-    if (!text)
-        s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "%s", *path);
-    else if (n > (size_t)LIMIT)
-        s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: larger than %d MiB; not a dataset description", *path,
-                        LIMIT >> 20);
-    else if (text[n] = '\0', !(*root = cJSON_Parse(text)) || !cJSON_IsObject(*root))
+    /* sized to the file: the layout probes read it several times per open */
+    char *text = NULL;
+    glia_status s = glia_read_text_(*path, (size_t)LIMIT, &text);
+    if (s == GLIA_STATUS_OK && (!(*root = cJSON_Parse(text)) || !cJSON_IsObject(*root)))
         s = glia_seterr(GLIA_STATUS_FORMAT_ERROR, "%s: not a JSON object%s%.40s", *path,
                         *root ? "" : " (syntax error near: ", *root ? "" : cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "");
     free(text);
