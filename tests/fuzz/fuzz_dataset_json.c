@@ -9,13 +9,12 @@
 #include "glia/glia.h"
 #include "glia/data.h"
 
-static char dir[512], name[600];
+static char dir[512];
 
 void glia_fuzz_setup(void)
 {
     char sub[600];
     snprintf(dir, sizeof dir, "%s/ds", glia_fuzz_dir());
-    snprintf(name, sizeof name, "ds/dataset.json");
     const char *parts[] = {"", "/imagesTr", "/labelsTr"};
     for (int i = 0; i < 3; i++) {
         snprintf(sub, sizeof sub, "%s%s", dir, parts[i]);
@@ -26,7 +25,7 @@ void glia_fuzz_setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    (void)glia_fuzz_write(name, data, size);
+    (void)glia_fuzz_write("ds/dataset.json", data, size);
     glia_dataset_options o = {.layout = GLIA_LAYOUT_AUTO};
     glia_dataset *ds = NULL;
     if (glia_dataset_open(dir, &o, &ds) == GLIA_STATUS_OK)
