@@ -4,7 +4,7 @@
 if(GLIA_HAVE_MPI AND MPIEXEC_EXECUTABLE)
   glia_python_with(GLIA_NUMPY_PYTHON "import numpy")
   if(GLIA_NUMPY_PYTHON)
-    foreach(c nobn syncbn mixed kill infer bench)
+    foreach(c nobn syncbn mixed kill term infer bench)
       add_test(NAME mpi_${c}
                COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mpi/mpi_test.sh ${c} $<TARGET_FILE:glia_cli>
                        ${MPIEXEC_EXECUTABLE} ${GLIA_NUMPY_PYTHON} ${CMAKE_CURRENT_BINARY_DIR}/mpi-${c})

@@ -64,9 +64,7 @@ static int run_case(infer_ctx *x, glia_case *c, const char *id)
     glia_volume_report r;
     /* within a case: slices or sliding windows (a 3-D case takes minutes on a CPU) */
     glia_cli_progress bar;
-    char what[600];
-    snprintf(what, sizeof what, "%s", id);
-    glia_cli_progress_start(&bar, what);
+    glia_cli_progress_start(&bar, id);
     glia_predict_options po = x->po;
     po.on_progress = glia_cli_progress_step;
     po.user = &bar;

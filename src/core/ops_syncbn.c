@@ -92,17 +92,18 @@ static glia_status sbn_backward(glia_node *nd, glia_tensor *g)
     return s;
 }
 
-/* The global mean and biased variance from this rank's; *count: the global count. */
-static glia_status global_stats(glia_tensor *x, float eps, glia_sum_fn sums, void *user, double *mean,
-                                double *var, double *count)
+/* The global mean and biased variance from this rank's; *count: the global
+ * count. y (x's shape) takes the training op's output, which is not used: the
+ * caller then writes the real output over it. */
+static glia_status global_stats(glia_tensor *x, glia_tensor *y, float eps, glia_sum_fn sums, void *user,
+                                double *mean, double *var, double *count)
 {
     int64_t C = x->shape[1];
-    glia_tensor *y = NULL, *lm = NULL, *li = NULL, *gb = NULL;
+    glia_tensor *lm = NULL, *li = NULL, *gb = NULL;
     double *buf = malloc((size_t)(2 * C + 1) * sizeof *buf);
     float *tmp = malloc((size_t)C * sizeof *tmp);
     glia_status s = buf && tmp ? GLIA_STATUS_OK : glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "sync batch norm");
-    if (s == GLIA_STATUS_OK && (s = glia_tensor_empty_like(x, &y)) == GLIA_STATUS_OK &&
-        (s = glia_tensor_empty(x->dev, 1, &C, &lm)) == GLIA_STATUS_OK &&
+    if (s == GLIA_STATUS_OK && (s = glia_tensor_empty(x->dev, 1, &C, &lm)) == GLIA_STATUS_OK &&
         (s = glia_tensor_empty(x->dev, 1, &C, &li)) == GLIA_STATUS_OK &&
         (s = glia_tensor_empty(x->dev, 1, &C, &gb)) == GLIA_STATUS_OK) {
         /* gamma and beta (gb, unset) shape only the output, which is not used */
@@ -130,7 +131,6 @@ static glia_status global_stats(glia_tensor *x, float eps, glia_sum_fn sums, voi
             var[c] = v > 0 ? v : 0;
         }
     }
-    glia_tensor_free(y);
     glia_tensor_free(lm);
     glia_tensor_free(li);
     glia_tensor_free(gb);
@@ -178,14 +178,13 @@ glia_status glia_batch_norm_sync(glia_tensor *x, glia_tensor *gamma, glia_tensor
     if (!h || !tmp)
         s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_batch_norm_sync");
     double *mean = h, *var = h + C, *inv = h + 2 * C;
-    if (s == GLIA_STATUS_OK)
-        s = global_stats(x, eps, sums, user, mean, var, &count);
+    if (s == GLIA_STATUS_OK && (s = glia_tensor_empty_like(x, out)) == GLIA_STATUS_OK)
+        s = global_stats(x, *out, eps, sums, user, mean, var, &count);
     for (int64_t c = 0; s == GLIA_STATUS_OK && c < C; c++)
         inv[c] = 1.0 / sqrt(var[c] + eps);
     if (s == GLIA_STATUS_OK && (s = vec(dev, mean, tmp, C, &saved[0])) == GLIA_STATUS_OK &&
         (s = vec(dev, inv, tmp, C, &saved[1])) == GLIA_STATUS_OK &&
-        (s = vec(dev, var, tmp, C, &saved[2])) == GLIA_STATUS_OK &&
-        (s = glia_tensor_empty_like(x, out)) == GLIA_STATUS_OK) {
+        (s = vec(dev, var, tmp, C, &saved[2])) == GLIA_STATUS_OK) {
         glia_op op = {.kind = GLIA_OP_BN_FWD_INFER,
                       .t = {glia_view(x), glia_view(gamma), glia_view(beta), glia_view(*out)}};
         glia_bn_dims_(&op, x, eps, momentum);

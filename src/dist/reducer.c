@@ -24,7 +24,6 @@ typedef struct rbucket {
     size_t n;                 /* floats */
     float *buf;
     int pending;              /* tensors not yet ready */
-    int started;
     glia_dist_req *req;
 } rbucket;
 
@@ -116,7 +115,6 @@ static glia_status start_bucket(glia_reducer *r, int k)
             memset(b->buf + r->p[i].off, 0, r->p[i].n * sizeof(float));
     }
     r->st.stage_seconds += glia_now_() - t0;
-    b->started = 1;
     /* a rank whose read failed still joins the collective, so no other rank waits forever on it */
     glia_status c = glia_dist_iallreduce_f32(r->d, b->buf, b->n, &b->req);
     return s != GLIA_STATUS_OK ? s : c;
@@ -178,7 +176,6 @@ glia_status glia_reducer_backward(glia_reducer *r, glia_tensor *loss)
         r->p[i].ready = 0;
     for (int k = 0; k < r->nb; k++) {
         r->b[k].pending = (int)r->b[k].count;
-        r->b[k].started = 0;
     }
     r->next_start = r->next_test = 0;
     r->err = GLIA_STATUS_OK;

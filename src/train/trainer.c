@@ -434,13 +434,12 @@ static glia_status agree_weights(glia_run_ *r)
     return s;
 }
 
-/* The ranks check that they hold the same weights, then rank 0 writes the
- * checkpoints (and the logs); a failure there stops every rank. */
+/* The ranks check that they hold the same weights (their batch-norm
+ * statistics averaged already), then rank 0 writes the checkpoints (and the
+ * logs); a failure there stops every rank. */
 static glia_status save_point(glia_run_ *r, int best)
 {
-    glia_status s = average_buffers(r);
-    if (s == GLIA_STATUS_OK)
-        s = agree_weights(r);
+    glia_status s = agree_weights(r);
     if (s != GLIA_STATUS_OK)
         return s;
     if (r->rank == 0) {
@@ -520,7 +519,9 @@ static glia_status loop(glia_run_ *r, glia_train_result *res)
     }
     if (s == GLIA_STATUS_OK && stopped) {
         res->interrupted = 1;
-        s = save_point(r, 0);
+        /* stopped mid-epoch: the statistics have not been averaged since its last step */
+        if ((s = average_buffers(r)) == GLIA_STATUS_OK)
+            s = save_point(r, 0);
     }
     if (r->red)
         res->comm = *glia_reducer_get_stats(r->red);

@@ -7,6 +7,8 @@
 #   syncbn  the same with batch norm and --sync-bn
 #   mixed   --sync-bn with rank 0 on opencl:0 (PoCL) and rank 1 on vulkan:0 (lavapipe)
 #   kill    rank 1 killed mid-run: the job ends non-zero, last.safetensors resumes
+#   term    SIGTERM to the launcher mid-epoch (batch norm per rank): every rank stops at one step,
+#           rank 0 saves a checkpoint the ranks agree on, and it resumes
 #   infer   distributed glia infer writes the masks one process writes; glia eval the same table
 #   bench   glia bench: the allreduce table, and a model training step with gradients averaged
 # Weights agree when ||A - B|| <= 1e-3 ||A - W0|| (tests/mpi/weights.py): the
@@ -110,6 +112,23 @@ kill)
         { cat "$work/resume.txt"; fail "the last checkpoint did not resume"; }
     [ "$(($(wc -l <"$work/run/log.csv") - 1))" -eq $((done_epochs + 2)) ] || fail "the resumed run did not add 2 epochs"
     echo "resumed after epoch $done_epochs and trained 2 more" ;;
+term)
+    # shellcheck disable=SC2086
+    $launch "$glia" train $common --epochs 100000 --steps-per-epoch 20 --batch 2 --device cpu \
+        --out "$work/run" >"$work/term.txt" 2>&1 &
+    job=$!
+    i=0
+    while [ ! -f "$work/run/last.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -f "$work/run/last.safetensors" ] || { kill $job; fail "no checkpoint after 60 s"; }
+    sleep 1
+    kill -TERM $job
+    wait $job
+    grep -q "interrupted: .* saved after" "$work/term.txt" || { cat "$work/term.txt"; fail "no interrupted save"; }
+    grep -q "disagree" "$work/term.txt" && fail "the ranks' checkpoint did not agree"
+    done_epochs=$(($(wc -l <"$work/run/log.csv") - 1))
+    $launch "$glia" train --resume "$work/run" --epochs $((done_epochs + 1)) >"$work/resume.txt" 2>&1 ||
+        { cat "$work/resume.txt"; fail "the interrupted run did not resume"; }
+    echo "stopped after epoch $done_epochs on SIGTERM, saved, resumed" ;;
 infer)
     # shellcheck disable=SC2086
     "$glia" train $common --epochs 2 --steps-per-epoch 5 --batch 4 --device cpu --out "$work/run" >/dev/null 2>&1 ||
