@@ -260,6 +260,14 @@ const gt_op_case gt_op_cases[] = {
     {.name = "2d_wino43_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 17, 129, 125, 3, 1, 1)}},
     {.name = "2d_wino43_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 20, 16, 130, 127, 3, 1, 0)}, .off = 3},
     {.name = "2d_wino43_p2", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 1, 16, 16, 126, 127, 3, 1, 2)}},
+    /* stride 1 with few output channels: the CPU's direct kernel, with rows
+     * that end mid-vector, channel counts that end mid-block, every padding
+     * up to k - 1 and unequal kernel sides */
+    {.name = "3d_direct_c8", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 2, 4, 8, 5, 6, 37, 3, 1, 1)}},
+    {.name = "3d_direct_c11_p0_off", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 3, 11, 4, 5, 40, 3, 1, 0)}, .off = 3},
+    {.name = "3d_direct_p2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_FWD, 1, 2, 16, 3, 4, 33, 3, 1, 2)}},
+    {.name = "3d_direct_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_FWD, 3, 1, 5, 8, 4, 6, 20, 1, 3, 5, 1, 1, 1, 0, 1, 2)}},
+    {.name = "2d_direct_k5", .tol = MM, .op = {CONV2(GLIA_OP_CONV_FWD, 2, 3, 6, 9, 70, 5, 1, 2)}},
 
     {.name = "2d_3x3_p1", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 3, 5, 7, 13, 3, 1, 1)}},
     {.name = "2d_3x3_s2_p1_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 3, 9, 12, 3, 2, 1)}, .off = 5},
@@ -272,6 +280,8 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_s2_p1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 1, 3, 2, 7, 8, 9, 3, 2, 1)}},
     {.name = "3d_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_DATA, 3, 2, 2, 3, 5, 9, 8, 1, 3, 3, 1, 2, 2, 0, 1, 1)}},
     {.name = "3d_2x2x2_s2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 3, 2, 6, 4, 8, 2, 2, 0)}},
+    {.name = "3d_direct_c8", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 2, 8, 16, 4, 5, 37, 3, 1, 1)}},
+    {.name = "3d_direct_p0", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_DATA, 1, 5, 4, 4, 5, 30, 3, 1, 0)}},
     {.name = "2d_co64", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 4, 64, 32, 32, 3, 1, 1)}},
     {.name = "2d_wino", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 2, 17, 16, 9, 10, 3, 1, 1)}},
     {.name = "2d_wino_p0", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_DATA, 1, 16, 16, 8, 9, 3, 1, 0)}},

@@ -318,6 +318,17 @@ static glia_status forward(glia_bctx *ctx, const geom *g, const float *x, const 
     glia_cpu_wino wg;
     if (winograd(g, &wg))
         return glia_cpu_wino_fwd(ctx, &wg, x, w, y);
+    glia_cpu_direct dg = {.n = g->n, .cin = g->cin, .cout = g->cout};
+    int unit = 1;
+    for (int a = 0; a < 3; a++) {
+        unit &= g->s[a] == 1;
+        dg.in[a] = g->in[a];
+        dg.out[a] = g->out[a];
+        dg.k[a] = g->k[a];
+        dg.pad[a] = g->p[a];
+    }
+    if (unit && glia_cpu_direct_applies(&dg))
+        return glia_cpu_direct_fwd(ctx, &dg, x, w, y);
     int64_t pt = tile_cols(ctx, g, 0);
     if (pt) {
         tile_job j = {.g = g, .mode = TILE_FWD, .a = x, .b = w, .out = y, .pt = pt};

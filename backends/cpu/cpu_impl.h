@@ -108,6 +108,8 @@ typedef enum glia_cpu_ws {
                                unless a single column needs more */
     GLIA_CPU_WS_WEIGHTS,    /* a rearranged copy of one weight tensor */
     GLIA_CPU_WS_WINO,       /* Winograd-transformed weights (16 per 3x3 kernel) */
+    GLIA_CPU_WS_DIRECT,     /* the direct convolution's blocked weights (besides a flipped
+                               copy in WEIGHTS when it runs a backward-data) */
     GLIA_CPU_WS_COUNT
 } glia_cpu_ws;
 
@@ -164,6 +166,18 @@ glia_status glia_cpu_wino_fwd(glia_bctx *ctx, const glia_cpu_wino *s, const floa
 glia_status glia_cpu_wino_bwd_weight(glia_bctx *ctx, const glia_cpu_wino *s, const float *x, const float *dy,
                                      float *dw);
 
+/* A stride-1 convolution of n samples, cin x in -> cout x out (D, H, W),
+ * kernel k, zero padding pad <= k - 1 (cpu_direct.c). */
+typedef struct glia_cpu_direct {
+    int64_t n, cin, cout, in[3], out[3], k[3], pad[3];
+} glia_cpu_direct;
+/* Above this many output channels im2col + GEMM is as fast (BLAS kernels
+ * reach their speed once M is a few register blocks). */
+#define GLIA_CPU_DIRECT_MAX_COUT 16
+/* Whether the direct kernel takes d on this machine (vector ISA, shape). */
+int glia_cpu_direct_applies(const glia_cpu_direct *d);
+glia_status glia_cpu_direct_fwd(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *w,
+                                float *y);
 void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);

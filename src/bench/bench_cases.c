@@ -43,8 +43,36 @@ static glia_status oom(void) { return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "be
 
 /* ---- models ------------------------------------------------------------------ */
 
+/* A BraTS volume (240 x 240 x 155 voxels, four modalities) by 128^3 windows
+ * overlapping by half, one window per forward, Gaussian blending: what glia
+ * infer does with a 3-D model. With --size S the windows are S^3 and the
+ * volume shrinks by S/128. FLOPs: the windows' forward passes. */
+static glia_status volume(glia_bench_caselist *l, const glia_model_config *cfg, int64_t size, double window_flops)
+{
+    static const int64_t brats[3] = {240, 240, 155};
+    glia_bench_case *c = glia_bench_add(l, GLIA_BENCH_SUITE_MODELS, "model.%s.infer_volume",
+                                        glia_model_arch_name(cfg->arch));
+    if (!c)
+        return oom();
+    int64_t windows = 1;
+    for (int a = 0; a < 3; a++) {
+        int64_t side = (brats[a] * size + 127) / 128, step = size / 2 > 0 ? size / 2 : 1;
+        c->volume[a] = side;
+        windows *= side > size ? (side - size + step - 1) / step + 1 : 1; /* glia_predict's window count */
+    }
+    c->kind = GLIA_BENCH_KIND_VOLUME;
+    c->arch = cfg->arch;
+    c->batch = 1;
+    c->size = size;
+    c->flops = window_flops * (double)windows;
+    c->items = 1;
+    c->unit = "volumes";
+    return GLIA_STATUS_OK;
+}
+
 static glia_status models(const glia_bench_options *o, glia_bench_caselist *l)
 {
+    glia_status s;
     static const glia_model_arch archs[] = {GLIA_MODEL_UNET2D, GLIA_MODEL_R2UNET, GLIA_MODEL_UNET3D,
                                             GLIA_MODEL_SWINUNETR};
     for (size_t i = 0; i < sizeof archs / sizeof *archs; i++) {
@@ -68,6 +96,8 @@ static glia_status models(const glia_bench_options *o, glia_bench_caselist *l)
             c->items = (double)batch;
             c->unit = three ? "volumes" : "images";
         }
+        if (archs[i] == GLIA_MODEL_UNET3D && (s = volume(l, &cfg, size, fi / (double)batch)) != GLIA_STATUS_OK)
+            return s;
     }
     return GLIA_STATUS_OK;
 }

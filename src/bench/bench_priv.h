@@ -14,7 +14,8 @@
 typedef enum glia_bench_kind {
     GLIA_BENCH_KIND_OP,        /* one backend op on random operands */
     GLIA_BENCH_KIND_TRAIN,     /* a model's training step */
-    GLIA_BENCH_KIND_INFER      /* a model's inference on a batch */
+    GLIA_BENCH_KIND_INFER,     /* a model's inference on a batch */
+    GLIA_BENCH_KIND_VOLUME     /* sliding-window inference of a BraTS-sized volume (glia_predict) */
 } glia_bench_kind;
 
 /* Operand slot initial contents. */
@@ -34,6 +35,7 @@ typedef struct glia_bench_case {
     glia_bench_init init[8];
     glia_model_arch arch;        /* TRAIN, INFER */
     int64_t batch, size;
+    int64_t volume[3];           /* VOLUME: the volume's sides (i, j, k); windows are size^3 */
     double flops, bytes, items;
     const char *unit;
 } glia_bench_case;

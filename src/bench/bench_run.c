@@ -141,6 +141,8 @@ typedef struct model_state {
     glia_reducer *red;            /* under mpirun: gradients averaged over the job */
     glia_dist *dist;
     int train;
+    const glia_bench_case *c;
+    float *image, *prob;          /* VOLUME: the host volume and its probabilities */
 } model_state;
 
 static void model_free(model_state *st)
@@ -152,7 +154,24 @@ static void model_free(model_state *st)
     glia_tensor_free(st->x);
     glia_tensor_free(st->target);
     glia_model_free(st->m);
+    free(st->image);
+    free(st->prob);
     free(st);
+}
+
+/* VOLUME: a normal-noise volume on the host, as glia infer hands glia_predict one. */
+static glia_status volume_setup(const glia_bench_case *c, const glia_model_config *cfg, glia_rng *rng,
+                                model_state *st)
+{
+    size_t vox = (size_t)(c->volume[0] * c->volume[1] * c->volume[2]);
+    st->image = malloc(vox * (size_t)cfg->in_channels * sizeof *st->image);
+    st->prob = malloc(vox * (size_t)cfg->out_channels * sizeof *st->prob);
+    if (!st->image || !st->prob)
+        return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory for a %lldx%lldx%lld volume",
+                           (long long)c->volume[0], (long long)c->volume[1], (long long)c->volume[2]);
+    for (size_t i = 0; i < vox * (size_t)cfg->in_channels; i++)
+        st->image[i] = glia_rng_normal(rng);
+    return GLIA_STATUS_OK;
 }
 
 static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_rng *rng, glia_dist *dist,
@@ -163,6 +182,7 @@ static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_
         return glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "bench: no host memory");
     st->train = c->kind == GLIA_BENCH_KIND_TRAIN;
     st->dist = dist;
+    st->c = c;
     glia_model_config cfg;
     glia_model_config_default(c->arch, &cfg);
     int nd = 2 + glia_model_config_spatial_dims(&cfg);
@@ -171,6 +191,13 @@ static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_
     glia_tensor *u = NULL;
     glia_optim_options oo = {.kind = GLIA_OPTIM_ADAM, .lr = 1e-4f};
     glia_status s = glia_model_create(dev, &cfg, 0, &st->m);
+    if (s == GLIA_STATUS_OK && c->kind == GLIA_BENCH_KIND_VOLUME) {
+        if ((s = volume_setup(c, &cfg, rng, st)) != GLIA_STATUS_OK)
+            model_free(st);
+        else
+            *out = st;
+        return s;
+    }
     if (s == GLIA_STATUS_OK && (s = glia_tensor_zeros(dev, nd, xs, &st->x)) == GLIA_STATUS_OK)
         s = glia_tensor_normal(st->x, rng, 0.0f, 1.0f);
     /* a binary mask with about a quarter of the voxels set */
@@ -196,6 +223,12 @@ static glia_status model_setup(glia_device *dev, const glia_bench_case *c, glia_
  * (what tools/bench_torch.py times too). Inference: no tape. */
 static glia_status model_run(glia_device *dev, model_state *st)
 {
+    if (st->c->kind == GLIA_BENCH_KIND_VOLUME) {
+        const glia_model_config *cfg = glia_model_get_config(st->m);
+        int64_t w = st->c->size;
+        glia_predict_options po = {.batch = 1, .window = {w, w, w}, .overlap = 0.5f, .blend = GLIA_BLEND_GAUSSIAN};
+        return glia_predict(&st->m, 1, st->image, cfg->in_channels, st->c->volume, &po, st->prob);
+    }
     glia_tensor *y = NULL, *loss = NULL;
     int was = glia_grad_mode(dev, st->train);
     glia_status s = glia_model_forward(st->m, st->x, st->train, &y);
