@@ -318,10 +318,11 @@ glia_status glia_mconv_fwd(const glia_mconv *c, glia_tensor *x, glia_tensor **ou
 /* PyTorch's defaults: momentum 0.1, eps 1e-5; every training-mode call counts a batch. */
 static glia_status bn_fwd(glia_model *m, const glia_mbn *bn, glia_tensor *x, int train, glia_tensor **out)
 {
-    glia_status s = train && m->sync_sums ? glia_batch_norm_sync(x, bn->gamma, bn->beta, bn->mean, bn->var, 0.1f, 1e-5f,
-                                                                 m->sync_sums, m->sync_user, out)
-                                          : glia_batch_norm(x, bn->gamma, bn->beta, bn->mean, bn->var, train, 0.1f,
-                                                            1e-5f, out);
+    glia_status s = train && m->sync_sums ? glia_batch_norm_sync(x, bn->gamma, bn->beta, bn->mean, bn->var,
+                                                                 GLIA_MBN_MOMENTUM, GLIA_MBN_EPS, m->sync_sums,
+                                                                 m->sync_user, out)
+                                          : glia_batch_norm(x, bn->gamma, bn->beta, bn->mean, bn->var, train,
+                                                            GLIA_MBN_MOMENTUM, GLIA_MBN_EPS, out);
     int64_t n = 0;
     if (s == GLIA_STATUS_OK && train && (s = glia_params_counter(m->params, bn->counter, &n)) == GLIA_STATUS_OK)
         s = glia_params_set_counter(m->params, bn->counter, n + 1);
@@ -340,6 +341,19 @@ glia_status glia_mcbr_fwd(glia_model *m, const glia_mconv *c, const glia_mbn *bn
                           glia_tensor **out)
 {
     glia_tensor *y = NULL, *z = NULL;
+    /* inference without a tape: batch norm folded into the convolution */
+    int tape = glia_grad_mode(m->dev, 1);
+    glia_grad_mode(m->dev, tape);
+    if (bn && !train && !tape && !c->transposed) {
+        glia_tensor *w = NULL, *b = NULL;
+        glia_status s = glia_mbn_fold(c, bn, &w, &b);
+        if (s == GLIA_STATUS_OK && (s = glia_conv(x, w, b, &c->prm, &y)) == GLIA_STATUS_OK)
+            s = glia_relu(y, out);
+        glia_tensor_free(w);
+        glia_tensor_free(b);
+        glia_tensor_free(y);
+        return s;
+    }
     glia_status s = glia_mconv_fwd(c, x, &y);
     if (s == GLIA_STATUS_OK && bn)
         s = bn_fwd(m, bn, y, train, &z);

@@ -128,6 +128,13 @@ glia_status glia_mbn_add(glia_model *m, glia_mbn *bn, const char *prefix, int ch
 glia_status glia_double_conv_add(glia_model *m, glia_double_conv *dc, const char *prefix, int cin, int cout,
                                  int has_bn);
 
+/* PyTorch's BatchNorm defaults. */
+#define GLIA_MBN_MOMENTUM 0.1f
+#define GLIA_MBN_EPS 1e-5f
+/* The weight and bias of conv c with batch norm bn folded in (bn_fold.c),
+ * for an inference forward: conv(x, *w, *b) = bn(conv(x)) with running statistics. */
+glia_status glia_mbn_fold(const glia_mconv *c, const glia_mbn *bn, glia_tensor **w, glia_tensor **b);
+
 /* Forward pieces; each returns a new tensor in *out and keeps x. */
 glia_status glia_mconv_fwd(const glia_mconv *c, glia_tensor *x, glia_tensor **out);
 /* relu(bn(conv(x))), bn may be NULL. */

@@ -2,6 +2,7 @@
 # tables, one file per architecture, and the toy network of glia_toy_train.
 target_sources(glia PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/model.c
+  ${CMAKE_CURRENT_LIST_DIR}/bn_fold.c
   ${CMAKE_CURRENT_LIST_DIR}/fields.c
   ${CMAKE_CURRENT_LIST_DIR}/unet2d.c
   ${CMAKE_CURRENT_LIST_DIR}/unet3d.c
