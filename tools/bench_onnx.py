@@ -32,7 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_torch import (DEFAULTS, TABLE_HEAD, finish, glia_torch, machine, matcher, model_flops,  # noqa: E402
-                         peak, write_report)
+                         new_result, peak, write_report)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "onnx", "bench_onnx.mjs")
@@ -216,8 +216,7 @@ def main():
         print(TABLE_HEAD)
         results = []
         for name, job, (mname, shape), flops, items, unit in todo:
-            r = {"name": name, "median_s": 0, "min_s": 0, "runs": 0, "flops": flops, "bytes": 0,
-                 "peak_mem_bytes": 0, "peak_rss_bytes": 0, "items": items, "unit": unit}
+            r = new_result(name, flops, 0, items, unit)
             try:
                 out = node(dict(job, model=export(mname, shape, folder)), threads, args.repeat, args.warmup,
                            folder, mods)

@@ -275,13 +275,18 @@ def rss_peak():
     return 0
 
 
+def new_result(name, flops, nbytes, items, unit):
+    """A row of the report before its runs: what finish() completes."""
+    return {"name": name, "median_s": 0, "min_s": 0, "runs": 0, "flops": flops, "bytes": nbytes,
+            "peak_mem_bytes": 0, "peak_rss_bytes": 0, "items": items, "unit": unit}
+
+
 def run_bench(b, dev, repeat, warmup):
     rss_reset()
     if dev.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    r = {"name": b.name, "median_s": 0, "min_s": 0, "runs": 0, "flops": b.flops, "bytes": b.bytes,
-         "peak_mem_bytes": 0, "peak_rss_bytes": 0, "items": b.items, "unit": b.unit}
+    r = new_result(b.name, b.flops, b.bytes, b.items, b.unit)
     try:
         fn = b.setup()
         times = []

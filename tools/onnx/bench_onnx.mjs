@@ -92,11 +92,9 @@ async function slide(session, vol, dims, win, overlap, ctx) {
           for (let z = 0; z < win; z++)
             for (let y = 0; y < win; y++) {
               const o = ((c * win + z) * win + y) * win, k = z0 + z, j = y0 + y;
-              if (k < D && j < H) {
-                const s = ((c * D + k) * H + j) * W + x0;
-                inp.set(vol.subarray(s, s + nx), o);
-                inp.fill(0, o + nx, o + win);
-              } else inp.fill(0, o, o + win);
+              const s = ((c * D + k) * H + j) * W + x0, n = k < D && j < H ? nx : 0;
+              for (let x = 0; x < n; x++) inp[o + x] = vol[s + x];
+              inp.fill(0, o + n, o + win);
             }
         const res = await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", inp, [1, C, win, win, win]) });
         const out = res[session.outputNames[0]].data;
