@@ -204,15 +204,18 @@ def main():
             print("bench_onnx: no benchmark matches %r" % args.filter, file=sys.stderr)
             return 2
         torch.set_num_threads(threads)
-        driver = "ONNX Runtime %s (onnxruntime-node), models from torch %s (opset 13)" % (ORT_VERSION, torch.__version__)
-        report = {"schema": "glia-bench-1", "glia_version": "onnxruntime-" + ORT_VERSION,
+        with open(os.path.join(mods, "onnxruntime-node", "package.json")) as f:
+            version = json.load(f)["version"]  # the one installed, whatever package.json pins
+        driver = "ONNX Runtime %s (onnxruntime-node)" % version
+        report = {"schema": "glia-bench-1", "glia_version": "onnxruntime-" + version,
                   "command": " ".join(["python3"] + sys.argv), "machine": machine(), "device": machine()["cpu"],
                   "backend": "onnxruntime-cpu", "driver": driver, "device_spec": "cpu", "threads": threads,
                   "peak": {"flops_per_s": 0, "flops_method": "", "bytes_per_s": 0, "bytes_method": "", "note": ""}}
         if not args.no_peak:
-            report["peak"] = peak(torch.device("cpu"))  # the machine's, through torch's kernels
+            report["peak"] = dict(peak(torch.device("cpu")), note="through torch's kernels, not ORT's")
         pk = report["peak"]
-        print("device %s  %s  (%s), %d threads" % (report["backend"], report["device"], driver, threads))
+        print("device %s  %s  (%s; models from torch %s, opset 13), %d threads" %
+              (report["backend"], report["device"], driver, torch.__version__, threads))
         print(TABLE_HEAD)
         results = []
         for name, job, (mname, shape), flops, items, unit in todo:
