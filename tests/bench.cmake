@@ -53,6 +53,7 @@ if(DEFINED ENV{GLIA_ORT_MODULES})
 endif()
 if(GLIA_TORCH_PYTHON AND GLIA_NODE AND EXISTS ${GLIA_ORT_MODULES}/onnxruntime-node/package.json)
   set(onnx_env ENVIRONMENT GLIA_ORT_MODULES=${GLIA_ORT_MODULES})
+  # model.unet3d takes infer_volume too: 4 x 39 x 60 x 60 in 18 windows of 32^3
   add_test(NAME interop_bench_onnx
            COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_SOURCE_DIR}/tools/bench_onnx.py --threads 1 --size 32 --batch 1
                    --filter model.unet2d,model.r2unet,model.unet3d --repeat 1 --warmup 0 --no-peak

@@ -49,7 +49,7 @@ def ort_modules():
     mods = os.environ.get("GLIA_ORT_MODULES") or os.path.join(HERE, "onnx", "node_modules")
     if not shutil.which("node") or not os.path.isfile(os.path.join(mods, "onnxruntime-node", "package.json")):
         print("bench_onnx: needs node and onnxruntime-node %s in %s; install them with\n"
-              "  apt-get install nodejs npm   # or any node >= 16\n"
+              "  apt-get install nodejs npm\n"
               "  npm install --ignore-scripts --prefix tools/onnx\n"
               "(or point $GLIA_ORT_MODULES at a node_modules holding onnxruntime-node)" % (ORT_VERSION, mods),
               file=sys.stderr)
