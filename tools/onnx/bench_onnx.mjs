@@ -16,7 +16,7 @@ import path from "node:path";
 
 // bench_onnx.py says where node_modules is ($GLIA_ORT_MODULES or tools/onnx/node_modules)
 const modules = process.env.GLIA_ORT_MODULES || path.join(path.dirname(new URL(import.meta.url).pathname), "node_modules");
-const ort = createRequire(path.join(modules, "..", "x.js"))("onnxruntime-node");
+const ort = createRequire(import.meta.url)(path.join(modules, "onnxruntime-node"));
 
 const [jobFile, outFile] = process.argv.slice(2);
 const spec = JSON.parse(readFileSync(jobFile, "utf8"));
