@@ -42,3 +42,35 @@ if(GLIA_TORCH_PYTHON)
   set_tests_properties(interop_bench_torch_compare PROPERTIES FIXTURES_REQUIRED "bench_torch;bench_json"
                        LABELS interop)
 endif()
+
+# tools/bench_onnx.py: the same models in ONNX Runtime (onnxruntime-node), its outputs
+# checked against torch's, and its report read by --compare (label interop). Needs node
+# and `npm install --ignore-scripts --prefix tools/onnx` (ci/install-deps.sh does both).
+find_program(GLIA_NODE node)
+set(GLIA_ORT_MODULES ${CMAKE_SOURCE_DIR}/tools/onnx/node_modules)
+if(DEFINED ENV{GLIA_ORT_MODULES})
+  set(GLIA_ORT_MODULES $ENV{GLIA_ORT_MODULES})
+endif()
+if(GLIA_TORCH_PYTHON AND GLIA_NODE AND EXISTS ${GLIA_ORT_MODULES}/onnxruntime-node/package.json)
+  set(onnx_env ENVIRONMENT GLIA_ORT_MODULES=${GLIA_ORT_MODULES})
+  # model.unet3d takes infer_volume too: 4 x 39 x 60 x 60 in 18 windows of 32^3
+  add_test(NAME interop_bench_onnx
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_SOURCE_DIR}/tools/bench_onnx.py --threads 1 --size 32 --batch 1
+                   --filter model.unet2d,model.r2unet,model.unet3d --repeat 1 --warmup 0 --no-peak
+                   --json ${GLIA_BENCH_DIR}/onnx.json)
+  # ORT against torch: three models, and the JS sliding window against a numpy one
+  add_test(NAME interop_bench_onnx_check
+           COMMAND ${GLIA_TORCH_PYTHON} ${CMAKE_SOURCE_DIR}/tools/bench_onnx.py --check)
+  # A, the first column, is ORT's; B is glia's (cli_bench_json)
+  add_test(NAME interop_bench_onnx_compare
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_expect.sh 0
+                   "\\| model\\.unet3d\\.infer \\| [0-9.]+ m?s \\| [0-9.]+ m?s x[0-9.]+ \\|"
+                   $<TARGET_FILE:glia_cli> bench --compare ${GLIA_BENCH_DIR}/onnx.json ${GLIA_BENCH_DIR}/cli.json)
+  set_tests_properties(interop_bench_onnx PROPERTIES FIXTURES_SETUP bench_onnx LABELS interop ${onnx_env})
+  set_tests_properties(interop_bench_onnx_check PROPERTIES LABELS interop ${onnx_env})
+  set_tests_properties(interop_bench_onnx_compare PROPERTIES FIXTURES_REQUIRED "bench_onnx;bench_json"
+                       LABELS interop)
+else()
+  message(STATUS "interop_bench_onnx: off (needs torch, node and tools/onnx/node_modules/onnxruntime-node: "
+                 "npm install --ignore-scripts --prefix tools/onnx)")
+endif()

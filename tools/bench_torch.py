@@ -140,6 +140,15 @@ def conv_flops(n, cin, cout, side, k, stride, nd):
     return 2.0 * n * cin * cout * (side // stride) ** nd * k ** nd
 
 
+def model_flops(name, batch, size):
+    """(inference, training step) FLOPs of a model as glia counts them."""
+    convs = model_convs(name, batch, size)
+    # every operand of the matrix products needs a gradient: training is 3x forward
+    mm = swin_matmul_flops(DEFAULTS[name], batch, size) if name == "swinunetr" else 0.0
+    return (mm + sum(conv_flops(*c[:7]) * c[7] for c in convs),
+            3 * mm + sum(conv_flops(*c[:7]) * c[7] * (3 if c[8] else 2) for c in convs))
+
+
 # ---- benchmarks ------------------------------------------------------------------
 class Bench:
     def __init__(self, name, setup, flops=0.0, nbytes=0.0, items=0.0, unit=""):
@@ -153,10 +162,7 @@ def model_benches(args, dev):
         three = cfg["nd"] == 3
         batch = args.batch or (1 if three else 4)
         size = args.size or (128 if three else 256)
-        # every operand of the matrix products needs a gradient: training is 3x forward
-        mm = swin_matmul_flops(cfg, batch, size) if name == "swinunetr" else 0.0
-        fi = mm + sum(conv_flops(*c[:7]) * c[7] for c in model_convs(name, batch, size))
-        ft = 3 * mm + sum(conv_flops(*c[:7]) * c[7] * (3 if c[8] else 2) for c in model_convs(name, batch, size))
+        fi, ft = model_flops(name, batch, size)
 
         def setup(train, name=name, cfg=cfg, batch=batch, size=size):
             torch.manual_seed(0)
@@ -269,13 +275,18 @@ def rss_peak():
     return 0
 
 
+def new_result(name, flops, nbytes, items, unit):
+    """A row of the report before its runs: what finish() completes."""
+    return {"name": name, "median_s": 0, "min_s": 0, "runs": 0, "flops": flops, "bytes": nbytes,
+            "peak_mem_bytes": 0, "peak_rss_bytes": 0, "items": items, "unit": unit}
+
+
 def run_bench(b, dev, repeat, warmup):
     rss_reset()
     if dev.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    r = {"name": b.name, "median_s": 0, "min_s": 0, "runs": 0, "flops": b.flops, "bytes": b.bytes,
-         "peak_mem_bytes": 0, "peak_rss_bytes": 0, "items": b.items, "unit": b.unit}
+    r = new_result(b.name, b.flops, b.bytes, b.items, b.unit)
     try:
         fn = b.setup()
         times = []
@@ -311,6 +322,43 @@ def _time(fn, dev):
     fn()
     sync(dev)
     return time.perf_counter() - t0
+
+
+TABLE_HEAD = "%-46s %10s %10s %4s %9s %9s %9s" % ("name", "median_s", "min_s", "runs", "GFLOP/s", "items/s", "rss_MB")
+
+
+def finish(r, pk):
+    """r (a result with its times, flops, bytes and items) with the rates added, printed as a row of the table."""
+    t = r["median_s"]
+    for key, num in (("items_per_s", "items"), ("flops_per_s", "flops"), ("bytes_per_s", "bytes")):
+        r[key] = r[num] / t if t > 0 and r[num] else 0
+    r["frac_peak_flops"] = r["flops_per_s"] / pk["flops_per_s"] if pk["flops_per_s"] else 0
+    r["frac_peak_bytes"] = r["bytes_per_s"] / pk["bytes_per_s"] if pk["bytes_per_s"] else 0
+    if "error" in r:
+        print("%-46s failed: %s" % (r["name"], r["error"]))
+    else:
+        print("%-46s %10.6f %10.6f %4d %9.1f %9.3f %9.0f" % (r["name"], t, r["min_s"], r["runs"], r["flops_per_s"] * 1e-9,
+                                                          r["items_per_s"], r["peak_rss_bytes"] / 1e6))
+    sys.stdout.flush()
+    return r
+
+
+def write_report(report, path):
+    """Writes the report to path (if any) whole or not at all; the exit status: 1 when a row failed."""
+    if path:
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    return 1 if any("error" in r for r in report["results"]) else 0
+
+
+def matcher(filt):
+    """Whether a name matches --filter: comma-separated substrings or globs; empty matches all."""
+    pats = [p for p in filt.split(",") if p]
+    return lambda name: not pats or any(fnmatch.fnmatch(name, p) if any(ch in p for ch in "*?[") else p in name
+                                        for p in pats)
 
 
 def machine():
@@ -359,11 +407,7 @@ def main():
         benches += model_benches(args, dev)
     if args.suite in ("ops", "all"):
         benches += op_benches(dev)
-    pats = [p for p in args.filter.split(",") if p]
-
-    def match(name):
-        return not pats or any(fnmatch.fnmatch(name, p) if any(ch in p for ch in "*?[") else p in name for p in pats)
-    benches = [b for b in benches if match(b.name)]
+    benches = [b for b in benches if matcher(args.filter)(b.name)]
     if args.list:
         print("\n".join(b.name for b in benches))
         return 0
@@ -387,31 +431,9 @@ def main():
         report["peak"] = peak(dev)
     pk = report["peak"]
     print("device %s  %s  (%s), %d threads" % (backend, name, driver, report["threads"]))
-    print("%-46s %10s %10s %4s %9s %9s %9s" % ("name", "median_s", "min_s", "runs", "GFLOP/s", "items/s", "rss_MB"))
-    results = []
-    for b in benches:
-        r = run_bench(b, dev, args.repeat, args.warmup)
-        t = r["median_s"]
-        for key, num in (("items_per_s", b.items), ("flops_per_s", b.flops), ("bytes_per_s", b.bytes)):
-            r[key] = num / t if t > 0 and num else 0
-        r["frac_peak_flops"] = r["flops_per_s"] / pk["flops_per_s"] if pk["flops_per_s"] else 0
-        r["frac_peak_bytes"] = r["bytes_per_s"] / pk["bytes_per_s"] if pk["bytes_per_s"] else 0
-        results.append(r)
-        if "error" in r:
-            print("%-46s failed: %s" % (b.name, r["error"]))
-        else:
-            print("%-46s %10.6f %10.6f %4d %9.1f %9.3f %9.0f" % (b.name, t, r["min_s"], r["runs"],
-                                                              r["flops_per_s"] * 1e-9, r["items_per_s"],
-                                                              r["peak_rss_bytes"] / 1e6))
-        sys.stdout.flush()
-    report["results"] = results
-    if args.json:
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(report, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, args.json)
-    return 1 if any("error" in r for r in results) else 0
+    print(TABLE_HEAD)
+    report["results"] = [finish(run_bench(b, dev, args.repeat, args.warmup), pk) for b in benches]
+    return write_report(report, args.json)
 
 
 if __name__ == "__main__":
