@@ -210,8 +210,9 @@ static glia_status sliding(runner *r, const float *image, const int64_t *dim, co
     }
     int64_t wsp[3] = {win[2], win[1], win[0]}, wvox = win[0] * win[1] * win[2];
     int64_t pvox = pad[0] * pad[1] * pad[2], n = dim[0] * dim[1] * dim[2];
-    double *g = malloc((size_t)wvox * sizeof *g), *acc = calloc((size_t)(pvox * r->OC), sizeof *acc);
-    double *wsum = calloc((size_t)pvox, sizeof *wsum);
+    /* cleared by memset, not calloc: calloc's zero pages, read before written, fault twice */
+    double *g = malloc((size_t)wvox * sizeof *g), *acc = malloc((size_t)(pvox * r->OC) * sizeof *acc);
+    double *wsum = malloc((size_t)pvox * sizeof *wsum);
     float *in = malloc((size_t)(B * r->C * wvox) * sizeof *in), *out = malloc((size_t)(B * r->OC * wvox) * sizeof *out);
     int64_t *pos = malloc((size_t)B * 3 * sizeof *pos);
     for (int a = 0; a < 3; a++)
@@ -221,6 +222,8 @@ static glia_status sliding(runner *r, const float *image, const int64_t *dim, co
         s = glia_seterr(GLIA_STATUS_OUT_OF_MEMORY, "glia_predict: sliding-window buffers for %lld voxels",
                         (long long)pvox);
     if (s == GLIA_STATUS_OK) {
+        memset(acc, 0, (size_t)(pvox * r->OC) * sizeof *acc);
+        memset(wsum, 0, (size_t)pvox * sizeof *wsum);
         gaussian(wsp, o->sigma_scale > 0 ? o->sigma_scale : 0.125f, o->blend, g);
         for (int a = 0; a < 3; a++)
             count[a] = window_starts(pad[a], win[a], o->overlap > 0 ? o->overlap : 0.5f, starts[a]);
@@ -235,35 +238,46 @@ static glia_status sliding(runner *r, const float *image, const int64_t *dim, co
             p[2] = starts[2][w / (count[0] * count[1])];
             for (int c = 0; c < r->C; c++)
                 for (int64_t z = 0; z < win[2]; z++)
-                    for (int64_t y = 0; y < win[1]; y++)
-                        for (int64_t x = 0; x < win[0]; x++) {
-                            int64_t i = p[0] + x, j = p[1] + y, k = p[2] + z;
-                            int inside = i < dim[0] && j < dim[1] && k < dim[2];
-                            in[((q * r->C + c) * win[2] + z) * win[1] * win[0] + y * win[0] + x] =
-                                inside ? image[(size_t)c * n + (k * dim[1] + j) * dim[0] + i] : 0.0f;
+                    for (int64_t y = 0; y < win[1]; y++) { /* a row of the window: what lies inside, then zeros */
+                        int64_t k = p[2] + z, j = p[1] + y, nx = 0;
+                        float *dst = in + ((q * r->C + c) * win[2] + z) * win[1] * win[0] + y * win[0];
+                        if (k < dim[2] && j < dim[1]) {
+                            nx = dim[0] - p[0] < win[0] ? dim[0] - p[0] : win[0];
+                            memcpy(dst, image + (size_t)c * n + (k * dim[1] + j) * dim[0] + p[0], (size_t)nx * sizeof *dst);
                         }
+                        memset(dst + nx, 0, (size_t)(win[0] - nx) * sizeof *dst);
+                    }
         }
         if ((s = run_batch(r, in, b, wsp, out)) != GLIA_STATUS_OK)
             break;
         for (int64_t q = 0; q < b; q++) {
             const int64_t *p = pos + 3 * q;
-            for (int64_t v = 0; v < wvox; v++) {
-                int64_t x = v % win[0], y = v / win[0] % win[1], z = v / (win[0] * win[1]);
-                int64_t pv = ((p[2] + z) * pad[1] + p[1] + y) * pad[0] + p[0] + x;
-                wsum[pv] += g[v];
-                for (int c = 0; c < r->OC; c++)
-                    acc[(size_t)c * pvox + pv] += (double)out[(q * r->OC + c) * wvox + v] * g[v];
-            }
+            for (int64_t z = 0; z < win[2]; z++)
+                for (int64_t y = 0; y < win[1]; y++) { /* row by row: unit-stride loops */
+                    int64_t pv = ((p[2] + z) * pad[1] + p[1] + y) * pad[0] + p[0], v = (z * win[1] + y) * win[0];
+                    const double *gv = g + v;
+                    double *ws = wsum + pv;
+                    for (int64_t x = 0; x < win[0]; x++)
+                        ws[x] += gv[x];
+                    for (int c = 0; c < r->OC; c++) {
+                        double *a = acc + (size_t)c * pvox + pv;
+                        const float *o = out + (q * r->OC + c) * wvox + v;
+                        for (int64_t x = 0; x < win[0]; x++)
+                            a[x] += (double)o[x] * gv[x];
+                    }
+                }
         }
         progress(r, w0 + b, total);
     }
     for (int c = 0; s == GLIA_STATUS_OK && c < r->OC; c++)
         for (int64_t k = 0; k < dim[2]; k++)
-            for (int64_t j = 0; j < dim[1]; j++)
-                for (int64_t i = 0; i < dim[0]; i++) {
-                    int64_t pv = (k * pad[1] + j) * pad[0] + i;
-                    prob[(size_t)c * n + (k * dim[1] + j) * dim[0] + i] = (float)(acc[(size_t)c * pvox + pv] / wsum[pv]);
-                }
+            for (int64_t j = 0; j < dim[1]; j++) {
+                int64_t pv = (k * pad[1] + j) * pad[0];
+                const double *a = acc + (size_t)c * pvox + pv, *ws = wsum + pv;
+                float *dst = prob + (size_t)c * n + (k * dim[1] + j) * dim[0];
+                for (int64_t i = 0; i < dim[0]; i++)
+                    dst[i] = (float)(a[i] / ws[i]);
+            }
     free(g);
     free(acc);
     free(wsum);
