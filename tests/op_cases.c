@@ -300,6 +300,11 @@ const gt_op_case gt_op_cases[] = {
     {.name = "3d_1x1x1", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 5, 3, 4, 5, 6, 1, 1, 0)}},
     {.name = "2d_unet_64ch", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 32, 64, 32, 32, 3, 1, 1)}, .big = 1},
     {.name = "2d_2x2_s2_tiles", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 8, 5, 193, 192, 2, 2, 0)}},
+    /* the CPU's direct kernel (kernels 3 wide), as for the forward cases above */
+    {.name = "3d_direct_c8", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 2, 4, 8, 5, 6, 37, 3, 1, 1)}},
+    {.name = "3d_direct_c11_p0_off", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 1, 3, 11, 4, 5, 40, 3, 1, 0)}, .off = 3},
+    {.name = "3d_direct_p2", .tol = MM, .op = {CONV3(GLIA_OP_CONV_BWD_WEIGHT, 1, 2, 16, 3, 4, 33, 3, 1, 2)}},
+    {.name = "3d_direct_aniso", .tol = MM, .op = {CONV(GLIA_OP_CONV_BWD_WEIGHT, 3, 1, 5, 8, 4, 6, 20, 1, 3, 3, 1, 1, 1, 0, 1, 1)}},
     /* the CPU's Winograd path (as for the forward cases above) */
     {.name = "2d_wino_odd", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 2, 16, 17, 9, 13, 3, 1, 1)}},
     {.name = "2d_wino_p0_off", .tol = MM, .op = {CONV2(GLIA_OP_CONV_BWD_WEIGHT, 1, 20, 16, 8, 11, 3, 1, 0)}, .off = 3},

@@ -304,6 +304,21 @@ static int winograd(const geom *g, glia_cpu_wino *w)
     return glia_cpu_wino_applies(w);
 }
 
+/* A stride-1 convolution, as *d for the direct kernels (cpu_direct.c). */
+static int direct(const geom *g, glia_cpu_direct *d)
+{
+    *d = (glia_cpu_direct){.n = g->n, .cin = g->cin, .cout = g->cout};
+    for (int a = 0; a < 3; a++) {
+        if (g->s[a] != 1)
+            return 0;
+        d->in[a] = g->in[a];
+        d->out[a] = g->out[a];
+        d->k[a] = g->k[a];
+        d->pad[a] = g->p[a];
+    }
+    return 1;
+}
+
 static glia_status forward(glia_bctx *ctx, const geom *g, const float *x, const float *w, float *y)
 {
     if (g->P == 0)
@@ -318,16 +333,8 @@ static glia_status forward(glia_bctx *ctx, const geom *g, const float *x, const 
     glia_cpu_wino wg;
     if (winograd(g, &wg))
         return glia_cpu_wino_fwd(ctx, &wg, x, w, y);
-    glia_cpu_direct dg = {.n = g->n, .cin = g->cin, .cout = g->cout};
-    int unit = 1;
-    for (int a = 0; a < 3; a++) {
-        unit &= g->s[a] == 1;
-        dg.in[a] = g->in[a];
-        dg.out[a] = g->out[a];
-        dg.k[a] = g->k[a];
-        dg.pad[a] = g->p[a];
-    }
-    if (unit && glia_cpu_direct_applies(&dg))
+    glia_cpu_direct dg;
+    if (direct(g, &dg) && glia_cpu_direct_applies(&dg))
         return glia_cpu_direct_fwd(ctx, &dg, x, w, y);
     int64_t pt = tile_cols(ctx, g, 0);
     if (pt) {
@@ -483,6 +490,9 @@ glia_status glia_cpu_conv_bwd_weight(glia_bctx *ctx, const glia_op *op, glia_cpu
     glia_cpu_wino wg;
     if (winograd(&g, &wg))
         return glia_cpu_wino_bwd_weight(ctx, &wg, x, dy, dw);
+    glia_cpu_direct dg;
+    if (direct(&g, &dg) && glia_cpu_direct_wgrad_applies(&dg))
+        return glia_cpu_direct_bwd_weight(ctx, &dg, x, dy, dw);
     /* tiles: each slot accumulates a partial dW, summed at the end */
     int64_t pt = tile_cols(ctx, &g, (int64_t)wsize);
     if (pt) {

@@ -36,8 +36,13 @@
 #define VBCAST(p) _mm256_broadcast_ss(p)
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define VSTORE(p, v) _mm256_storeu_ps(p, v)
+#define VADD(a, b) _mm256_add_ps(a, b)
+#define DIRECT_WROW wrow_avx2
 #include "cpu_direct_row.h"
+#include "cpu_direct_wgrad.h"
 #undef DIRECT_ROW
+#undef DIRECT_WROW
+#undef VADD
 #undef DIRECT_TARGET
 #undef VEC
 #undef V
@@ -59,14 +64,20 @@
 #define VBCAST(p) _mm512_set1_ps(*(p))
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define VSTORE(p, v) _mm512_storeu_ps(p, v)
+#define VADD(a, b) _mm512_add_ps(a, b)
+#define DIRECT_WROW wrow_avx512
 #include "cpu_direct_row.h"
+#include "cpu_direct_wgrad.h"
 #endif
 
 typedef void (*row_fn)(const glia_cpu_direct *d, const float *slab, int64_t wpad, const float *wp, float *y);
+typedef void (*wrow_fn)(const glia_cpu_direct *d, const float *slab, int64_t wpad, const float *dy, int64_t dstride,
+                        float *acc);
 
 typedef struct isa {
     row_fn row;
-    int cb, bw;          /* channels per block, columns per block */
+    wrow_fn wrow;
+    int cb, bw, v;       /* channels per block, columns per block, vector width */
 } isa;
 
 /* The kernel this machine runs, or none. */
@@ -79,11 +90,11 @@ static int pick(isa *k)
     __builtin_cpu_init();
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (__builtin_cpu_supports("avx512f") && !(env && strcmp(env, "avx2") == 0)) {
-        *k = (isa){row_avx512, 8, 32};
+        *k = (isa){row_avx512, wrow_avx512, 8, 32, 16};
         return 1;
     }
     if (avx2) {
-        *k = (isa){row_avx2, 4, 16};
+        *k = (isa){row_avx2, wrow_avx2, 4, 16, 8};
         return 1;
     }
 #endif
@@ -105,12 +116,19 @@ int glia_cpu_direct_applies(const glia_cpu_direct *d)
     return 1;
 }
 
+/* The weight gradient's kernel takes rows of kernels 3 wide only. */
+int glia_cpu_direct_wgrad_applies(const glia_cpu_direct *d)
+{
+    return d->k[2] == 3 && glia_cpu_direct_applies(d);
+}
+
 typedef struct direct_job {
     const glia_cpu_direct *d;
     isa k;
-    const float *x, *wp;
-    float *y, *ws;
-    int64_t wpad, slab_floats, rows, slots;
+    const float *x, *wp, *dy;  /* forward: x, wp (blocked weights); weight gradient: x, dy */
+    float *y, *ws;             /* forward: y */
+    int64_t wpad, rows, slots;
+    int64_t slab_floats, slot_floats, dstride, chans, acc_floats;
 } direct_job;
 
 /* The input rows output row (od, oh) of sample x reads, zero-padded:
@@ -132,47 +150,123 @@ static void fill_slab(const glia_cpu_direct *d, const float *x, int64_t od, int6
             }
 }
 
-static void slot_task(void *arg, size_t s0, size_t s1)
+/* Slot s's rows: a contiguous range, so that neighbouring rows share input rows in cache. */
+static void slot_rows(const direct_job *j, size_t s, int64_t *r0, int64_t *r1)
+{
+    *r0 = j->rows * (int64_t)s / j->slots;
+    *r1 = j->rows * ((int64_t)s + 1) / j->slots;
+}
+
+static void fwd_task(void *arg, size_t s0, size_t s1)
 {
     direct_job *j = arg;
     const glia_cpu_direct *d = j->d;
-    const int64_t oD = d->out[0], oH = d->out[1], P = oD * oH * d->out[2];
+    const int64_t oD = d->out[0], oH = d->out[1], P = oD * oH * d->out[2], X = d->in[0] * d->in[1] * d->in[2];
     for (size_t s = s0; s < s1; s++) {
-        float *slab = j->ws + (int64_t)s * j->slab_floats;
-        for (int64_t r = j->rows * (int64_t)s / j->slots, e = j->rows * ((int64_t)s + 1) / j->slots; r < e; r++) {
+        float *slab = j->ws + (int64_t)s * j->slot_floats;
+        int64_t r, e;
+        for (slot_rows(j, s, &r, &e); r < e; r++) {
             int64_t n = r / (oD * oH), od = r / oH % oD, oh = r % oH;
-            fill_slab(d, j->x + n * d->cin * d->in[0] * d->in[1] * d->in[2], od, oh, j->wpad, slab);
+            fill_slab(d, j->x + n * d->cin * X, od, oh, j->wpad, slab);
             j->k.row(d, slab, j->wpad, j->wp, j->y + n * d->cout * P + (od * oH + oh) * d->out[2]);
         }
     }
 }
 
+/* Slot layout: the slab, then (weight gradient) dy's rows and the partial sums. */
+static glia_status setup(glia_bctx *ctx, direct_job *j, int64_t extra)
+{
+    const glia_cpu_direct *d = j->d;
+    if (!pick(&j->k))
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "cpu: the direct convolution needs AVX2");
+    /* a slab row holds the last block's full width and the taps past it */
+    j->wpad = (d->out[2] + j->k.bw - 1) / j->k.bw * j->k.bw + d->k[2] - 1;
+    j->slab_floats = d->cin * d->k[0] * d->k[1] * j->wpad;
+    j->slot_floats = j->slab_floats + extra;
+    j->rows = d->n * d->out[0] * d->out[1];
+    j->slots = ctx->threads < j->rows ? ctx->threads : j->rows;
+    return glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(j->slots * j->slot_floats), &j->ws);
+}
+
 glia_status glia_cpu_direct_fwd(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *w, float *y)
 {
     direct_job j = {.d = d, .x = x, .y = y};
-    if (!pick(&j.k))
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "cpu: the direct convolution needs AVX2");
-    const int64_t kvol = d->k[0] * d->k[1] * d->k[2], blocks = (d->cout + j.k.cb - 1) / j.k.cb;
+    glia_status s = setup(ctx, &j, 0);
+    if (s != GLIA_STATUS_OK)
+        return s;
+    const int64_t kvol = d->k[0] * d->k[1] * d->k[2], cb = j.k.cb, blocks = (d->cout + cb - 1) / cb;
     /* weights as [block][ci][tap][cb], channels past cout zero */
     float *wp;
-    glia_status s = glia_cpu_workspace(ctx, GLIA_CPU_WS_DIRECT, (size_t)(blocks * j.k.cb * d->cin * kvol), &wp);
-    if (s != GLIA_STATUS_OK)
+    if ((s = glia_cpu_workspace(ctx, GLIA_CPU_WS_DIRECT, (size_t)(blocks * cb * d->cin * kvol), &wp)) != GLIA_STATUS_OK)
         return s;
     for (int64_t b = 0; b < blocks; b++)
         for (int64_t ci = 0; ci < d->cin; ci++)
             for (int64_t t = 0; t < kvol; t++)
-                for (int64_t c = 0; c < j.k.cb; c++) {
-                    int64_t co = b * j.k.cb + c;
-                    wp[((b * d->cin + ci) * kvol + t) * j.k.cb + c] = co < d->cout ? w[(co * d->cin + ci) * kvol + t] : 0.0f;
+                for (int64_t c = 0; c < cb; c++) {
+                    int64_t co = b * cb + c;
+                    wp[((b * d->cin + ci) * kvol + t) * cb + c] = co < d->cout ? w[(co * d->cin + ci) * kvol + t] : 0.0f;
                 }
-    /* a slab row holds the last block's full width and the taps past it */
-    j.wpad = (d->out[2] + j.k.bw - 1) / j.k.bw * j.k.bw + d->k[2] - 1;
-    j.slab_floats = d->cin * d->k[0] * d->k[1] * j.wpad;
-    j.rows = d->n * d->out[0] * d->out[1];
-    j.slots = ctx->threads < j.rows ? ctx->threads : j.rows;
     j.wp = wp;
-    if ((s = glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(j.slots * j.slab_floats), &j.ws)) != GLIA_STATUS_OK)
+    glia_cpu_parallel_for(ctx->pool, (size_t)j.slots, 1, fwd_task, &j);
+    return GLIA_STATUS_OK;
+}
+
+static void wgrad_task(void *arg, size_t s0, size_t s1)
+{
+    direct_job *j = arg;
+    const glia_cpu_direct *d = j->d;
+    const int64_t oD = d->out[0], oH = d->out[1], oW = d->out[2], P = oD * oH * oW;
+    const int64_t X = d->in[0] * d->in[1] * d->in[2], chans = j->chans;
+    for (size_t s = s0; s < s1; s++) {
+        float *slab = j->ws + (int64_t)s * j->slot_floats, *dy = slab + j->slab_floats, *acc = dy + chans * j->dstride;
+        memset(acc, 0, (size_t)j->acc_floats * sizeof *acc);
+        memset(dy, 0, (size_t)(chans * j->dstride) * sizeof *dy); /* the lanes past the row and cout stay zero */
+        int64_t r, e;
+        for (slot_rows(j, s, &r, &e); r < e; r++) {
+            int64_t n = r / (oD * oH), od = r / oH % oD, oh = r % oH;
+            fill_slab(d, j->x + n * d->cin * X, od, oh, j->wpad, slab);
+            for (int64_t c = 0; c < d->cout; c++)
+                memcpy(dy + c * j->dstride, j->dy + (n * d->cout + c) * P + (od * oH + oh) * oW, (size_t)oW * sizeof *dy);
+            j->k.wrow(d, slab, j->wpad, dy, j->dstride, acc);
+        }
+    }
+}
+
+typedef struct wsum_job {
+    const direct_job *j;
+    float *dw;
+} wsum_job;
+
+/* dw[i] = the sum over slots (in order) and lanes of the partial sums of element i. */
+static void wsum_task(void *arg, size_t i0, size_t i1)
+{
+    const wsum_job *w = arg;
+    const direct_job *j = w->j;
+    for (size_t i = i0; i < i1; i++) {
+        double sum = 0;
+        for (int64_t s = 0; s < j->slots; s++)
+            sum += glia_cpu_sum(j->ws + s * j->slot_floats + j->slot_floats - j->acc_floats + (int64_t)i * j->k.v,
+                                (size_t)j->k.v);
+        w->dw[i] = (float)sum;
+    }
+}
+
+glia_status glia_cpu_direct_bwd_weight(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *dy,
+                                       float *dw)
+{
+    isa k;
+    if (!pick(&k))
+        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "cpu: the direct convolution needs AVX2");
+    const int64_t chans = (d->cout + k.cb - 1) / k.cb * k.cb, rows = d->cin * d->k[0] * d->k[1];
+    direct_job j = {.d = d, .x = x, .dy = dy, .chans = chans};
+    j.dstride = (d->out[2] + k.v - 1) / k.v * k.v;
+    j.acc_floats = chans * rows * 3 * k.v;
+    glia_status s = setup(ctx, &j, chans * j.dstride + j.acc_floats);
+    if (s != GLIA_STATUS_OK)
         return s;
-    glia_cpu_parallel_for(ctx->pool, (size_t)j.slots, 1, slot_task, &j);
+    glia_cpu_parallel_for(ctx->pool, (size_t)j.slots, 1, wgrad_task, &j);
+    /* rows in acc are (ci, kd, kh) and taps kw: dw's own order for channels below cout */
+    wsum_job w = {&j, dw};
+    glia_cpu_parallel_for(ctx->pool, (size_t)(d->cout * rows * 3), 256, wsum_task, &w);
     return GLIA_STATUS_OK;
 }

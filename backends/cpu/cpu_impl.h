@@ -178,6 +178,10 @@ typedef struct glia_cpu_direct {
 int glia_cpu_direct_applies(const glia_cpu_direct *d);
 glia_status glia_cpu_direct_fwd(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *w,
                                 float *y);
+/* The weight gradient (cout x cin x k) of d by the direct kernel: kernels 3 wide. */
+int glia_cpu_direct_wgrad_applies(const glia_cpu_direct *d);
+glia_status glia_cpu_direct_bwd_weight(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *dy,
+                                       float *dw);
 void glia_cpu_bn_fwd_train(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_fwd_infer(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
 void glia_cpu_bn_bwd(glia_bctx *ctx, const glia_op *op, glia_cpu_ptrs t);
