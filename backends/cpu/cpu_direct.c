@@ -1,6 +1,7 @@
-/* CPU backend: direct stride-1 convolution for few output channels, the
- * 3-D U-Net's full-resolution layers (4 -> 8, 8 -> 8, 16 -> 8 channels at
- * 128^3) and the backward-data of those (a forward convolution too).
+/* CPU backend: direct stride-1 convolution for few output channels (up to
+ * 64), the 3-D U-Net's layers from 128^3 to 32^3 and the first layer of the
+ * 2-D models, and the backward-data of those (a forward convolution too); and
+ * the weight gradient of those up to 16 output channels.
  *
  * im2col + GEMM is a poor fit there: with 8 output channels the GEMM's M is 8,
  * so each column element built (27 times the input, written and read back) is
@@ -102,13 +103,15 @@ static int pick(isa *k)
     return 0;
 }
 
-/* Where the direct kernel beats im2col + GEMM: stride 1, a row of at least
- * one vector, and few output channels (measured on unet3d's layers: see the
- * README's performance section). */
+/* Where the direct kernel beats im2col + GEMM: stride 1, rows long enough to
+ * fill its register blocks, few output channels (GLIA_CPU_DIRECT_MAX_COUT). */
 int glia_cpu_direct_applies(const glia_cpu_direct *d)
 {
     isa k;
-    if (!pick(&k) || d->cout > GLIA_CPU_DIRECT_MAX_COUT || d->cin < 1 || d->out[2] < 8)
+    if (!pick(&k) || d->cout > GLIA_CPU_DIRECT_MAX_COUT || d->cin < 1)
+        return 0;
+    /* a row's last register block must not be mostly padding */
+    if (4 * d->out[2] < 3 * ((d->out[2] + k.bw - 1) / k.bw * k.bw))
         return 0;
     for (int a = 0; a < 3; a++)
         if (d->k[a] < 1 || d->pad[a] < 0 || d->pad[a] > d->k[a] - 1 || d->out[a] != d->in[a] + 2 * d->pad[a] - d->k[a] + 1)
@@ -119,7 +122,7 @@ int glia_cpu_direct_applies(const glia_cpu_direct *d)
 /* The weight gradient's kernel takes rows of kernels 3 wide only. */
 int glia_cpu_direct_wgrad_applies(const glia_cpu_direct *d)
 {
-    return d->k[2] == 3 && glia_cpu_direct_applies(d);
+    return d->k[2] == 3 && d->cout <= GLIA_CPU_DIRECT_WGRAD_MAX_COUT && glia_cpu_direct_applies(d);
 }
 
 typedef struct direct_job {
