@@ -74,6 +74,7 @@ static void cpu_close(glia_bctx *ctx)
     glia_cpu_pool_destroy(ctx->pool);
     for (int i = 0; i < GLIA_CPU_WS_COUNT; i++)
         free(ctx->ws[i]);
+    glia_cpu_wcache_free(ctx->wcache);
     free(ctx);
 }
 

@@ -8,6 +8,7 @@
 #define GLIA_CPU_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "backends/backend.h"
 
 /* ---- worker pool (cpu_pool.c) ------------------------------------------- */
@@ -113,13 +114,29 @@ typedef enum glia_cpu_ws {
     GLIA_CPU_WS_COUNT
 } glia_cpu_ws;
 
+typedef struct glia_cpu_wcache glia_cpu_wcache;
 struct glia_bctx {
     int threads;
     int reference;          /* 1: every op goes to glia_ref_run_f32 */
     glia_cpu_pool *pool;
     float *ws[GLIA_CPU_WS_COUNT]; /* workspaces (glia_cpu_ws), grown on demand and reused */
     size_t ws_floats[GLIA_CPU_WS_COUNT];
+    glia_cpu_wcache *wcache; /* transformed weights kept between calls (cpu_wcache.c), NULL until used */
 };
+
+/* ---- transformed weights kept between calls (cpu_wcache.c) -------------- */
+/* The most the cache holds: copies of the source weights and their transforms. */
+#define GLIA_CPU_WCACHE_BYTES ((size_t)512 << 20)
+/* The nout transformed floats of the nsrc weights w under transform kind, if
+ * kept (the weights compared element for element), else NULL; *hash is for
+ * glia_cpu_wcache_put. */
+const float *glia_cpu_wcache_find(glia_bctx *ctx, int kind, const float *w, size_t nsrc, size_t nout,
+                                  uint64_t *hash);
+/* Offer the transform out of w (hash from glia_cpu_wcache_find): kept from
+ * the second time the same weights come, within the cache's bytes. */
+void glia_cpu_wcache_put(glia_bctx *ctx, int kind, const float *w, size_t nsrc, const float *out, size_t nout,
+                         uint64_t hash);
+void glia_cpu_wcache_free(glia_cpu_wcache *c);
 
 /* Workspace which of at least floats elements. It grows (losing its contents)
  * only when a larger one is asked for, so steady-state training allocates nothing. */

@@ -9,6 +9,7 @@ set(GLIA_CPU_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/cpu_winograd.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_winograd43.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_direct.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_wcache.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_blascore.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_norm.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_layernorm.c
