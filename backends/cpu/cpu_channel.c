@@ -66,7 +66,7 @@ static void exp_block(const ch_job *j, size_t n, size_t s0, size_t len, float *y
         const float *xc = x + at(j, n, c, s0);
         float *yc = y ? y + at(j, n, c, s0) : NULL;
         for (size_t i = 0; i < len; i++) {
-            float e = expf(xc[i] - m[i]);
+            float e = glia_cpu_expf(xc[i] - m[i]);
             sum[i] += e;
             if (yc)
                 yc[i] = e;
@@ -74,8 +74,28 @@ static void exp_block(const ch_job *j, size_t n, size_t s0, size_t len, float *y
     }
 }
 
+/* Softmax over the last axis (S = 1: attention's rows): each sample's C
+ * channels are contiguous, so the loops run along them. */
+static void softmax_row(const ch_job *j, size_t n)
+{
+    size_t C = j->op->p.chan.c;
+    const float *x = j->t[0] + n * C;
+    float *y = j->t[1] + n * C, m = x[0];
+    for (size_t c = 1; c < C; c++)
+        m = x[c] > m ? x[c] : m;
+    for (size_t c = 0; c < C; c++)
+        y[c] = glia_cpu_expf(x[c] - m);
+    float inv = (float)(1.0 / glia_cpu_sum(y, C));
+    for (size_t c = 0; c < C; c++)
+        y[c] *= inv;
+}
+
 static void softmax_block(const ch_job *j, size_t n, size_t s0, size_t len)
 {
+    if (j->op->p.chan.s == 1) {
+        softmax_row(j, n);
+        return;
+    }
     float m[BS], sum[BS];
     exp_block(j, n, s0, len, j->t[1], m, sum);
     for (size_t c = 0; c < j->op->p.chan.c; c++) {

@@ -102,6 +102,29 @@ static inline double glia_cpu_dot(const float *x, const float *y, size_t n)
     return (s0 + s1) + (s2 + s3);
 }
 
+/* e^x in plain arithmetic, so that loops over it vectorise (libm's expf is a
+ * call per element): Cody-Waite reduction x = k ln 2 + r, |r| <= ln 2 / 2,
+ * Cephes' degree-7 polynomial for e^r (relative error < 2e-7), 2^k through the
+ * exponent bits. Below -87.3 it gives ~1e-38 instead of smaller numbers or
+ * zero, above 88.7 FLT_MAX's neighbourhood; NaN stays NaN. */
+static inline float glia_cpu_expf(float x)
+{
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.7f ? 88.7f : x;
+    const float magic = 12582912.0f;   /* 1.5 * 2^23: adding it rounds to an integer */
+    float k = (x * 1.44269504089f + magic) - magic;
+    float r = x - k * 0.693359375f - k * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union { int32_t i; float f; } two = {.i = ((int32_t)k + 127) * (1 << 23)};
+    return p * two.f;
+}
+
 /* ---- the context ---------------------------------------------------------- */
 
 typedef enum glia_cpu_ws {
