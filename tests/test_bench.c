@@ -152,7 +152,7 @@ static void test_list_filters(void **state)
     assert_int_equal(glia_bench_list(&o, NULL, 0, &ops), GLIA_STATUS_OK);
     o.suites = GLIA_BENCH_SUITE_MODELS;
     assert_int_equal(glia_bench_list(&o, NULL, 0, &models), GLIA_STATUS_OK);
-    assert_int_equal(models, 8);   /* four models, training step and inference */
+    assert_int_equal(models, 9);   /* four models, training step and inference; unet3d's whole volume */
     assert_int_equal(ops + models, all);
     const char *names[8];
     o.filter = "model.*.infer";
@@ -302,6 +302,41 @@ static void test_swin_rows(void **state)
         fail_msg("swinunetr at 2 x 32^3: %.6g / %.6g FLOPs (infer / train), by hand %.6g / %.6g", in->flops,
                  tr->flops, want_infer, want_train);
     glia_bench_cases_free(&l);
+}
+
+/* The whole-volume row: a BraTS volume (240 x 240 x 155) in 128^3 windows
+ * overlapping by half, 3 x 3 x 2 windows as nnU-Net places them, each a unet3d
+ * inference; with --size 16 the volume shrinks to 30 x 30 x 20 and still takes
+ * 18 windows of 16^3, and the row runs. */
+static void test_volume_row(void **state)
+{
+    (void)state;
+    glia_bench_options o = {.suites = GLIA_BENCH_SUITE_MODELS};
+    glia_bench_caselist l = {0};
+    assert_int_equal(glia_bench_cases(&o, &l), GLIA_STATUS_OK);
+    const glia_bench_case *v = find_case(&l, "model.unet3d.infer_volume"), *in = find_case(&l, "model.unet3d.infer");
+    assert_int_equal(v->kind, GLIA_BENCH_KIND_VOLUME);
+    assert_true(v->volume[0] == 240 && v->volume[1] == 240 && v->volume[2] == 155 && v->size == 128);
+    assert_true(v->batch == 1 && v->items == 1 && strcmp(v->unit, "volumes") == 0);
+    assert_true(fabs(v->flops - 18 * in->flops) <= 1e-12 * v->flops);
+    glia_bench_cases_free(&l);
+
+    o.size = 16;
+    o.filter = "infer_volume";
+    o.repeat = 1;
+    o.warmup = -1;
+    o.no_peak = 1;
+    assert_int_equal(glia_bench_cases(&o, &l), GLIA_STATUS_OK);
+    v = find_case(&l, "model.unet3d.infer_volume");
+    assert_true(v->volume[0] == 30 && v->volume[1] == 30 && v->volume[2] == 20 && v->size == 16);
+    glia_bench_cases_free(&l);
+    glia_device_options d = {.threads = 2};
+    glia_bench_report *r = NULL;
+    assert_int_equal(glia_bench_run("cpu", &d, &o, &r), GLIA_STATUS_OK);
+    assert_int_equal(r->count, 1);
+    assert_true(r->results[0].runs == 1 && r->results[0].median_s > 0);
+    assert_string_equal(r->results[0].error, "");
+    glia_bench_report_free(r);
 }
 
 static int results_seen;
@@ -483,6 +518,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_list_matches_models),
         cmocka_unit_test(test_swin_rows),
+        cmocka_unit_test(test_volume_row),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_compare_rejects),
         cmocka_unit_test(test_run_and_json),
