@@ -25,13 +25,16 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define GLIA_DIRECT_X86 1
+/* register blocks: output channels x vectors of output columns */
+enum { AVX2_CB = 4, AVX2_NV = 2, AVX512_CB = 8, AVX512_NV = 2 };
 
 /* AVX2 + FMA: 4 channels x 16 columns, 8 accumulators of 16 registers */
 #define DIRECT_ROW row_avx2
 #define DIRECT_TARGET "avx2,fma"
 #define VEC __m256
 #define V 8
-#define CB 4
+#define CB AVX2_CB
+#define NV AVX2_NV
 #define VZERO _mm256_setzero_ps()
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VBCAST(p) _mm256_broadcast_ss(p)
@@ -48,6 +51,7 @@
 #undef VEC
 #undef V
 #undef CB
+#undef NV
 #undef VZERO
 #undef VLOAD
 #undef VBCAST
@@ -59,7 +63,8 @@
 #define DIRECT_TARGET "avx512f"
 #define VEC __m512
 #define V 16
-#define CB 8
+#define CB AVX512_CB
+#define NV AVX512_NV
 #define VZERO _mm512_setzero_ps()
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VBCAST(p) _mm512_set1_ps(*(p))
@@ -91,11 +96,11 @@ static int pick(isa *k)
     __builtin_cpu_init();
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (__builtin_cpu_supports("avx512f") && !(env && strcmp(env, "avx2") == 0)) {
-        *k = (isa){row_avx512, wrow_avx512, 8, 32, 16};
+        *k = (isa){row_avx512, wrow_avx512, AVX512_CB, AVX512_NV * 16, 16};
         return 1;
     }
     if (avx2) {
-        *k = (isa){row_avx2, wrow_avx2, 4, 16, 8};
+        *k = (isa){row_avx2, wrow_avx2, AVX2_CB, AVX2_NV * 8, 8};
         return 1;
     }
 #endif

@@ -4,12 +4,11 @@
  *   DIRECT_TARGET  its target attribute ("avx2,fma", "avx512f")
  *   VEC, V         the vector type and its width in floats
  *   VZERO, VLOAD(p), VBCAST(p), VFMA(a, b, c) (a * b + c), VSTORE(p, v)
- *   CB             output channels per register block
- * Each register block is CB output channels x 2 vectors of consecutive output
+ *   CB, NV         output channels and vectors of output columns per register block
+ * Each register block is CB output channels x NV vectors of consecutive output
  * columns; its accumulators stay in registers over every input channel and
  * kernel tap, so every loaded input vector feeds CB FMAs and every broadcast
- * weight 2. */
-#define NV 2
+ * weight NV. */
 #define BW (NV * V)
 
 __attribute__((target(DIRECT_TARGET))) static void DIRECT_ROW(const glia_cpu_direct *d, const float *slab,
@@ -54,5 +53,4 @@ __attribute__((target(DIRECT_TARGET))) static void DIRECT_ROW(const glia_cpu_dir
     }
 }
 
-#undef NV
 #undef BW
