@@ -11,10 +11,10 @@
  * weight NV. */
 #define BW (NV * V)
 
-__attribute__((target(DIRECT_TARGET))) static void DIRECT_ROW(const glia_cpu_direct *d, const float *slab,
-                                                               int64_t wpad, const float *wp, float *y)
+__attribute__((target(DIRECT_TARGET))) static void DIRECT_ROW(const glia_cpu_direct *d, const slab *sl, int64_t i,
+                                                               const float *wp, float *y)
 {
-    const int64_t rows = d->cin * d->k[0] * d->k[1], kw = d->k[2], ow = d->out[2];
+    const int64_t groups = d->cin * d->k[0], kh = d->k[1], kw = d->k[2], ow = d->out[2];
     const int64_t P = d->out[0] * d->out[1] * ow, blocks = (d->cout + CB - 1) / CB;
     for (int64_t w0 = 0; w0 < ow; w0 += BW) {
         for (int64_t b = 0; b < blocks; b++) {
@@ -22,9 +22,9 @@ __attribute__((target(DIRECT_TARGET))) static void DIRECT_ROW(const glia_cpu_dir
             for (int c = 0; c < CB; c++)
                 for (int v = 0; v < NV; v++)
                     acc[c][v] = VZERO;
-            const float *wq = wp + b * rows * kw * CB;
-            for (int64_t r = 0; r < rows; r++) {
-                const float *x = slab + r * wpad + w0;
+            const float *wq = wp + b * groups * kh * kw * CB;
+            for (int64_t r = 0; r < groups * kh; r++) {
+                const float *x = sl->p + ((r / kh) * sl->hr + r % kh + i) * sl->wpad + w0;
                 for (int64_t t = 0; t < kw; t++, wq += CB) {
                     VEC xv[NV];
                     for (int v = 0; v < NV; v++)

@@ -5,11 +5,10 @@
  * CB x 3 dot products dy[c][.] . slab[r][. + kw] along the row stay in
  * registers as vectors of partial sums and are added into acc
  * ([cout rounded to CB][rows][3][V]), reduced over lanes and slots at the end. */
-__attribute__((target(DIRECT_TARGET))) static void DIRECT_WROW(const glia_cpu_direct *d, const float *slab,
-                                                                int64_t wpad, const float *dy, int64_t dstride,
-                                                                float *acc)
+__attribute__((target(DIRECT_TARGET))) static void DIRECT_WROW(const glia_cpu_direct *d, const slab *sl, int64_t i,
+                                                                const float *dy, int64_t dstride, float *acc)
 {
-    const int64_t rows = d->cin * d->k[0] * d->k[1], blocks = (d->cout + CB - 1) / CB;
+    const int64_t kh = d->k[1], rows = d->cin * d->k[0] * kh, blocks = (d->cout + CB - 1) / CB;
     const int64_t nvec = (d->out[2] + V - 1) / V;
     for (int64_t b = 0; b < blocks; b++)
         for (int64_t r = 0; r < rows; r++) {
@@ -17,7 +16,7 @@ __attribute__((target(DIRECT_TARGET))) static void DIRECT_WROW(const glia_cpu_di
             for (int c = 0; c < CB; c++)
                 for (int t = 0; t < 3; t++)
                     a[c][t] = VZERO;
-            const float *x = slab + r * wpad, *g = dy + b * CB * dstride;
+            const float *x = sl->p + ((r / kh) * sl->hr + r % kh + i) * sl->wpad, *g = dy + b * CB * dstride;
             for (int64_t i = 0; i < nvec; i++, x += V, g += V) {
                 VEC x0 = VLOAD(x), x1 = VLOAD(x + 1), x2 = VLOAD(x + 2);
                 for (int c = 0; c < CB; c++) {
