@@ -91,7 +91,7 @@ enum { AVX2_CB = 4, AVX2_NV = 2, AVX512_CB = 8, AVX512_NV = 2 };
 #endif
 
 typedef void (*row_fn)(const glia_cpu_direct *d, const slab *sl, int64_t i, const float *wp, float *y);
-typedef void (*wrow_fn)(const glia_cpu_direct *d, const slab *sl, int64_t i, const float *dy, int64_t dstride,
+typedef void (*wrow_fn)(const glia_cpu_direct *d, const slab *sl, int64_t rows, const float *dy, int64_t dstride,
                         float *acc);
 
 typedef struct isa {
@@ -254,20 +254,19 @@ static void wgrad_task(void *arg, size_t s0, size_t s1)
     const int64_t oD = d->out[0], oH = d->out[1], oW = d->out[2], P = oD * oH * oW;
     const int64_t X = d->in[0] * d->in[1] * d->in[2], chans = j->chans;
     for (size_t s = s0; s < s1; s++) {
-        float *ws = j->ws + (int64_t)s * j->slot_floats, *dy = ws + j->slab_floats, *acc = dy + chans * j->dstride;
+        float *ws = j->ws + (int64_t)s * j->slot_floats, *dy = ws + j->slab_floats, *acc = dy + GROUP * chans * j->dstride;
         memset(acc, 0, (size_t)j->acc_floats * sizeof *acc);
-        memset(dy, 0, (size_t)(chans * j->dstride) * sizeof *dy); /* the lanes past the row and cout stay zero */
+        memset(dy, 0, (size_t)(GROUP * chans * j->dstride) * sizeof *dy); /* lanes past a row and cout stay zero */
         int64_t r, e, rows;
         slab sl;
         for (slot_rows(j, s, &r, &e); r < e; r += rows) {
             int64_t n = group(d, r, e, &rows) / (oD * oH), od = r / oH % oD, oh = r % oH;
             fill_slab(d, j->x + n * d->cin * X, od, oh, rows, j->wpad, ws, &sl);
-            for (int64_t i = 0; i < rows; i++) {
+            for (int64_t i = 0; i < rows; i++) /* dy's rows of the group, [i][channel][column] */
                 for (int64_t c = 0; c < d->cout; c++)
-                    memcpy(dy + c * j->dstride, j->dy + (n * d->cout + c) * P + (od * oH + oh + i) * oW,
+                    memcpy(dy + (i * chans + c) * j->dstride, j->dy + (n * d->cout + c) * P + (od * oH + oh + i) * oW,
                            (size_t)oW * sizeof *dy);
-                j->k.wrow(d, &sl, i, dy, j->dstride, acc);
-            }
+            j->k.wrow(d, &sl, rows, dy, j->dstride, acc);
         }
     }
 }
@@ -301,7 +300,7 @@ glia_status glia_cpu_direct_bwd_weight(glia_bctx *ctx, const glia_cpu_direct *d,
     direct_job j = {.d = d, .x = x, .dy = dy, .chans = chans};
     j.dstride = (d->out[2] + k.v - 1) / k.v * k.v;
     j.acc_floats = chans * rows * 3 * k.v;
-    glia_status s = setup(ctx, &j, chans * j.dstride + j.acc_floats);
+    glia_status s = setup(ctx, &j, GROUP * chans * j.dstride + j.acc_floats);
     if (s != GLIA_STATUS_OK)
         return s;
     glia_cpu_parallel_for(ctx->pool, (size_t)j.slots, 1, wgrad_task, &j);
