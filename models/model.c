@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/core.h"
 #include "core/error.h"
 #include "model_impl.h"
 
@@ -341,10 +342,9 @@ glia_status glia_mcbr_fwd(glia_model *m, const glia_mconv *c, const glia_mbn *bn
                           glia_tensor **out)
 {
     glia_tensor *y = NULL, *z = NULL;
-    /* inference without a tape: batch norm folded into the convolution */
-    int tape = glia_grad_mode(m->dev, 1);
-    glia_grad_mode(m->dev, tape);
-    if (bn && !train && !tape && !c->transposed) {
+    /* inference that records nothing on the tape: batch norm folded into the convolution */
+    glia_tensor *const in[5] = {x, c->w, c->b, bn ? bn->gamma : NULL, bn ? bn->beta : NULL};
+    if (bn && !train && !c->transposed && !glia_grad_needed(m->dev, in, 5)) {
         glia_tensor *w = NULL, *b = NULL;
         glia_status s = glia_mbn_fold(c, bn, &w, &b);
         if (s == GLIA_STATUS_OK && (s = glia_conv(x, w, b, &c->prm, &y)) == GLIA_STATUS_OK)

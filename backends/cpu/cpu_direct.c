@@ -174,14 +174,13 @@ static void fill_slab(const glia_cpu_direct *d, const float *x, int64_t od, int6
             }
 }
 
-/* Rows [r, e) of a slot as groups of at most GROUP output rows of one sample
- * and depth: the next group's first row, its row count in *rows. */
-static int64_t group(const glia_cpu_direct *d, int64_t r, int64_t e, int64_t *rows)
+/* Rows [r, e) of a slot go in groups of at most GROUP output rows of one
+ * sample and depth: the size of the group that starts at row r. */
+static int64_t group_rows(const glia_cpu_direct *d, int64_t r, int64_t e)
 {
-    int64_t oh = r % d->out[1], n = d->out[1] - oh;
+    int64_t n = d->out[1] - r % d->out[1];
     n = n < e - r ? n : e - r;
-    *rows = n < GROUP ? n : GROUP;
-    return r;
+    return n < GROUP ? n : GROUP;
 }
 
 /* Slot s's rows: a contiguous range, so that neighbouring rows share input rows in cache. */
@@ -201,7 +200,8 @@ static void fwd_task(void *arg, size_t s0, size_t s1)
         int64_t r, e, rows;
         slab sl;
         for (slot_rows(j, s, &r, &e); r < e; r += rows) {
-            int64_t n = group(d, r, e, &rows) / (oD * oH), od = r / oH % oD, oh = r % oH;
+            int64_t n = r / (oD * oH), od = r / oH % oD, oh = r % oH;
+            rows = group_rows(d, r, e);
             fill_slab(d, j->x + n * d->cin * X, od, oh, rows, j->wpad, ws, &sl);
             for (int64_t i = 0; i < rows; i++)
                 j->k.row(d, &sl, i, j->wp, j->y + n * d->cout * P + (od * oH + oh + i) * d->out[2]);
@@ -209,8 +209,9 @@ static void fwd_task(void *arg, size_t s0, size_t s1)
     }
 }
 
-/* Slot layout: the slab, then (weight gradient) dy's rows and the partial sums. */
-static glia_status setup(glia_bctx *ctx, direct_job *j, int64_t extra)
+/* The kernel, the row split and the workspace: per slot the slab and, for
+ * the weight gradient, a group's dy rows and the partial sums (slot_acc). */
+static glia_status setup(glia_bctx *ctx, direct_job *j, int wgrad)
 {
     const glia_cpu_direct *d = j->d;
     if (!pick(&j->k))
@@ -218,10 +219,22 @@ static glia_status setup(glia_bctx *ctx, direct_job *j, int64_t extra)
     /* a slab row holds the last block's full width and the taps past it */
     j->wpad = (d->out[2] + j->k.bw - 1) / j->k.bw * j->k.bw + d->k[2] - 1;
     j->slab_floats = d->cin * d->k[0] * (d->k[1] + GROUP - 1) * j->wpad;
-    j->slot_floats = j->slab_floats + extra;
+    j->slot_floats = j->slab_floats;
+    if (wgrad) {
+        j->chans = (d->cout + j->k.cb - 1) / j->k.cb * j->k.cb;
+        j->dstride = (d->out[2] + j->k.v - 1) / j->k.v * j->k.v;
+        j->acc_floats = j->chans * d->cin * d->k[0] * d->k[1] * 3 * j->k.v;
+        j->slot_floats += GROUP * j->chans * j->dstride + j->acc_floats;
+    }
     j->rows = d->n * d->out[0] * d->out[1];
     j->slots = ctx->threads < j->rows ? ctx->threads : j->rows;
     return glia_cpu_workspace(ctx, GLIA_CPU_WS_COLS, (size_t)(j->slots * j->slot_floats), &j->ws);
+}
+
+/* Slot s's partial weight-gradient sums: the end of its workspace. */
+static float *slot_acc(const direct_job *j, int64_t s)
+{
+    return j->ws + (s + 1) * j->slot_floats - j->acc_floats;
 }
 
 glia_status glia_cpu_direct_fwd(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *w, float *y)
@@ -254,13 +267,14 @@ static void wgrad_task(void *arg, size_t s0, size_t s1)
     const int64_t oD = d->out[0], oH = d->out[1], oW = d->out[2], P = oD * oH * oW;
     const int64_t X = d->in[0] * d->in[1] * d->in[2], chans = j->chans;
     for (size_t s = s0; s < s1; s++) {
-        float *ws = j->ws + (int64_t)s * j->slot_floats, *dy = ws + j->slab_floats, *acc = dy + GROUP * chans * j->dstride;
+        float *ws = j->ws + (int64_t)s * j->slot_floats, *dy = ws + j->slab_floats, *acc = slot_acc(j, (int64_t)s);
         memset(acc, 0, (size_t)j->acc_floats * sizeof *acc);
         memset(dy, 0, (size_t)(GROUP * chans * j->dstride) * sizeof *dy); /* lanes past a row and cout stay zero */
         int64_t r, e, rows;
         slab sl;
         for (slot_rows(j, s, &r, &e); r < e; r += rows) {
-            int64_t n = group(d, r, e, &rows) / (oD * oH), od = r / oH % oD, oh = r % oH;
+            int64_t n = r / (oD * oH), od = r / oH % oD, oh = r % oH;
+            rows = group_rows(d, r, e);
             fill_slab(d, j->x + n * d->cin * X, od, oh, rows, j->wpad, ws, &sl);
             for (int64_t i = 0; i < rows; i++) /* dy's rows of the group, [i][channel][column] */
                 for (int64_t c = 0; c < d->cout; c++)
@@ -284,8 +298,7 @@ static void wsum_task(void *arg, size_t i0, size_t i1)
     for (size_t i = i0; i < i1; i++) {
         double sum = 0;
         for (int64_t s = 0; s < j->slots; s++)
-            sum += glia_cpu_sum(j->ws + s * j->slot_floats + j->slot_floats - j->acc_floats + (int64_t)i * j->k.v,
-                                (size_t)j->k.v);
+            sum += glia_cpu_sum(slot_acc(j, s) + (int64_t)i * j->k.v, (size_t)j->k.v);
         w->dw[i] = (float)sum;
     }
 }
@@ -293,19 +306,13 @@ static void wsum_task(void *arg, size_t i0, size_t i1)
 glia_status glia_cpu_direct_bwd_weight(glia_bctx *ctx, const glia_cpu_direct *d, const float *x, const float *dy,
                                        float *dw)
 {
-    isa k;
-    if (!pick(&k))
-        return glia_seterr(GLIA_STATUS_UNSUPPORTED, "cpu: the direct convolution needs AVX2");
-    const int64_t chans = (d->cout + k.cb - 1) / k.cb * k.cb, rows = d->cin * d->k[0] * d->k[1];
-    direct_job j = {.d = d, .x = x, .dy = dy, .chans = chans};
-    j.dstride = (d->out[2] + k.v - 1) / k.v * k.v;
-    j.acc_floats = chans * rows * 3 * k.v;
-    glia_status s = setup(ctx, &j, GROUP * chans * j.dstride + j.acc_floats);
+    direct_job j = {.d = d, .x = x, .dy = dy};
+    glia_status s = setup(ctx, &j, 1);
     if (s != GLIA_STATUS_OK)
         return s;
     glia_cpu_parallel_for(ctx->pool, (size_t)j.slots, 1, wgrad_task, &j);
     /* rows in acc are (ci, kd, kh) and taps kw: dw's own order for channels below cout */
     wsum_job w = {&j, dw};
-    glia_cpu_parallel_for(ctx->pool, (size_t)(d->cout * rows * 3), 256, wsum_task, &w);
+    glia_cpu_parallel_for(ctx->pool, (size_t)(d->cout * d->cin * d->k[0] * d->k[1] * 3), 256, wsum_task, &w);
     return GLIA_STATUS_OK;
 }

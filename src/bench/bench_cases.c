@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench_priv.h"
+#include "infer/infer_priv.h"
 
 #define F4 4.0 /* bytes per element */
 
@@ -56,9 +57,8 @@ static glia_status volume(glia_bench_caselist *l, const glia_model_config *cfg, 
         return oom();
     int64_t windows = 1;
     for (int a = 0; a < 3; a++) {
-        int64_t side = (brats[a] * size + 127) / 128, step = size / 2 > 0 ? size / 2 : 1;
-        c->volume[a] = side;
-        windows *= side > size ? (side - size + step - 1) / step + 1 : 1; /* glia_predict's window count */
+        c->volume[a] = (brats[a] * size + 127) / 128;
+        windows *= glia_predict_window_count_(c->volume[a], size, 0.5f);
     }
     c->kind = GLIA_BENCH_KIND_VOLUME;
     c->arch = cfg->arch;

@@ -16,6 +16,10 @@ typedef struct glia_overlay_view {
     int oriented;         /* 1: from a patient frame (radiological, letters R L A P apply); 0: as stored */
 } glia_overlay_view;
 /* The view of a case with header ref (NULL or a picture: as stored) and size dim. */
+/* Sliding windows of side win along an axis of size voxels (padded up to win
+ * when smaller) at overlap: as many as nnU-Net places (glia_predict). */
+int64_t glia_predict_window_count_(int64_t size, int64_t win, float overlap);
+
 glia_overlay_view glia_overlay_view_(const glia_volume *ref, const int64_t dim[3]);
 /* The voxel (index into dim[0] x dim[1] x dim[2], i fastest) at a column, row, slice. */
 int64_t glia_overlay_voxel_(const glia_overlay_view *v, const int64_t dim[3], int64_t col, int64_t row, int64_t slice);

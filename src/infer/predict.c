@@ -162,15 +162,22 @@ static glia_status slicewise(runner *r, const float *image, const int64_t *dim, 
 
 /* nnU-Net's window starts along one axis: as few windows as the overlap
  * allows, spread evenly from 0 to size - win. */
+int64_t glia_predict_window_count_(int64_t size, int64_t win, float overlap)
+{
+    if (size <= win)
+        return 1;
+    int64_t step = (int64_t)((double)win * (1.0 - overlap));
+    step = step < 1 ? 1 : step;
+    return (size - win + step - 1) / step + 1;
+}
+
 static int64_t window_starts(int64_t size, int64_t win, float overlap, int64_t *starts)
 {
-    if (size <= win) {
+    int64_t count = glia_predict_window_count_(size, win, overlap);
+    if (count == 1) {
         starts[0] = 0;
         return 1;
     }
-    int64_t step = (int64_t)((double)win * (1.0 - overlap));
-    step = step < 1 ? 1 : step;
-    int64_t count = (size - win + step - 1) / step + 1;
     double actual = (double)(size - win) / (double)(count - 1);
     for (int64_t i = 0; i < count; i++)
         starts[i] = (int64_t)llround(actual * (double)i);

@@ -49,6 +49,19 @@ common="--data $work/data --target wt --model unet2d --features 4,8 --size 32,32
         --optimizer sgd --momentum 0.9 --lr 0.05 --threads 1 --loader-threads 1 --seed 5"
 
 # train_pair NAME FLAGS: the 2-rank and 1-process (on $ref) runs of NAME, weights compared
+# A two-rank run that would last for ever, in the background as $job, output
+# in $work/$1.txt; returns a second after its first checkpoint.
+start_long_run() {
+    # shellcheck disable=SC2086
+    $launch "$glia" train $common --epochs 100000 --steps-per-epoch 20 --batch 2 --device cpu \
+        --out "$work/run" >"$work/$1.txt" 2>&1 &
+    job=$!
+    i=0
+    while [ ! -f "$work/run/last.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -f "$work/run/last.safetensors" ] || { kill $job; fail "no checkpoint after 60 s"; }
+    sleep 1
+}
+
 train_pair() {
     name=$1
     shift
@@ -82,14 +95,7 @@ mixed)
     train_pair mixed --device opencl:0,vulkan:0 --sync-bn
     grep -q "rank 1 of 2: training unet2d on vulkan:0" "$work/mixed-2.txt" || fail "rank 1 was not on vulkan:0" ;;
 kill)
-    # shellcheck disable=SC2086
-    $launch "$glia" train $common --epochs 100000 --steps-per-epoch 20 --batch 2 --device cpu \
-        --out "$work/run" >"$work/kill.txt" 2>&1 &
-    job=$!
-    i=0
-    while [ ! -f "$work/run/last.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-    [ -f "$work/run/last.safetensors" ] || { kill $job; fail "no checkpoint after 60 s"; }
-    sleep 1
+    start_long_run kill
     # the ranks are the processes whose command line starts with glia itself (mpiexec's starts with mpiexec)
     victim=$(pgrep -f "^$glia train .*$work/run" | tail -n 1)
     [ -n "$victim" ] || fail "no rank to kill"
@@ -113,14 +119,7 @@ kill)
     [ "$(($(wc -l <"$work/run/log.csv") - 1))" -eq $((done_epochs + 2)) ] || fail "the resumed run did not add 2 epochs"
     echo "resumed after epoch $done_epochs and trained 2 more" ;;
 term)
-    # shellcheck disable=SC2086
-    $launch "$glia" train $common --epochs 100000 --steps-per-epoch 20 --batch 2 --device cpu \
-        --out "$work/run" >"$work/term.txt" 2>&1 &
-    job=$!
-    i=0
-    while [ ! -f "$work/run/last.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-    [ -f "$work/run/last.safetensors" ] || { kill $job; fail "no checkpoint after 60 s"; }
-    sleep 1
+    start_long_run term
     kill -TERM $job
     wait $job
     grep -q "interrupted: .* saved after" "$work/term.txt" || { cat "$work/term.txt"; fail "no interrupted save"; }
